@@ -1,0 +1,35 @@
+# Two commands set everything up on a fresh machine with Python 3.11 and make:
+#   make demo   — offline end-to-end run against the bundled pages on loopback
+#   make test   — ruff, mypy and pytest, exactly what CI runs
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	# The machine's pip (23.2) fails to resolve some extras: upgrade it inside the venv first.
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m archiver.demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check archiver tests bench
+	$(BIN)/ruff format --check archiver tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache db/archive.db*
