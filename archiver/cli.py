@@ -14,8 +14,13 @@ from typing import Any, TypeVar
 
 import click
 
-from archiver import __version__
-from archiver.errors import ArchiverError
+from archiver import __version__, pipeline, report
+from archiver.canonical import find_canonical_files
+from archiver.errors import ArchiverError, InputError, NetworkUnavailable
+from archiver.fetch import Fetcher, parse_routes, policy_from_options
+from archiver.linkcheck import network_unavailable
+from archiver.pipeline import summarize_drift
+from archiver.store import Archive
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,7 +68,25 @@ def fetch_options(func: F) -> F:
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Failure(click.ClickException):
+    """A library error shown as one line, with the contract's exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class ArchiverGroup(click.Group):
+    """The one place where library errors become one-line messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ArchiverError as exc:
+            raise Failure(str(exc), exc.exit_code) from exc
+
+
+@click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archiver")
 @click.option(
     "--db",
@@ -79,17 +102,133 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
 
 
 def main() -> None:
-    """Entry point: run the CLI and turn library errors into one line and an exit code."""
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if exc.exit_code == 1 else exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except ArchiverError as exc:
-        click.echo(f"archiver: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+    """Console-script entry point."""
+    cli(prog_name="archiver")
+
+
+# --- fetching commands: snapshot, verify, links ---------------------------------------------
+
+
+def _fetcher(options: dict[str, Any]) -> Fetcher:
+    policy = policy_from_options(
+        per_host_rate=options.get("per_host_rate"),
+        per_host_connections=options.get("per_host_connections"),
+        timeout=options.get("timeout"),
+        user_agent=options.get("user_agent"),
+    )
+    return Fetcher(policy, routes=parse_routes(options.get("connect_to") or ()))
+
+
+def _archive(ctx: click.Context) -> Archive:
+    return Archive(ctx.obj["db_path"])
+
+
+def _colour() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _write_or_echo(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text)
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--no-links", is_flag=True, help="Capture only the pages, not the sources they link.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@fetch_options
+@click.pass_context
+def snapshot(
+    ctx: click.Context, urls: tuple[str, ...], no_links: bool, as_json: bool, **options: Any
+) -> None:
+    """Capture each URL and every source it links to: raw bytes, extraction, checksums."""
+    with _archive(ctx) as archive, _fetcher(options) as fetcher:
+        results = pipeline.snapshot(
+            list(urls), fetcher=fetcher, archive=archive, follow_links=not no_links
+        )
+    every = [r.capture for r in results] + [s.capture for r in results for s in r.sources]
+    if as_json:
+        emit_json({"snapshots": [r.to_json() for r in results]})
+    else:
+        for result in results:
+            click.echo(report.snapshot_text(result))
+    if network_unavailable(every):
+        raise NetworkUnavailable("nothing answered: the network looks unavailable")
+    ctx.exit(0 if all(r.capture.ok for r in results) else 1)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--offline", is_flag=True, help="Compare with the newest stored capture; no fetch.")
+@click.option("--no-check-links", is_flag=True, help="Recover link targets but do not check them.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@fetch_options
+@click.pass_context
+def verify(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    offline: bool,
+    no_check_links: bool,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Compare canonical copies (files, or every .md under a folder) with the live pages."""
+    files = find_canonical_files(list(paths))
+    if not files:
+        raise InputError(f"no canonical copies (*.md) found in {', '.join(paths)}")
+    with _archive(ctx) as archive:
+        if offline:
+            results = pipeline.verify_paths(files, fetcher=None, archive=archive)
+        else:
+            with _fetcher(options) as fetcher:
+                results = pipeline.verify_paths(
+                    files, fetcher=fetcher, archive=archive, check=not no_check_links
+                )
+    documents = [r.to_json() for r in results]
+    summary = summarize_drift(results)
+    if as_json:
+        emit_json({"results": documents, "summary": summary})
+    else:
+        for document in documents:
+            click.echo(report.verification_text(document, colour=_colour()))
+        click.echo("summary: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
+    if not offline and pipeline.offline_run(results):
+        raise NetworkUnavailable("nothing answered: the network looks unavailable; no verdict")
+    drifted = any(r.drift.status in ("edited", "rewritten", "missing") for r in results)
+    broken = any(c.broken for r in results for c in r.links)
+    ctx.exit(1 if drifted or broken else 0)
+
+
+@cli.command()
+@click.argument("target")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(report.FORMATS),
+    default="text",
+    help="Output format.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@fetch_options
+@click.pass_context
+def links(
+    ctx: click.Context,
+    target: str,
+    fmt: str,
+    output: str | None,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Check every link of TARGET: a URL, a canonical copy (.md), or a stored capture id."""
+    with _archive(ctx) as archive, _fetcher(options) as fetcher:
+        source, checks = pipeline.links_of(target, fetcher=fetcher, archive=archive)
+    text = report.format_links(source, checks, "json" if as_json else fmt, colour=_colour())
+    _write_or_echo(text, output)
+    if checks and all(c.status == "network_unavailable" for c in checks if c.status != "placeholder"):
+        raise NetworkUnavailable("nothing answered: the network looks unavailable; no verdict")
+    ctx.exit(1 if any(c.broken for c in checks) else 0)

@@ -1,0 +1,321 @@
+"""Read canonical copies: the Markdown files users keep as the reference text of an article.
+
+The layout the seed shows (title, subtitle, ``By`` line, date, featured-image caption with bold
+credits, body, opinion disclaimer, ``Original url: <...>``) is recognised from the Markdown
+*structure* that markdown-it-py parses, not from regular expressions over raw text; YAML front
+matter may give ``url:`` (and ``title:``, ``date:``, ``authors:``) instead. Parts a copy lacks
+are None. Pure: :func:`parse_canonical` takes text, :func:`read_canonical` adds the file read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from archiver.errors import CanonicalError, InputError
+from archiver.models import CanonicalCopy, Link
+
+_MD = MarkdownIt("commonmark")
+
+# Formats dates take in bylines and front matter; the first that parses wins.
+_DATE_FORMATS = (
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%b. %d, %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%Y-%m-%d",
+    "%d.%m.%Y",
+)
+_DISCLAIMER_START = "the views expressed in opinion pieces"
+_URL_LABEL = re.compile(r"^\s*original\s+url\s*:\s*", re.IGNORECASE)
+_BY = re.compile(r"^\s*by\s+", re.IGNORECASE)
+_AUTHOR_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
+MAX_CANONICAL_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Block:
+    """One block of the copy: a heading or paragraph, as plain text plus its links."""
+
+    kind: str  # "heading" | "paragraph"
+    level: int
+    text: str
+    links: tuple[Link, ...]
+    last_strong: str | None  # text of a trailing **bold** run (caption credits)
+    urls: tuple[str, ...]  # autolinked / linked targets in this block
+
+
+def parse_date(text: str) -> str | None:
+    """An ISO date for a human date ("March 30, 2017" -> "2017-03-30"), or None."""
+    cleaned = re.sub(r"^\s*(updated|published)\s*:\s*", "", text.strip(), flags=re.IGNORECASE)
+    cleaned = re.sub(r"\s+", " ", cleaned).strip().rstrip(".")
+    # "March 30, 2017 - 19:15" or "March 30, 2017 7:15 pm": keep the date part only.
+    cleaned = re.split(r"\s+[-–—|]\s+|\s+\d{1,2}:\d{2}", cleaned)[0]
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(cleaned, fmt).date().isoformat()
+        except ValueError:
+            continue
+    try:
+        return dt.datetime.fromisoformat(cleaned).date().isoformat()
+    except ValueError:
+        return None
+
+
+def _inline(token: Token) -> tuple[str, tuple[Link, ...], str | None, tuple[str, ...]]:
+    """Plain text of an inline token, the links in it, a trailing bold run, and link targets."""
+    parts: list[str] = []
+    links: list[Link] = []
+    urls: list[str] = []
+    href: str | None = None
+    anchor: list[str] = []
+    strong_depth = 0
+    strong_text: list[str] = []
+    last_strong: str | None = None
+    autolink = False
+    for child in token.children or []:
+        text = ""
+        if child.type in ("text", "code_inline", "html_inline"):
+            text = child.content
+        elif child.type in ("softbreak", "hardbreak"):
+            text = " "
+        elif child.type == "image":
+            text = child.content
+        elif child.type == "link_open":
+            href = str(child.attrs.get("href", ""))
+            autolink = child.markup == "autolink"
+            anchor = []
+            continue
+        elif child.type == "link_close":
+            target = href or ""
+            urls.append(target)
+            if not autolink:
+                links.append(Link(url=target, text=_squash("".join(anchor))))
+            href = None
+            continue
+        elif child.type == "strong_open":
+            strong_depth += 1
+            strong_text = [] if strong_depth == 1 else strong_text
+            continue
+        elif child.type == "strong_close":
+            strong_depth -= 1
+            if strong_depth == 0:
+                last_strong = _squash("".join(strong_text))
+            continue
+        else:
+            continue
+        parts.append(text)
+        if href is not None:
+            anchor.append(text)
+        if strong_depth:
+            strong_text.append(text)
+        elif text.strip():
+            last_strong = None  # plain text after the bold run: it was not trailing
+    return _squash("".join(parts)), tuple(links), last_strong, tuple(urls)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[ \t\r\n]+", " ", text).strip()
+
+
+def _blocks(markdown: str) -> Iterator[_Block]:
+    tokens = _MD.parse(markdown)
+    for i, token in enumerate(tokens):
+        if token.type != "inline":
+            continue
+        opener = tokens[i - 1] if i else None
+        if opener is None:
+            continue
+        if opener.type == "heading_open":
+            kind, level = "heading", int(opener.tag[1:])
+        elif opener.type == "paragraph_open":
+            kind, level = "paragraph", 0
+        else:
+            continue
+        text, links, last_strong, urls = _inline(token)
+        if text or urls:
+            yield _Block(
+                kind=kind, level=level, text=text, links=links, last_strong=last_strong, urls=urls
+            )
+
+
+def _front_matter(text: str, path: str) -> tuple[dict[str, Any], str]:
+    """Split YAML front matter (``---`` fenced, at the very top) from the Markdown body."""
+    if not text.startswith("---"):
+        return {}, text
+    lines = text.splitlines(keepends=True)
+    if lines[0].strip() != "---":
+        return {}, text
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            raw = "".join(lines[1:index])
+            try:
+                data = yaml.safe_load(raw) if raw.strip() else {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" (line {mark.line + 2})" if mark is not None else ""
+                raise CanonicalError(f"{path}: front matter is not valid YAML{where}") from exc
+            if not isinstance(data, dict):
+                raise CanonicalError(f"{path}: front matter is not a mapping of keys to values")
+            return data, "".join(lines[index + 1 :])
+    raise CanonicalError(f"{path}: front matter opened with '---' is never closed")
+
+
+def _authors(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(a for a in _AUTHOR_SPLIT.split(value.strip()) if a)
+    if isinstance(value, list):
+        return tuple(str(a).strip() for a in value if str(a).strip())
+    return ()
+
+
+def _valid_url(url: str) -> bool:
+    return bool(re.match(r"^https?://[^\s/<>]+", url, re.IGNORECASE))
+
+
+def parse_canonical(text: str, *, path: str = "<canonical>") -> CanonicalCopy:
+    """Parse a canonical copy's Markdown into fields. Raises CanonicalError when unusable."""
+    meta, body = _front_matter(text.lstrip("\ufeff"), path)
+    blocks = list(_blocks(body))
+
+    url: str | None = None
+    if meta.get("url") is not None:
+        url = str(meta["url"]).strip()
+    # "Original url:" with the URL on the same line or in the next block.
+    kept: list[_Block] = []
+    index = 0
+    while index < len(blocks):
+        block = blocks[index]
+        if _URL_LABEL.match(block.text):
+            found = [u for u in block.urls if _valid_url(u)]
+            rest = _URL_LABEL.sub("", block.text).strip().strip("<>")
+            if not found and _valid_url(rest):
+                found = [rest]
+            if not found and index + 1 < len(blocks):
+                following = blocks[index + 1]
+                candidates = [u for u in following.urls if _valid_url(u)]
+                bare = following.text.strip().strip("<>")
+                if not candidates and _valid_url(bare):
+                    candidates = [bare]
+                if candidates:
+                    found = candidates
+                    index += 1
+            if url is None and found:
+                url = found[0]
+            elif url is None:
+                url = next(iter(block.urls), rest) or None
+            index += 1
+            continue
+        kept.append(block)
+        index += 1
+    if not url:
+        raise CanonicalError(
+            f"{path}: no original URL (expected an 'Original url: <...>' line or 'url:' in "
+            "front matter)"
+        )
+    if not _valid_url(url):
+        raise CanonicalError(f"{path}: original URL is not an http(s) URL: {url[:200]!r}")
+
+    title = str(meta["title"]).strip() if meta.get("title") else None
+    subtitle = str(meta["subtitle"]).strip() if meta.get("subtitle") else None
+    authors = _authors(meta.get("authors") or meta.get("author"))
+    published = parse_date(str(meta["date"])) if meta.get("date") else None
+    caption: str | None = None
+    credits: str | None = None
+    links: list[Link] = []
+
+    # The header: an h1 title, then (in any order, each optional) subtitle, byline, date,
+    # caption — the blocks before the first body paragraph.
+    position = 0
+    has_h1 = bool(kept) and kept[0].kind == "heading" and kept[0].level == 1
+    if has_h1:
+        title = title or kept[0].text
+        position += 1
+    header_end = min(len(kept), position + 5)
+    saw_byline = saw_date = False
+    while position < header_end:
+        block = kept[position]
+        if block.kind != "paragraph":
+            break
+        if not saw_byline and _BY.match(block.text) and len(block.text) < 200:
+            authors = authors or _authors(_BY.sub("", block.text))
+            links.extend(block.links)
+            saw_byline = True
+        elif not saw_date and parse_date(block.text) is not None:
+            published = published or parse_date(block.text)
+            saw_date = True
+        elif not saw_byline and not saw_date and subtitle is None and has_h1:
+            subtitle = block.text
+        elif (saw_byline or saw_date) and caption is None and block.last_strong:
+            credits = block.last_strong
+            caption = block.text[: len(block.text) - len(credits)].strip()
+            position += 1
+            break
+        else:
+            break
+        position += 1
+
+    paragraphs: list[str] = []
+    disclaimer: str | None = None
+    for block in kept[position:]:
+        if block.text.lower().startswith(_DISCLAIMER_START):
+            disclaimer = block.text
+            continue
+        if block.text:
+            paragraphs.append(block.text)
+        links.extend(block.links)
+    return CanonicalCopy(
+        path=path,
+        url=url,
+        title=title,
+        subtitle=subtitle,
+        authors=authors,
+        published=published,
+        caption=caption,
+        credits=credits,
+        paragraphs=tuple(paragraphs),
+        links=tuple(links),
+        disclaimer=disclaimer,
+    )
+
+
+def read_canonical(path: str | os.PathLike[str]) -> CanonicalCopy:
+    """Read and parse one canonical copy; every problem is a one-line CanonicalError."""
+    name = os.fspath(path)
+    file = Path(name)
+    if not file.exists():
+        raise InputError(f"{name}: no such file")
+    if not file.is_file():
+        raise InputError(f"{name}: not a file")
+    if file.stat().st_size > MAX_CANONICAL_BYTES:
+        raise CanonicalError(f"{name}: too large for a canonical copy (over 5 MiB)")
+    data = file.read_bytes()
+    if b"\x00" in data:
+        raise CanonicalError(f"{name}: binary data, not a Markdown canonical copy")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CanonicalError(f"{name}: not UTF-8 text (byte {exc.start})") from exc
+    return parse_canonical(text, path=name)
+
+
+def find_canonical_files(paths: list[str]) -> list[str]:
+    """Expand files and folders (every ``*.md`` below a folder, sorted) into copy paths."""
+    found: list[str] = []
+    for item in paths:
+        p = Path(item)
+        if p.is_dir():
+            found.extend(str(f) for f in sorted(p.rglob("*.md")) if f.is_file())
+        else:
+            found.append(item)
+    return found

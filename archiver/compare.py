@@ -1,0 +1,193 @@
+"""Drift: compare a canonical copy with the live article, field by field and paragraph by paragraph.
+
+Pure functions of a :class:`CanonicalCopy` and a :class:`Document`. The verdict words are the
+contract's: ``unchanged`` (same text), ``cosmetic`` (same after normalization: typography and
+paragraph breaks), ``edited`` (words, paragraphs, headline, subtitle or byline changed),
+``rewritten`` (similarity below one half). ``missing`` and ``unreachable`` are decided before a
+comparison is possible, from the fetch (see :func:`verdict_without_page`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+
+from archiver.models import CanonicalCopy, Change, Document, Drift
+from archiver.normalize import checksum, normalize_text
+
+REWRITE_THRESHOLD = 0.5
+_CORRECTION = re.compile(
+    r"^\s*(?:\*+\s*)?(?:correction|clarification|update|updated|editor'?s note|"
+    r"this (?:article|story) (?:has been|was) (?:updated|corrected|amended))\b",
+    re.IGNORECASE,
+)
+# Link statuses that mean the article's page is gone, and those that mean "no verdict now".
+_MISSING = frozenset({"not_found", "gone", "soft_404"})
+_UNREACHABLE = frozenset(
+    {
+        "server_error",
+        "timeout",
+        "connection_error",
+        "tls_error",
+        "blocked",
+        "rate_limited",
+        "dns_error",
+        "network_unavailable",
+        "robots_disallowed",
+        "redirect_loop",
+    }
+)
+
+
+def _words(text: str) -> list[str]:
+    return normalize_text(text).split()
+
+
+def word_similarity(a: str, b: str) -> float:
+    """Share of words two texts have in common, in order (difflib ratio over word lists)."""
+    wa, wb = _words(a), _words(b)
+    if not wa and not wb:
+        return 1.0
+    return SequenceMatcher(None, wa, wb, autojunk=False).ratio()
+
+
+def word_diff(a: str, b: str) -> list[tuple[str, str]]:
+    """A word-level diff: a list of (op, text) with op one of ``=``, ``-``, ``+``."""
+    wa, wb = a.split(), b.split()
+    na, nb = [normalize_text(w) for w in wa], [normalize_text(w) for w in wb]
+    out: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, na, nb, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.append(("=", " ".join(wb[j1:j2])))
+            continue
+        if i2 > i1:
+            out.append(("-", " ".join(wa[i1:i2])))
+        if j2 > j1:
+            out.append(("+", " ".join(wb[j1:j2])))
+    return out
+
+
+def _body_changes(canonical: Sequence[str], live: Sequence[str]) -> list[Change]:
+    """Paragraph alignment, then a change for each paragraph edited, added or removed.
+
+    Paragraphs split or joined (the same words over different breaks) are not a change.
+    """
+    nc = [normalize_text(p) for p in canonical]
+    nl = [normalize_text(p) for p in live]
+    changes: list[Change] = []
+    matcher = SequenceMatcher(None, nc, nl, autojunk=False)
+    opcodes = matcher.get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal":
+            continue
+        old = "\n\n".join(canonical[i1:i2])
+        new = "\n\n".join(live[j1:j2])
+        if tag == "replace":
+            if " ".join(nc[i1:i2]).split() == " ".join(nl[j1:j2]).split():
+                continue  # reflowed: the same words over different paragraph breaks
+            if word_similarity(old, new) >= REWRITE_THRESHOLD:
+                changes.append(Change(kind="modified", field="body", canonical=old, live=new))
+                continue
+            changes.append(Change(kind="removed", field="body", canonical=old, live=None))
+            changes.append(Change(kind="added", field="body", canonical=None, live=new))
+        elif tag == "delete":
+            changes.append(Change(kind="removed", field="body", canonical=old, live=None))
+        else:
+            at_end = i1 == len(nc)
+            note = "correction note appended" if at_end and _CORRECTION.match(new) else ""
+            changes.append(Change(kind="added", field="body", canonical=None, live=new, note=note))
+    return changes
+
+
+def _field_change(name: str, canonical: str | None, live: str | None) -> tuple[Change | None, bool]:
+    """(a change if the field's words differ, whether it differs only cosmetically)."""
+    if canonical is None:
+        return None, False  # the copy does not keep this part: nothing to compare
+    if live is None:
+        return Change(kind="modified", field=name, canonical=canonical, live=None), False
+    if canonical == live:
+        return None, False
+    if normalize_text(canonical) == normalize_text(live):
+        return None, True
+    return Change(kind="modified", field=name, canonical=canonical, live=live), False
+
+
+def _date_part(value: str | None) -> str | None:
+    return value[:10] if value else None
+
+
+def compare(canonical: CanonicalCopy, live: Document) -> Drift:
+    """The drift verdict of the live document against the canonical copy."""
+    changes: list[Change] = []
+    cosmetic = False
+
+    caption_live = live.images[0].caption if live.images else None
+    credits_live = live.images[0].credits if live.images else None
+    authors_canonical = ", ".join(canonical.authors) if canonical.authors else None
+    authors_live = ", ".join(live.authors) if live.authors else None
+    for name, old, new in (
+        ("title", canonical.title, live.title),
+        ("subtitle", canonical.subtitle, live.subtitle),
+        ("authors", authors_canonical, authors_live),
+        ("caption", canonical.caption, caption_live),
+        ("credits", canonical.credits, credits_live),
+    ):
+        change, only_cosmetic = _field_change(name, old, new)
+        cosmetic = cosmetic or only_cosmetic
+        if change is not None:
+            changes.append(change)
+
+    published_live = _date_part(live.published)
+    if canonical.published and published_live and canonical.published != published_live:
+        changes.append(
+            Change(
+                kind="metadata",
+                field="published",
+                canonical=canonical.published,
+                live=published_live,
+            )
+        )
+
+    body_changes = _body_changes(canonical.paragraphs, live.paragraphs)
+    changes.extend(body_changes)
+    if not body_changes and list(canonical.paragraphs) != list(live.paragraphs):
+        cosmetic = True
+
+    similarity = word_similarity("\n\n".join(canonical.paragraphs), "\n\n".join(live.paragraphs))
+    if similarity < REWRITE_THRESHOLD:
+        status = "rewritten"
+    elif changes:
+        status = "edited"
+    elif cosmetic:
+        status = "cosmetic"
+    else:
+        status = "unchanged"
+    return Drift(
+        status=status,
+        similarity=round(similarity, 4),
+        checksum_canonical=checksum(canonical.paragraphs),
+        checksum_live=live.checksum,
+        changes=tuple(changes),
+    )
+
+
+def verdict_without_page(canonical: CanonicalCopy, page_status: str, detail: str = "") -> Drift:
+    """The verdict when the live page could not be compared: ``missing`` or ``unreachable``."""
+    status = "missing" if page_status in _MISSING else "unreachable"
+    note = detail or page_status
+    return Drift(
+        status=status,
+        similarity=0.0,
+        checksum_canonical=checksum(canonical.paragraphs),
+        checksum_live=None,
+        changes=(Change(kind="metadata", field="page", canonical=None, live=None, note=note),),
+    )
+
+
+def page_status_is_missing(status: str) -> bool:
+    return status in _MISSING
+
+
+def page_status_is_unreachable(status: str) -> bool:
+    return status in _UNREACHABLE

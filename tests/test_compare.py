@@ -1,0 +1,125 @@
+"""Drift verdicts, each built from the seed copy and a live document derived from it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from archiver.compare import compare, verdict_without_page, word_diff
+from archiver.models import CanonicalCopy, Document, Image
+from archiver.normalize import checksum
+
+
+def live_from(copy: CanonicalCopy, paragraphs: list[str] | None = None, **fields: object) -> Document:
+    """The live document a faithful page of this copy would give, with some fields changed."""
+    paras = tuple(paragraphs if paragraphs is not None else copy.paragraphs)
+    values: dict[str, object] = {
+        "url": copy.url,
+        "title": copy.title,
+        "subtitle": copy.subtitle,
+        "authors": copy.authors,
+        "published": f"{copy.published}T19:15:00+03:00",
+        "modified": None,
+        "paragraphs": paras,
+        "links": (),
+        "images": (Image(url=None, caption=copy.caption or "", credits=copy.credits or ""),),
+        "profile": "moscowtimes",
+        "checksum": checksum(paras),
+    }
+    values.update(fields)
+    if "paragraphs" in fields:
+        values["checksum"] = checksum(values["paragraphs"])  # type: ignore[arg-type]
+    return Document(**values)  # type: ignore[arg-type]
+
+
+def joined(copy: CanonicalCopy) -> list[str]:
+    """The seed's split paragraph joined, as the page shows it."""
+    paras = list(copy.paragraphs)
+    i = next(i for i, p in enumerate(paras) if p.endswith("draw no"))
+    paras[i : i + 2] = [paras[i] + " " + paras[i + 1]]
+    return paras
+
+
+def test_identical_is_unchanged(seed_copy: CanonicalCopy) -> None:
+    drift = compare(seed_copy, live_from(seed_copy))
+    assert drift.status == "unchanged"
+    assert drift.similarity == 1.0
+    assert drift.changes == ()
+    assert drift.checksum_canonical == drift.checksum_live
+
+
+def test_paragraph_joined_is_cosmetic(seed_copy: CanonicalCopy) -> None:
+    drift = compare(seed_copy, live_from(seed_copy, joined(seed_copy)))
+    assert drift.status == "cosmetic"
+    assert drift.changes == ()
+    assert drift.checksum_canonical == drift.checksum_live
+
+
+def test_typography_is_cosmetic(seed_copy: CanonicalCopy) -> None:
+    paras = [
+        p.replace("'", "\u2019").replace('"', "\u201c").replace(" ", "\u00a0", 3)
+        for p in seed_copy.paragraphs
+    ]
+    drift = compare(seed_copy, live_from(seed_copy, paras))
+    assert drift.status == "cosmetic"
+
+
+def test_edited_word_is_found(seed_copy: CanonicalCopy) -> None:
+    paras = list(seed_copy.paragraphs)
+    paras[2] = paras[2].replace("large-scale violence", "large-scale force")
+    drift = compare(seed_copy, live_from(seed_copy, paras))
+    assert drift.status == "edited"
+    (change,) = drift.changes
+    assert (change.kind, change.field) == ("modified", "body")
+    assert change.canonical is not None and "violence" in change.canonical
+    assert change.live is not None and "force" in change.live
+    assert ("-", "violence.") in word_diff(change.canonical, change.live)
+
+
+def test_removed_and_added_paragraphs(seed_copy: CanonicalCopy) -> None:
+    paras = list(seed_copy.paragraphs)
+    removed = paras.pop(5)
+    paras.insert(9, "An entirely new paragraph about sanctions appeared here overnight.")
+    drift = compare(seed_copy, live_from(seed_copy, paras))
+    assert drift.status == "edited"
+    kinds = {(c.kind, c.canonical or c.live) for c in drift.changes}
+    assert ("removed", removed) in kinds
+    assert ("added", "An entirely new paragraph about sanctions appeared here overnight.") in kinds
+
+
+def test_correction_note_is_called_out(seed_copy: CanonicalCopy) -> None:
+    paras = [*seed_copy.paragraphs, "Correction: an earlier version misstated the year."]
+    drift = compare(seed_copy, live_from(seed_copy, paras))
+    assert drift.status == "edited"
+    assert drift.changes[-1].note == "correction note appended"
+
+
+def test_headline_and_byline(seed_copy: CanonicalCopy) -> None:
+    live = live_from(seed_copy, title="Is the Russian Scare Real?", authors=("Someone Else",))
+    drift = compare(seed_copy, live)
+    assert drift.status == "edited"
+    assert {c.field for c in drift.changes} == {"title", "authors"}
+
+
+def test_updated_time_alone_is_not_drift(seed_copy: CanonicalCopy) -> None:
+    live = live_from(seed_copy, modified="2026-11-20T10:00:00+03:00")
+    assert compare(seed_copy, live).status == "unchanged"
+
+
+def test_other_publication_date_is_metadata_change(seed_copy: CanonicalCopy) -> None:
+    live = live_from(seed_copy, published="2017-04-02T10:00:00+03:00")
+    drift = compare(seed_copy, live)
+    assert [(c.kind, c.field) for c in drift.changes] == [("metadata", "published")]
+
+
+def test_rewrite(seed_copy: CanonicalCopy) -> None:
+    paras = [f"Completely different paragraph number {i} on another topic." for i in range(20)]
+    drift = compare(seed_copy, live_from(seed_copy, paras))
+    assert drift.status == "rewritten"
+    assert drift.similarity < 0.5
+
+
+def test_without_page(seed_copy: CanonicalCopy) -> None:
+    assert verdict_without_page(seed_copy, "not_found").status == "missing"
+    assert verdict_without_page(seed_copy, "soft_404").status == "missing"
+    assert verdict_without_page(seed_copy, "server_error").status == "unreachable"
+    assert replace(verdict_without_page(seed_copy, "timeout")).checksum_live is None
