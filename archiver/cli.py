@@ -229,6 +229,69 @@ def links(
         source, checks = pipeline.links_of(target, fetcher=fetcher, archive=archive)
     text = report.format_links(source, checks, "json" if as_json else fmt, colour=_colour())
     _write_or_echo(text, output)
-    if checks and all(c.status == "network_unavailable" for c in checks if c.status != "placeholder"):
+    if checks and all(
+        c.status == "network_unavailable" for c in checks if c.status != "placeholder"
+    ):
         raise NetworkUnavailable("nothing answered: the network looks unavailable; no verdict")
     ctx.exit(1 if any(c.broken for c in checks) else 0)
+
+
+# --- offline commands: extract ---------------------------------------------------------------
+
+
+@cli.command("extract")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--url", default=None, help="The page's URL (for resolving links); default: its canonical link."
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["moscowtimes", "generic"]),
+    default=None,
+    help="Force a site profile instead of choosing by URL and markup.",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON (JSON Lines for several files).")
+def extract_command(
+    files: tuple[str, ...], url: str | None, profile: str | None, as_json: bool
+) -> None:
+    """Extract article text and metadata from saved HTML files (no network)."""
+    from archiver.extract import extract_file, extract_many
+
+    if len(files) == 1:
+        doc = extract_file(files[0], url=url, profile=profile)
+        if as_json:
+            emit_json(doc.to_json())
+        else:
+            click.echo(_summary(files[0], doc))
+        return
+    failed = 0
+    for path, result in extract_many(files, url=url, profile=profile):
+        if isinstance(result, ArchiverError):
+            failed += 1
+            click.echo(f"archiver: error: {result}", err=True)
+        elif as_json:
+            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        else:
+            click.echo(_summary(path, result))
+    if failed:
+        raise InputError(f"{failed} of {len(files)} files could not be extracted")
+
+
+def _summary(path: str, doc: Any) -> str:
+    """A few lines a person reads: what was found, and what was assumed."""
+    words = sum(len(p.split()) for p in doc.paragraphs)
+    lines = [
+        f"{path}: {doc.title or '(no title)'}",
+        f"  profile {doc.profile}, {len(doc.paragraphs)} paragraphs, {words} words, "
+        f"{len(doc.links)} links, {len(doc.images)} images",
+        f"  by {', '.join(doc.authors) or '(no author)'}; published {doc.published or '?'}"
+        + (f", modified {doc.modified}" if doc.modified else ""),
+        f"  {doc.checksum}",
+    ]
+    lines += [f"  warning: {w}" for w in doc.warnings]
+    return "\n".join(_printable(line) for line in lines)
+
+
+def _printable(text: str) -> str:
+    """Drop control characters, so page text cannot drive the terminal."""
+    return "".join(ch for ch in text if ch.isprintable() or ch == " ")

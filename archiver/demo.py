@@ -19,7 +19,12 @@ from archiver.testserver import SiteServer, load_site
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "snapshots" / "2017-03-30-trump-le-pen-and-other-fleeting-relationships-a57583.md"
-EXIT_WORDS = {0: "nothing wrong found", 1: "drift or broken links found", 2: "bad input", 3: "could not do the job"}
+EXIT_WORDS = {
+    0: "nothing wrong found",
+    1: "drift or broken links found",
+    2: "bad input",
+    3: "could not do the job",
+}
 
 
 def _start() -> SiteServer:

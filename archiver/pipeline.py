@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import replace
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archiver.canonical import read_canonical
@@ -135,9 +134,7 @@ def snapshot(
     return results
 
 
-def recover_links(
-    canonical: Sequence[Link], live: Sequence[Link]
-) -> list[tuple[Link, bool]]:
+def recover_links(canonical: Sequence[Link], live: Sequence[Link]) -> list[tuple[Link, bool]]:
     """Give each placeholder (``#``) link of the copy its target on the live page.
 
     Matched by anchor text (normalized, case-folded), in order, each live link used once.
@@ -296,8 +293,10 @@ def offline_run(verifications: Sequence[Verification]) -> bool:
     """Did nothing at all answer (every page and link failed at the network level)?"""
     statuses = [c.status for v in verifications for c in v.links if c.status != "placeholder"]
     pages_down = all(v.drift.status == "unreachable" for v in verifications)
-    return pages_down and bool(verifications) and all(
-        s in ("network_unavailable", "skipped") for s in statuses
+    return (
+        pages_down
+        and bool(verifications)
+        and all(s in ("network_unavailable", "skipped") for s in statuses)
     )
 
 

@@ -30,8 +30,17 @@ _STATUS_COLOURS = {
     "missing": "red",
     "unreachable": "magenta",
 }
-_CSV_FIELDS = ("source", "url", "text", "status", "broken", "http_status", "final_url",
-               "archived_url", "detail")
+_CSV_FIELDS = (
+    "source",
+    "url",
+    "text",
+    "status",
+    "broken",
+    "http_status",
+    "final_url",
+    "archived_url",
+    "detail",
+)
 
 
 def links_document(source: str, checks: Sequence[LinkCheck]) -> dict[str, Any]:
@@ -62,13 +71,15 @@ def link_lines(checks: Sequence[LinkCheck], *, colour: bool = False) -> list[str
         recovered = " (recovered)" if check.recovered else ""
         word = _colour(check.status.ljust(width), colour)
         lines.append(
-            f"{number:3d}. {word}{flag}  {check.text!r}{recovered}\n       {where}  [{check.detail}]"
+            f"{number:3d}. {word}{flag}  {check.text!r}{recovered}\n"
+            f"       {where}  [{check.detail}]"
         )
     return lines
 
 
-def format_links(source: str, checks: Sequence[LinkCheck], fmt: str = "text",
-                 *, colour: bool = False) -> str:
+def format_links(
+    source: str, checks: Sequence[LinkCheck], fmt: str = "text", *, colour: bool = False
+) -> str:
     """A link report in one of :data:`FORMATS`."""
     if fmt == "json":
         return json.dumps(links_document(source, checks), ensure_ascii=False, indent=2)
@@ -126,7 +137,8 @@ _HTML_HEAD = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-body{{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#222}}
+body{{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;
+color:#222}}
 table{{border-collapse:collapse;width:100%}} td,th{{border-bottom:1px solid #ddd;padding:.35rem;
 text-align:left;vertical-align:top}} .broken{{background:#fdecea}} .suspect{{background:#fff7e0}}
 code{{font-size:90%}} td.url{{word-break:break-all}}
@@ -168,8 +180,10 @@ def snapshot_text(snap: Any) -> str:
     ]
     if snap.document is not None:
         doc = snap.document
-        lines.append(f"  {doc.profile}: {doc.title!r}, {len(doc.paragraphs)} paragraphs, "
-                     f"{len(doc.links)} links, {doc.checksum}")
+        lines.append(
+            f"  {doc.profile}: {doc.title!r}, {len(doc.paragraphs)} paragraphs, "
+            f"{len(doc.links)} links, {doc.checksum}"
+        )
     for source in snap.sources:
         s = source.capture
         s_state = f"HTTP {s.status}" if s.error is None else s.error
@@ -214,8 +228,13 @@ def verification_text(result: dict[str, Any], *, colour: bool = False) -> str:
             lines.append(f"      canonical: {old[:300]}")
         elif new is not None:
             lines.append(f"      live:      {new[:300]}")
-    checks = [LinkCheck(**{k: v for k, v in link.items() if k != "redirects"},
-                        redirects=tuple(link["redirects"])) for link in result["links"]]
+    checks = [
+        LinkCheck(
+            **{k: v for k, v in link.items() if k != "redirects"},
+            redirects=tuple(link["redirects"]),
+        )
+        for link in result["links"]
+    ]
     if checks:
         recovered = sum(bool(c.recovered) for c in checks)
         broken = sum(c.broken for c in checks)

@@ -114,7 +114,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.record(host, self.path)
         page = self.server.site.lookup(host, self.path)
         if page is None:
-            page = Page(url=self.path, status=404, body=b"<html><title>404 Not Found</title></html>")
+            page = Page(
+                url=self.path, status=404, body=b"<html><title>404 Not Found</title></html>"
+            )
         if page.delay:
             time.sleep(page.delay)
         self.send_response(page.status)

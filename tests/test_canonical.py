@@ -36,7 +36,9 @@ def test_seed_body_and_links(seed_copy: CanonicalCopy) -> None:
     assert len(seed_copy.links) == 13
     assert all(link.url == "#" for link in seed_copy.links)
     assert seed_copy.links[0].text == "Andrei Babitsky"
-    assert seed_copy.links[-1].text == "French Presidential Hopeful Le Pen Meets Putin on Russia Trip"
+    assert (
+        seed_copy.links[-1].text == "French Presidential Hopeful Le Pen Meets Putin on Russia Trip"
+    )
 
 
 def test_front_matter_url() -> None:

@@ -9,7 +9,9 @@ from archiver.models import CanonicalCopy, Document, Image
 from archiver.normalize import checksum
 
 
-def live_from(copy: CanonicalCopy, paragraphs: list[str] | None = None, **fields: object) -> Document:
+def live_from(
+    copy: CanonicalCopy, paragraphs: list[str] | None = None, **fields: object
+) -> Document:
     """The live document a faithful page of this copy would give, with some fields changed."""
     paras = tuple(paragraphs if paragraphs is not None else copy.paragraphs)
     values: dict[str, object] = {

@@ -17,7 +17,9 @@ L = Link(url="https://news.example/2017/03/30/story-a1", text="story")
 
 
 def cap(status: int | None = 200, body: bytes = b"<title>Story</title>", **kw: object) -> Capture:
-    return Capture(url=L.url, final_url=str(kw.pop("final_url", L.url)), status=status, body=body, **kw)  # type: ignore[arg-type]
+    return Capture(
+        url=L.url, final_url=str(kw.pop("final_url", L.url)), status=status, body=body, **kw
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -47,8 +49,11 @@ def test_precheck(href: str, status: str | None) -> None:
     ("capture", "status", "broken"),
     [
         (cap(200), "ok", False),
-        (cap(200, redirects=("https://news.example/new",), final_url="https://news.example/new"),
-         "redirected", False),
+        (
+            cap(200, redirects=("https://news.example/new",), final_url="https://news.example/new"),
+            "redirected",
+            False,
+        ),
         (cap(404), "not_found", True),
         (cap(410), "gone", True),
         (cap(503), "server_error", False),
@@ -65,12 +70,25 @@ def test_precheck(href: str, status: str | None) -> None:
         (cap(None, error="robots_disallowed"), "robots_disallowed", False),
         (cap(200, body=b"<title>Page Not Found | News</title>"), "soft_404", True),
         (cap(200, body=b"<h1>Sorry, we can't find that page</h1>"), "soft_404", True),
-        (cap(200, redirects=("https://news.example/",), final_url="https://news.example/"),
-         "soft_404", True),
-        (cap(200, redirects=("https://news.example/en/",), final_url="https://news.example/en/"),
-         "soft_404", True),
-        (cap(200, redirects=("https://news.example/login?next=x",),
-             final_url="https://news.example/login?next=x"), "soft_404", True),
+        (
+            cap(200, redirects=("https://news.example/",), final_url="https://news.example/"),
+            "soft_404",
+            True,
+        ),
+        (
+            cap(200, redirects=("https://news.example/en/",), final_url="https://news.example/en/"),
+            "soft_404",
+            True,
+        ),
+        (
+            cap(
+                200,
+                redirects=("https://news.example/login?next=x",),
+                final_url="https://news.example/login?next=x",
+            ),
+            "soft_404",
+            True,
+        ),
     ],
 )
 def test_classify(capture: Capture, status: str, broken: bool) -> None:
@@ -100,6 +118,10 @@ class FakeOfflineFetcher:
 def test_offline_gives_no_verdict() -> None:
     links = [L, Link(url="#", text="x"), Link(url="https://b.example/", text="b")]
     checks = check_links(links, FakeOfflineFetcher())
-    assert [c.status for c in checks] == ["network_unavailable", "placeholder", "network_unavailable"]
+    assert [c.status for c in checks] == [
+        "network_unavailable",
+        "placeholder",
+        "network_unavailable",
+    ]
     assert not checks[0].broken
     assert summarize(checks) == {"network_unavailable": 2, "placeholder": 1}
