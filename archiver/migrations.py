@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def _m001_initial(db: Database) -> None:
-    """The first release: URLs, bodies, captures, extractions, links, checks, verifications, runs."""
+    """The first release: URLs, bodies, captures, extractions, links, checks, runs."""
     db.table("runs").create(
         {
             "id": int,

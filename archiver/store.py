@@ -171,7 +171,9 @@ def fts_query(text: str) -> str:
     return " ".join(parts)
 
 
-def _deny_attach(action: int, arg1: str | None, arg2: str | None, db: str | None, src: str | None):
+def _deny_attach(
+    action: int, arg1: str | None, arg2: str | None, db: str | None, src: str | None
+) -> int:
     """Authorizer for user SQL: no ATTACH (it could create files), no PRAGMA that sets."""
     if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
         return sqlite3.SQLITE_DENY
@@ -218,9 +220,7 @@ class Archive:
             target, uri = f"file:{quote(os.path.abspath(self.path))}?mode=ro", True
         else:
             target, uri = self.path, False
-        conn = sqlite3.connect(
-            target, timeout=self.busy_timeout, isolation_level=None, uri=uri
-        )
+        conn = sqlite3.connect(target, timeout=self.busy_timeout, isolation_level=None, uri=uri)
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             # Reading the schema fails here, not later, for a file that is not SQLite.
@@ -304,12 +304,7 @@ class Archive:
         """
         if sha256_hex(capture.body) != capture.sha256:
             raise InputError(f"capture of {capture.url}: sha256 does not match its body")
-        if capture.error:
-            kind = "error"
-        elif capture.not_modified or capture.status == 304:
-            kind = "not_modified"
-        else:
-            kind = "response"
+        kind = capture_kind(capture)
         packed: tuple[str, bytes] | None = None
         if kind == "response" and not self._has_body(capture.sha256):
             packed = compress_body(capture.body)
@@ -319,9 +314,7 @@ class Archive:
                 "INSERT OR IGNORE INTO urls (url, first_seen) VALUES (?, ?)",
                 (capture.url, fetched_at),
             )
-            url_id = conn.execute("SELECT id FROM urls WHERE url = ?", (capture.url,)).fetchone()[
-                0
-            ]
+            url_id = conn.execute("SELECT id FROM urls WHERE url = ?", (capture.url,)).fetchone()[0]
             if packed is not None:
                 conn.execute(
                     "INSERT OR IGNORE INTO bodies (sha256, size, compression, data, stored_at) "
@@ -624,6 +617,23 @@ class Archive:
         return (row[0], row[1]) if row else (None, None)
 
     @_guarded
+    def has_capture(self, capture: Capture) -> bool:
+        """Whether this very capture (URL, time, outcome, body) is already stored."""
+        kind = capture_kind(capture)
+        row = self.conn.execute(
+            """SELECT 1 FROM captures WHERE url = ? AND fetched_at = ? AND kind = ?
+            AND status IS ? AND coalesce(body_sha256, '') = ? LIMIT 1""",
+            (
+                capture.url,
+                capture.fetched_at,
+                kind,
+                capture.status,
+                capture.sha256 if kind == "response" else "",
+            ),
+        ).fetchone()
+        return row is not None
+
+    @_guarded
     def capture_ids(self) -> list[int]:
         """Every capture id, oldest first (export, benchmarks)."""
         return [row[0] for row in self.conn.execute("SELECT id FROM captures ORDER BY id")]
@@ -733,7 +743,9 @@ class Archive:
                 raise InputError(f"bad search query {text!r}: {exc}") from exc
             raise
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def query(
+        self, sql: str, params: Sequence[Any] = ()
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run the user's SQL on a read-only connection; return (columns, rows).
 
         A write, ATTACH or PRAGMA assignment is refused with an ``InputError`` (exit 2), so a
@@ -845,6 +857,15 @@ class Archive:
         return import_warc(self, path)
 
 
+def capture_kind(capture: Capture) -> str:
+    """How a capture is recorded: ``response`` (with a body), ``not_modified`` or ``error``."""
+    if capture.error:
+        return "error"
+    if capture.not_modified or capture.status == 304:
+        return "not_modified"
+    return "response"
+
+
 def _version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
@@ -891,8 +912,8 @@ FROM latest_link_checks GROUP BY source_url ORDER BY broken DESC, article""",
         "drift_over_time": {
             "title": "Drift over time",
             "description": "Every verification of every canonical copy, newest first.",
-            "sql": """SELECT url, canonical_path, verified_at, status, round(similarity, 3) AS similarity,
-    checksum_canonical, checksum_live, capture_id
+            "sql": """SELECT url, canonical_path, verified_at, status,
+    round(similarity, 3) AS similarity, checksum_canonical, checksum_live, capture_id
 FROM verifications ORDER BY url, verified_at DESC""",
         },
         "captures_of_url": {
@@ -910,3 +931,19 @@ def datasette_metadata(path: str) -> dict[str, Any]:
         "title": "archiver",
         "databases": {name: {"queries": canned_queries()}},
     }
+
+
+def datasette_app(path: str) -> Any:
+    """A Datasette instance on the archive with the canned queries (the ``serve`` extra).
+
+    Raises ``InputError`` when Datasette is not installed or the archive does not exist.
+    """
+    if not os.path.isfile(path):
+        raise InputError(f"no archive at {path}")
+    try:
+        from datasette.app import Datasette
+    except ImportError as exc:
+        raise InputError("datasette is not installed: pip install 'archiver[serve]'") from exc
+    # Open (and migrate) once first, so Datasette sees the current schema and views.
+    Archive(path, readonly=True).close()
+    return Datasette(files=[path], metadata=datasette_metadata(path))
