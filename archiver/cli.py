@@ -68,12 +68,16 @@ def fetch_options(func: F) -> F:
     return func
 
 
-class Failure(click.ClickException):
-    """A library error shown as one line, with the contract's exit code."""
+class BadInput(click.ClickException):
+    """Bad usage or bad input, shown as one line (exit 2)."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 2
+
+
+class JobFailed(click.ClickException):
+    """The job could not be done, shown as one line (exit 3)."""
+
+    exit_code = 3
 
 
 class ArchiverGroup(click.Group):
@@ -83,7 +87,8 @@ class ArchiverGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ArchiverError as exc:
-            raise Failure(str(exc), exc.exit_code) from exc
+            failure = BadInput if exc.exit_code == 2 else JobFailed
+            raise failure(str(exc)) from exc
 
 
 @click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -30,9 +30,9 @@ EXIT_WORDS = {
 def _start() -> SiteServer:
     site = load_site()
     try:
-        return SiteServer(site, host="127.0.0.2").start()
+        return SiteServer(site, host="127.0.0.2")
     except OSError:  # some systems only answer on 127.0.0.1
-        return SiteServer(site, host="127.0.0.1").start()
+        return SiteServer(site, host="127.0.0.1")
 
 
 def _run(args: list[str], routes: list[str]) -> int:
@@ -57,7 +57,7 @@ def main() -> int:
     print(f"\nverify exit code {code}: {EXIT_WORDS.get(code, 'unexpected')} (see CONTRACT.md).")
     print("The archive is db/archive.db. Try:")
     print("  .venv/bin/archiver history " + copy.url)
-    print("  .venv/bin/archiver query 'select url, status, sha256 from captures limit 5'")
+    print("  .venv/bin/archiver query 'select id, status, body_sha256, url from captures limit 5'")
     return code
 
 
