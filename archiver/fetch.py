@@ -766,6 +766,40 @@ class _ManualRedirectSession(requests.Session):
         return None
 
 
+def fetch_urls(
+    urls: Iterable[str],
+    policy: FetchPolicy | None = None,
+    *,
+    routes: Mapping[str, str] | None = None,
+    method: str = "GET",
+) -> list[Capture]:
+    """Fetch every URL with one fetcher; NetworkUnavailable if nothing answered at all."""
+    with Fetcher(policy, routes=routes) as fetcher:
+        captures = fetcher.fetch_many(urls, method=method)
+        fetcher.raise_if_offline()
+    return captures
+
+
+def summarize(capture: Capture) -> dict[str, Any]:
+    """A capture as JSON-ready data, the body replaced by its size and checksum."""
+    return {
+        "url": capture.url,
+        "final_url": capture.final_url,
+        "status": capture.status,
+        "error": capture.error,
+        "detail": capture.detail,
+        "redirects": list(capture.redirects),
+        "content_type": capture.content_type,
+        "bytes": len(capture.body),
+        "sha256": capture.sha256,
+        "truncated": capture.truncated,
+        "not_modified": capture.not_modified,
+        "method": capture.method,
+        "fetched_at": capture.fetched_at,
+        "elapsed": round(capture.elapsed, 3),
+    }
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__

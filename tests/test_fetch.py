@@ -241,11 +241,29 @@ def test_invalid_urls_never_touch_the_network(fetcher: Fetcher) -> None:
     assert fetcher.attempts == 0
 
 
+@responses.activate
 def test_unresolvable_host_is_a_dns_error() -> None:
-    # .invalid never resolves (RFC 6761); the resolver answers from its own rules.
-    with Fetcher(replace(FAST, respect_robots=False, retries=0)) as fetcher:
+    # The real resolver is never asked here (that would send a query off the machine): the
+    # failure urllib3 raises for a name that does not resolve is staged with `responses`.
+    # tests/test_offline.py shows the same with the network really absent.
+    import socket
+
+    import urllib3.exceptions
+
+    name_error = urllib3.exceptions.NameResolutionError(
+        "no-such-host.invalid", None, socket.gaierror(-2, "Name or service not known")
+    )
+    responses.add(
+        responses.GET,
+        "http://no-such-host.invalid/",
+        body=requests.exceptions.ConnectionError(
+            urllib3.exceptions.MaxRetryError(None, "/", name_error)
+        ),
+    )
+    with Fetcher(replace(FAST, respect_robots=False)) as fetcher:
         capture = fetcher.fetch("http://no-such-host.invalid/")
     assert capture.error == "dns_error"
+    assert len(responses.calls) == 1  # a name that does not resolve is not retried
     assert not fetcher.network_seen
     with pytest.raises(NetworkUnavailable):
         fetcher.raise_if_offline()
