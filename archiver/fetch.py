@@ -414,6 +414,7 @@ class Fetcher:
             queues.setdefault(host_of(url), deque()).append(index)
         limit = self.policy.max_connections
         busy: Counter[str] = Counter()
+        planned: dict[str, float] = {}  # the next polite start time per host, as dispatched
         inflight: dict[Future[Capture], tuple[str, int]] = {}
         workers = max(1, min(limit, len(items)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archiver-fetch") as pool:
@@ -421,20 +422,20 @@ class Fetcher:
                 now = time.monotonic()
                 wake: float | None = None
                 for host in list(queues):
-                    if len(inflight) >= limit:
-                        break
-                    if host and busy[host] >= self.policy.per_host_connections:
-                        continue
-                    ready = self.gate.ready_at(host) if host else 0.0
-                    if ready > now:
-                        wake = ready if wake is None else min(wake, ready)
-                        continue
-                    index = queues[host].popleft()
-                    if not queues[host]:
-                        del queues[host]
-                    future = pool.submit(self.fetch, items[index], method=method)
-                    inflight[future] = (host, index)
-                    busy[host] += 1
+                    while host in queues and len(inflight) < limit:
+                        if host and busy[host] >= self.policy.per_host_connections:
+                            break
+                        ready = max(planned.get(host, 0.0), self.gate.ready_at(host))
+                        if host and ready > now:
+                            wake = ready if wake is None else min(wake, ready)
+                            break
+                        index = queues[host].popleft()
+                        if not queues[host]:
+                            del queues[host]
+                        planned[host] = max(ready, now) + self.gate.interval(host)
+                        future = pool.submit(self.fetch, items[index], method=method)
+                        inflight[future] = (host, index)
+                        busy[host] += 1
                 timeout = None if wake is None else max(0.0, wake - now)
                 if not inflight:
                     time.sleep(timeout or 0.0)

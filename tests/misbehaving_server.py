@@ -90,6 +90,7 @@ class MisbehavingServer(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
     server: MisbehavingServer
     timeout = 10
 
@@ -205,7 +206,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(301, headers={"Location": "/loop/b"})
         elif path == "/loop/b":
             self._send(301, headers={"Location": "/loop/a"})
-        elif path == "/private-redirect":
+        elif path == "/go-private":
             self._send(302, headers={"Location": "/private"})
         elif path == "/short-body":  # claims 1000 bytes, sends 10, hangs up
             self.send_response(200)
