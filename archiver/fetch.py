@@ -33,6 +33,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
 
 from archiver import __version__
@@ -318,7 +320,7 @@ class Fetcher:
         self.routes = {host.lower(): target for host, target in (routes or {}).items()}
         self._own_session = session is None
         self.session = session or _ManualRedirectSession()
-        adapter = requests.adapters.HTTPAdapter(
+        adapter = _WatchedAdapter(
             pool_connections=self.policy.max_connections,
             pool_maxsize=self.policy.max_connections,
             max_retries=0,
@@ -633,6 +635,7 @@ class Fetcher:
                 self._attempts += 1
             started = time.monotonic()
             deadline = started + policy.timeout
+            watch = _Watch(policy.timeout)
             try:
                 response = self.session.request(
                     method,
@@ -653,21 +656,39 @@ class Fetcher:
                 ValueError,  # urllib.parse on a malformed URL or Location
             ) as exc:
                 error = "invalid" if type(exc) is ValueError else _classify(exc)
-                connect_failed = isinstance(exc, requests.exceptions.ConnectTimeout)
                 log.info("%s %s: %s (%s)", method, url, error, exc)
-                detail = f"{type(exc).__name__}: {_first_line(exc)}"
+                failed = Capture(
+                    url=url,
+                    final_url=url,
+                    status=None,
+                    error=error,
+                    detail=f"{type(exc).__name__}: {_first_line(exc)}",
+                    method=method,
+                    elapsed=time.monotonic() - started,
+                )
+                if not watch.stop():
+                    connect_failed = isinstance(exc, requests.exceptions.ConnectTimeout)
+                    return failed, None, connect_failed
+                response = None
+            if watch.stop() or response is None:
+                # Connected and sent, but the headers never finished: a timeout, not an answer.
+                if response is not None:
+                    response.close()
+                with self._lock:
+                    self._network_seen = True
+                detail = f"total deadline of {policy.timeout:g} s passed before the headers"
                 return (
                     Capture(
                         url=url,
                         final_url=url,
                         status=None,
-                        error=error,
+                        error="timeout",
                         detail=detail,
                         method=method,
                         elapsed=time.monotonic() - started,
-                    ),  # fmt: skip
+                    ),
                     None,
-                    connect_failed,
+                    False,
                 )
             with self._lock:
                 self._network_seen = True
@@ -754,6 +775,91 @@ class Fetcher:
             return _Body(data=b"".join(chunks), truncated=True, detail="; ".join(notes))
         chunks.append(tail)
         return _Body(data=b"".join(chunks), detail="; ".join(notes))
+
+
+_LOCAL = threading.local()
+
+
+class _Watch:
+    """A total deadline for the part of a request that requests cannot bound: the headers.
+
+    requests' read timeout is per socket read, so a server that drips its status line and headers
+    one byte at a time would hold a worker for hours. The connection registers itself with the
+    watch of its thread when it sends the request; if the deadline passes before the headers are
+    in, the watch shuts the socket down and the blocked read returns. The body has its own
+    deadline check in ``Fetcher._read_body``.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        self._done = False
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        _LOCAL.watch = self
+        self._timer.start()
+
+    def attach(self, conn: Any) -> None:
+        with self._lock:
+            self._conn = conn
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            sock = getattr(self._conn, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self) -> bool:
+        """Stand down; True if the deadline had already passed."""
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
+            _LOCAL.watch = None
+            return self.fired
+
+
+def _attach_to_watch(conn: Any) -> None:
+    watch = getattr(_LOCAL, "watch", None)
+    if watch is not None:
+        watch.attach(conn)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _attach_to_watch(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _attach_to_watch(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """An adapter whose connections report to the request's :class:`_Watch`."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
 
 
 class _ManualRedirectSession(requests.Session):

@@ -182,6 +182,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"x")
                 self.wfile.flush()
                 time.sleep(0.1)
+        elif path == "/drip-headers":  # the status line, then a header one byte at a time
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+            for _ in range(600):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.1)
+            self.close_connection = True
         elif path == "/reset":
             self._reset()
         elif path == "/flaky":  # 503 twice, then fine

@@ -83,6 +83,19 @@ def test_slow_drip_is_cut_at_the_total_deadline(server: MisbehavingServer) -> No
     assert took < 2.0, "a dripping server held the worker past its deadline"
 
 
+def test_header_drip_is_cut_at_the_total_deadline(server: MisbehavingServer) -> None:
+    policy = replace(FAST, timeout=1.0, read_timeout=0.5, retries=0)
+    with Fetcher(policy) as fetcher:
+        started = time.monotonic()
+        capture = fetcher.fetch(server.base + "/drip-headers")
+        took = time.monotonic() - started
+        after = fetcher.fetch(server.base + "/ok")  # the fetcher is still usable
+    assert capture.error == "timeout", capture.detail
+    assert "before the headers" in capture.detail
+    assert took < 2.0, "a server dripping its headers held the worker past its deadline"
+    assert after.status == 200
+
+
 def test_reset_connection_is_a_connection_error_after_retries(
     server: MisbehavingServer, fetcher: Fetcher
 ) -> None:
