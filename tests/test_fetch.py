@@ -418,3 +418,27 @@ def test_gzip_multi_member_and_raw_deflate() -> None:
     data = raw.compress(b"hello") + raw.flush()
     assert _Decoder("deflate").feed(data, 100) == b"hello"
     assert _Decoder("deflate").feed(zlib.compress(b"hello"), 100) == b"hello"
+
+
+def test_routed_hosts_bypass_environment_proxies(
+    server: MisbehavingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A proxy that does not exist: if a routed request went to it, it would fail.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.9:9")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.9:9")
+    with Fetcher(FAST, routes={"www.themoscowtimes.com": server.target}) as fetcher:
+        assert fetcher.fetch("https://www.themoscowtimes.com/ok").status == 200
+        assert fetcher.fetch(server.base + "/ok").status == 200
+
+
+def test_limits_are_per_logical_host_even_on_one_address() -> None:
+    policy = replace(FAST, per_host_connections=1)
+    with serve("127.0.0.2", latency=0.05) as server:
+        routes = {"one.example": server.target, "two.example": server.target}
+        urls = [f"https://{host}/page{i}" for i in range(4) for host in routes]
+        with Fetcher(policy, routes=routes) as fetcher:
+            captures = fetcher.fetch_many(urls)
+        hosts = {headers["Host"] for _, path, headers in server.stats.requests}
+        assert server.stats.max_active_requests == 2  # one per logical host, both at once
+    assert hosts == {"one.example", "two.example"}
+    assert all(c.status == 200 for c in captures)
