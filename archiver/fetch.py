@@ -16,6 +16,7 @@ robots.txt and politeness apply to every hop, and routed hosts (``routes``, the 
 from __future__ import annotations
 
 import email.utils
+import heapq
 import ipaddress
 import logging
 import random
@@ -338,6 +339,7 @@ class Fetcher:
         )
         self.robots = RobotsCache(self._fetch_robots, self.policy.user_agent)
         self._rng = random.Random()
+        self._watchdog = _Watchdog()
         self._lock = threading.Lock()
         self._network_seen = False
         self._attempts = 0
@@ -450,6 +452,7 @@ class Fetcher:
         return [capture for capture in results if capture is not None]
 
     def close(self) -> None:
+        self._watchdog.close()
         if self._own_session:
             self.session.close()
 
@@ -635,7 +638,7 @@ class Fetcher:
                 self._attempts += 1
             started = time.monotonic()
             deadline = started + policy.timeout
-            watch = _Watch(policy.timeout)
+            watch = self._watchdog.watch(policy.timeout)
             try:
                 response = self.session.request(
                     method,
@@ -786,25 +789,26 @@ class _Watch:
     requests' read timeout is per socket read, so a server that drips its status line and headers
     one byte at a time would hold a worker for hours. The connection registers itself with the
     watch of its thread when it sends the request; if the deadline passes before the headers are
-    in, the watch shuts the socket down and the blocked read returns. The body has its own
-    deadline check in ``Fetcher._read_body``.
+    in, the :class:`_Watchdog` shuts the socket down and the blocked read returns. The body has
+    its own deadline check in ``Fetcher._read_body``.
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
         self._lock = threading.Lock()
         self._conn: Any = None
         self._done = False
         self.fired = False
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
         _LOCAL.watch = self
-        self._timer.start()
+
+    def __lt__(self, other: _Watch) -> bool:
+        return self.deadline < other.deadline
 
     def attach(self, conn: Any) -> None:
         with self._lock:
             self._conn = conn
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
         with self._lock:
             if self._done:
                 return
@@ -818,11 +822,57 @@ class _Watch:
 
     def stop(self) -> bool:
         """Stand down; True if the deadline had already passed."""
-        self._timer.cancel()
         with self._lock:
             self._done = True
             _LOCAL.watch = None
             return self.fired
+
+
+class _Watchdog:
+    """One thread that fires every :class:`_Watch` whose deadline has passed.
+
+    One thread for the whole fetcher rather than a timer per request: a timer thread costs about
+    half a millisecond to start, which a fast run would notice.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[_Watch] = []
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def watch(self, seconds: float) -> _Watch:
+        watch = _Watch(time.monotonic() + seconds)
+        with self._cond:
+            if self._closed:
+                return watch
+            heapq.heappush(self._heap, watch)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="archiver-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0] is watch:
+                self._cond.notify()
+        return watch
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closed:
+                now = time.monotonic()
+                while self._heap and self._heap[0].deadline <= now:
+                    heapq.heappop(self._heap).fire()
+                wait = self._heap[0].deadline - now if self._heap else None
+                self._cond.wait(wait)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._heap.clear()
+            self._cond.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=5)
 
 
 def _attach_to_watch(conn: Any) -> None:
