@@ -589,14 +589,18 @@ class Fetcher:
                 if last_try:
                     break
                 wait_for = parse_retry_after(capture.header("Retry-After"))
+                if wait_for is not None:
+                    # The whole host asked for a pause, not just this URL.
+                    self.gate.defer(host, min(wait_for, self.policy.retry_after_cap))
                 if wait_for is not None and wait_for > self.policy.retry_after_cap:
                     detail = (
                         f"Retry-After {wait_for:.0f} s is more than the cap of "
                         f"{self.policy.retry_after_cap:g} s; not retried"
                     )
                     return replace(capture, detail=detail), location
-                time.sleep(wait_for if wait_for is not None else self._backoff(attempt))
-                continue
+                if wait_for is None:
+                    time.sleep(self._backoff(attempt))
+                continue  # the host gate holds the next attempt until Retry-After has passed
             return capture, location
         assert capture is not None
         tries = self.policy.retries + 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -123,6 +124,19 @@ def test_429_retry_after_is_honoured(server: MisbehavingServer, fetcher: Fetcher
     assert capture.status == 200
     times = server.stats.request_times
     assert times[-1] - times[-2] >= 0.95, "Retry-After: 1 was not waited for"
+
+
+def test_retry_after_pauses_the_whole_host(server: MisbehavingServer, fetcher: Fetcher) -> None:
+    first = threading.Thread(target=fetcher.fetch, args=(server.base + "/rate-limited",))
+    first.start()
+    time.sleep(0.3)  # the 429 has arrived; its retry waits for Retry-After: 1
+    other = fetcher.fetch(server.base + "/page-other")
+    first.join()
+    assert other.status == 200
+    seen = list(zip(server.stats.paths(), server.stats.request_times, strict=True))
+    limited = next(when for path, when in seen if path == "/rate-limited")
+    other_at = next(when for path, when in seen if path == "/page-other")
+    assert other_at - limited >= 0.9, "another URL of the host went in during the pause"
 
 
 def test_retry_after_beyond_the_cap_is_not_waited(
