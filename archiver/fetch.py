@@ -384,9 +384,14 @@ class Fetcher:
         problem = check_url(url)
         if problem:
             return Capture(
-                url=url, final_url=url, status=None, error="invalid", detail=problem,
-                fetched_at=fetched_at, method=method,
-            )  # fmt: skip
+                url=url,
+                final_url=url,
+                status=None,
+                error="invalid",
+                detail=problem,
+                fetched_at=fetched_at,
+                method=method,
+            )
         conditional: dict[str, str] = {}
         if etag:
             conditional["If-None-Match"] = etag
@@ -746,8 +751,9 @@ class Fetcher:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 notes.append(f"total deadline of {policy.timeout:g} s passed after {size} bytes")
-                return _Body(data=b"".join(chunks), truncated=True, error="timeout",
-                             detail="; ".join(notes))  # fmt: skip
+                return _Body(
+                    data=b"".join(chunks), truncated=True, error="timeout", detail="; ".join(notes)
+                )
             if sock is not None:
                 try:
                     sock.settimeout(min(policy.read_timeout, remaining))
@@ -757,8 +763,9 @@ class Fetcher:
                 data = raw.read1(CHUNK, decode_content=False)
             except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
                 notes.append(f"no data for {min(policy.read_timeout, remaining):.1f} s")
-                return _Body(data=b"".join(chunks), truncated=True, error="timeout",
-                             detail="; ".join(notes))  # fmt: skip
+                return _Body(
+                    data=b"".join(chunks), truncated=True, error="timeout", detail="; ".join(notes)
+                )
             except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
                 notes.append(f"body cut short after {size} bytes: {_first_line(exc)}")
                 return _Body(data=b"".join(chunks), truncated=True, detail="; ".join(notes))
@@ -814,15 +821,14 @@ class _Watch:
 
     def fire(self) -> None:
         with self._lock:
-            if self._done:
-                return
-            self.fired = True
             sock = getattr(self._conn, "sock", None)
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            if self._done or sock is None:
+                return  # still connecting: the connect timeout bounds that part
+            self.fired = True
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def stop(self) -> bool:
         """Stand down; True if the deadline had already passed."""
