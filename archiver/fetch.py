@@ -288,6 +288,11 @@ class _Decoder:
                 data = b""
         return out
 
+    @property
+    def finished(self) -> bool:
+        """Whether the compressed stream reached its proper end (always true for identity)."""
+        return self._zlib is None or bool(self._zlib.eof)
+
     def flush(self, limit: int) -> bytes:
         if self._zlib is None:
             return b""
@@ -788,6 +793,9 @@ class Fetcher:
             notes.append(f"body larger than {policy.max_bytes} bytes; kept the first part")
             return _Body(data=b"".join(chunks), truncated=True, detail="; ".join(notes))
         chunks.append(tail)
+        if not decoder.finished:
+            notes.append(f"the {encoding} stream ended early")
+            return _Body(data=b"".join(chunks), truncated=True, detail="; ".join(notes))
         return _Body(data=b"".join(chunks), detail="; ".join(notes))
 
 

@@ -225,6 +225,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif path == "/gzip":
             self._send(200, gzip.compress(PAGE), headers={"Content-Encoding": "gzip"})
+        elif path == "/gzip-cut":  # a gzip stream missing its end
+            self._send(200, gzip.compress(PAGE * 50)[:-30], headers={"Content-Encoding": "gzip"})
         elif path == "/gzip-bomb":
             self._send(200, self.server.bomb, headers={"Content-Encoding": "gzip"})
         elif path == "/huge":  # 64 MiB of page, sent in 1 MiB pieces

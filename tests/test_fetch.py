@@ -201,6 +201,17 @@ def test_gzip_is_decoded(server: MisbehavingServer, fetcher: Fetcher) -> None:
     assert not capture.truncated
 
 
+def test_gzip_cut_short_is_truncated(server: MisbehavingServer, fetcher: Fetcher) -> None:
+    capture = fetcher.fetch(server.base + "/gzip-cut")
+    assert capture.truncated and "ended early" in capture.detail
+    assert capture.body and (PAGE * 50).startswith(capture.body)
+
+
+def test_only_get_and_head_are_sent(fetcher: Fetcher) -> None:
+    with pytest.raises(ValueError):
+        fetcher.fetch("http://127.0.0.2:9/", method="POST")
+
+
 def test_gzip_bomb_stops_at_the_decoded_cap() -> None:
     with serve("127.0.0.2", bomb_size=64 * 1024 * 1024) as server:
         assert len(server.bomb) < 200_000  # the point of a bomb: small on the wire

@@ -88,3 +88,16 @@ def test_online_run_with_one_dead_link_exits_1_not_3() -> None:
     captures = json.loads(result.output)["captures"]
     assert [c["error"] for c in captures] == [None, "connection_error"]
     assert captures[0]["status"] == 200
+
+
+def test_fetch_command_head_and_text_output() -> None:
+    with serve("127.0.0.2") as server:
+        result = CliRunner().invoke(
+            cli,
+            ["fetch", "--head", "--per-host-rate", "100", server.base + "/head-not-allowed"],
+            catch_exceptions=False,
+        )
+        methods = [m for m, path, _ in server.stats.requests if path == "/head-not-allowed"]
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("200\t" + server.base + "/head-not-allowed\t")
+    assert methods == ["HEAD", "GET"]
