@@ -384,7 +384,9 @@ def test_per_host_rate_spaces_requests() -> None:
             fetcher.fetch_many([f"{server.base}/page{i}" for i in range(6)])
         times = sorted(server.stats.request_times)
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert min(gaps) >= 0.04, gaps  # 1/20 s apart, less scheduling jitter
+    # Starts are reserved 1/20 s apart; arrival at the server adds a little scheduling jitter.
+    assert times[-1] - times[0] >= 6 * 0.05 * 0.95, gaps  # robots.txt + 6 pages
+    assert min(gaps) >= 0.03, gaps
 
 
 def test_global_limit_holds_across_hosts() -> None:
