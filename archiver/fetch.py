@@ -53,6 +53,8 @@ DEFAULT_USER_AGENT = (
 MiB = 1024 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK = 64 * 1024
+#: Answers to HEAD that mean "not HEAD" more often than "not here": asked again with GET.
+HEAD_REFUSED = frozenset({400, 403, 405, 501})
 #: Errors that mean "nothing answered": they count against a host's circuit breaker.
 STALLING_ERRORS = frozenset({"timeout", "connection_error"})
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
@@ -407,7 +409,7 @@ class Fetcher:
             method == "HEAD"
             and self.policy.head_fallback
             and capture.error is None
-            and capture.status in (405, 501)
+            and capture.status in HEAD_REFUSED
         ):
             note = f"HEAD answered {capture.status}; asked again with GET"
             capture = self._follow(url, "GET", conditional, robots=self.policy.respect_robots)

@@ -105,8 +105,9 @@ def test_robots_rules_from_capture() -> None:
     for status in (401, 403, 404, 410):
         rules = rules_from_capture(capture(status))
         assert rules is not None and rules.verdict("http://h/x", "archiver").allowed
-    rules = rules_from_capture(capture(500))
-    assert rules is not None and not rules.verdict("http://h/x", "archiver").allowed
+    for status in (429, 500, 503):
+        rules = rules_from_capture(capture(status))
+        assert rules is not None and not rules.verdict("http://h/x", "archiver").allowed
     assert rules_from_capture(capture(None, error="timeout")) is None
     assert robots_url("https://Example.org:8443/a/b?c") == "https://Example.org:8443/robots.txt"
     assert product_token("archiver/0.1.0 (+https://x)") == "archiver"
