@@ -101,3 +101,14 @@ def test_fetch_command_head_and_text_output() -> None:
     assert result.exit_code == 0, result.output
     assert result.output.startswith("200\t" + server.base + "/head-not-allowed\t")
     assert methods == ["HEAD", "GET"]
+
+
+def test_bad_connect_to_is_bad_usage_exit_2() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "archiver", "fetch", "--connect-to", "nohost", "http://127.0.0.2/"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "HOST=ADDR:PORT" in done.stderr
