@@ -106,6 +106,49 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
     ctx.obj = {"db_path": db_path or os.environ.get("ARCHIVER_DB") or DEFAULT_DB}
 
 
+@cli.command("fetch")
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--head", is_flag=True, help="Send HEAD (GET when the server refuses HEAD).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@fetch_options
+def fetch_command(
+    urls: tuple[str, ...],
+    head: bool,
+    as_json: bool,
+    per_host_rate: float | None,
+    per_host_connections: int | None,
+    timeout: float | None,
+    user_agent: str | None,
+    connect_to: tuple[str, ...],
+) -> None:
+    """Fetch URLs politely and report what answered; nothing is stored.
+
+    Exit 1 when any URL failed or answered an error status, 3 when nothing answered at all.
+    """
+    from archiver.fetch import fetch_urls, parse_routes, policy_from_options, summarize
+
+    policy = policy_from_options(
+        per_host_rate=per_host_rate,
+        per_host_connections=per_host_connections,
+        timeout=timeout,
+        user_agent=user_agent,
+    )
+    captures = fetch_urls(
+        urls, policy, routes=parse_routes(connect_to), method="HEAD" if head else "GET"
+    )
+    if as_json:
+        emit_json({"captures": [summarize(capture) for capture in captures]})
+    else:
+        for capture in captures:
+            outcome = capture.error or str(capture.status)
+            click.echo(
+                f"{outcome}\t{capture.final_url}\t{len(capture.body)} bytes\t{capture.detail}"
+            )
+    failed = [c for c in captures if c.error or not (c.ok or c.not_modified)]
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="archiver")

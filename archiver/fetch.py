@@ -16,6 +16,7 @@ robots.txt and politeness apply to every hop, and routed hosts (``routes``, the 
 from __future__ import annotations
 
 import email.utils
+import heapq
 import ipaddress
 import logging
 import random
@@ -33,6 +34,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
 
 from archiver import __version__
@@ -50,6 +53,8 @@ DEFAULT_USER_AGENT = (
 MiB = 1024 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK = 64 * 1024
+#: Answers to HEAD that mean "not HEAD" more often than "not here": asked again with GET.
+HEAD_REFUSED = frozenset({400, 403, 405, 501})
 #: Errors that mean "nothing answered": they count against a host's circuit breaker.
 STALLING_ERRORS = frozenset({"timeout", "connection_error"})
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
@@ -285,6 +290,11 @@ class _Decoder:
                 data = b""
         return out
 
+    @property
+    def finished(self) -> bool:
+        """Whether the compressed stream reached its proper end (always true for identity)."""
+        return self._zlib is None or bool(self._zlib.eof)
+
     def flush(self, limit: int) -> bytes:
         if self._zlib is None:
             return b""
@@ -318,7 +328,7 @@ class Fetcher:
         self.routes = {host.lower(): target for host, target in (routes or {}).items()}
         self._own_session = session is None
         self.session = session or _ManualRedirectSession()
-        adapter = requests.adapters.HTTPAdapter(
+        adapter = _WatchedAdapter(
             pool_connections=self.policy.max_connections,
             pool_maxsize=self.policy.max_connections,
             max_retries=0,
@@ -336,6 +346,7 @@ class Fetcher:
         )
         self.robots = RobotsCache(self._fetch_robots, self.policy.user_agent)
         self._rng = random.Random()
+        self._watchdog = _Watchdog()
         self._lock = threading.Lock()
         self._network_seen = False
         self._attempts = 0
@@ -380,9 +391,14 @@ class Fetcher:
         problem = check_url(url)
         if problem:
             return Capture(
-                url=url, final_url=url, status=None, error="invalid", detail=problem,
-                fetched_at=fetched_at, method=method,
-            )  # fmt: skip
+                url=url,
+                final_url=url,
+                status=None,
+                error="invalid",
+                detail=problem,
+                fetched_at=fetched_at,
+                method=method,
+            )
         conditional: dict[str, str] = {}
         if etag:
             conditional["If-None-Match"] = etag
@@ -393,7 +409,7 @@ class Fetcher:
             method == "HEAD"
             and self.policy.head_fallback
             and capture.error is None
-            and capture.status in (405, 501)
+            and capture.status in HEAD_REFUSED
         ):
             note = f"HEAD answered {capture.status}; asked again with GET"
             capture = self._follow(url, "GET", conditional, robots=self.policy.respect_robots)
@@ -414,6 +430,7 @@ class Fetcher:
             queues.setdefault(host_of(url), deque()).append(index)
         limit = self.policy.max_connections
         busy: Counter[str] = Counter()
+        planned: dict[str, float] = {}  # the next polite start time per host, as dispatched
         inflight: dict[Future[Capture], tuple[str, int]] = {}
         workers = max(1, min(limit, len(items)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archiver-fetch") as pool:
@@ -421,20 +438,20 @@ class Fetcher:
                 now = time.monotonic()
                 wake: float | None = None
                 for host in list(queues):
-                    if len(inflight) >= limit:
-                        break
-                    if host and busy[host] >= self.policy.per_host_connections:
-                        continue
-                    ready = self.gate.ready_at(host) if host else 0.0
-                    if ready > now:
-                        wake = ready if wake is None else min(wake, ready)
-                        continue
-                    index = queues[host].popleft()
-                    if not queues[host]:
-                        del queues[host]
-                    future = pool.submit(self.fetch, items[index], method=method)
-                    inflight[future] = (host, index)
-                    busy[host] += 1
+                    while host in queues and len(inflight) < limit:
+                        if host and busy[host] >= self.policy.per_host_connections:
+                            break
+                        ready = max(planned.get(host, 0.0), self.gate.ready_at(host))
+                        if host and ready > now:
+                            wake = ready if wake is None else min(wake, ready)
+                            break
+                        index = queues[host].popleft()
+                        if not queues[host]:
+                            del queues[host]
+                        planned[host] = max(ready, now) + self.gate.interval(host)
+                        future = pool.submit(self.fetch, items[index], method=method)
+                        inflight[future] = (host, index)
+                        busy[host] += 1
                 timeout = None if wake is None else max(0.0, wake - now)
                 if not inflight:
                     time.sleep(timeout or 0.0)
@@ -447,6 +464,7 @@ class Fetcher:
         return [capture for capture in results if capture is not None]
 
     def close(self) -> None:
+        self._watchdog.close()
         if self._own_session:
             self.session.close()
 
@@ -583,14 +601,18 @@ class Fetcher:
                 if last_try:
                     break
                 wait_for = parse_retry_after(capture.header("Retry-After"))
+                if wait_for is not None:
+                    # The whole host asked for a pause, not just this URL.
+                    self.gate.defer(host, min(wait_for, self.policy.retry_after_cap))
                 if wait_for is not None and wait_for > self.policy.retry_after_cap:
                     detail = (
                         f"Retry-After {wait_for:.0f} s is more than the cap of "
                         f"{self.policy.retry_after_cap:g} s; not retried"
                     )
                     return replace(capture, detail=detail), location
-                time.sleep(wait_for if wait_for is not None else self._backoff(attempt))
-                continue
+                if wait_for is None:
+                    time.sleep(self._backoff(attempt))
+                continue  # the host gate holds the next attempt until Retry-After has passed
             return capture, location
         assert capture is not None
         tries = self.policy.retries + 1
@@ -632,6 +654,7 @@ class Fetcher:
                 self._attempts += 1
             started = time.monotonic()
             deadline = started + policy.timeout
+            watch = self._watchdog.watch(policy.timeout)
             try:
                 response = self.session.request(
                     method,
@@ -652,21 +675,39 @@ class Fetcher:
                 ValueError,  # urllib.parse on a malformed URL or Location
             ) as exc:
                 error = "invalid" if type(exc) is ValueError else _classify(exc)
-                connect_failed = isinstance(exc, requests.exceptions.ConnectTimeout)
                 log.info("%s %s: %s (%s)", method, url, error, exc)
-                detail = f"{type(exc).__name__}: {_first_line(exc)}"
+                failed = Capture(
+                    url=url,
+                    final_url=url,
+                    status=None,
+                    error=error,
+                    detail=f"{type(exc).__name__}: {_first_line(exc)}",
+                    method=method,
+                    elapsed=time.monotonic() - started,
+                )
+                if not watch.stop():
+                    connect_failed = isinstance(exc, requests.exceptions.ConnectTimeout)
+                    return failed, None, connect_failed
+                response = None
+            if watch.stop() or response is None:
+                # Connected and sent, but the headers never finished: a timeout, not an answer.
+                if response is not None:
+                    response.close()
+                with self._lock:
+                    self._network_seen = True
+                detail = f"total deadline of {policy.timeout:g} s passed before the headers"
                 return (
                     Capture(
                         url=url,
                         final_url=url,
                         status=None,
-                        error=error,
+                        error="timeout",
                         detail=detail,
                         method=method,
                         elapsed=time.monotonic() - started,
-                    ),  # fmt: skip
+                    ),
                     None,
-                    connect_failed,
+                    False,
                 )
             with self._lock:
                 self._network_seen = True
@@ -717,8 +758,9 @@ class Fetcher:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 notes.append(f"total deadline of {policy.timeout:g} s passed after {size} bytes")
-                return _Body(data=b"".join(chunks), truncated=True, error="timeout",
-                             detail="; ".join(notes))  # fmt: skip
+                return _Body(
+                    data=b"".join(chunks), truncated=True, error="timeout", detail="; ".join(notes)
+                )
             if sock is not None:
                 try:
                     sock.settimeout(min(policy.read_timeout, remaining))
@@ -728,8 +770,9 @@ class Fetcher:
                 data = raw.read1(CHUNK, decode_content=False)
             except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
                 notes.append(f"no data for {min(policy.read_timeout, remaining):.1f} s")
-                return _Body(data=b"".join(chunks), truncated=True, error="timeout",
-                             detail="; ".join(notes))  # fmt: skip
+                return _Body(
+                    data=b"".join(chunks), truncated=True, error="timeout", detail="; ".join(notes)
+                )
             except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
                 notes.append(f"body cut short after {size} bytes: {_first_line(exc)}")
                 return _Body(data=b"".join(chunks), truncated=True, detail="; ".join(notes))
@@ -752,7 +795,141 @@ class Fetcher:
             notes.append(f"body larger than {policy.max_bytes} bytes; kept the first part")
             return _Body(data=b"".join(chunks), truncated=True, detail="; ".join(notes))
         chunks.append(tail)
+        if not decoder.finished:
+            notes.append(f"the {encoding} stream ended early")
+            return _Body(data=b"".join(chunks), truncated=True, detail="; ".join(notes))
         return _Body(data=b"".join(chunks), detail="; ".join(notes))
+
+
+_LOCAL = threading.local()
+
+
+class _Watch:
+    """A total deadline for the part of a request that requests cannot bound: the headers.
+
+    requests' read timeout is per socket read, so a server that drips its status line and headers
+    one byte at a time would hold a worker for hours. The connection registers itself with the
+    watch of its thread when it sends the request; if the deadline passes before the headers are
+    in, the :class:`_Watchdog` shuts the socket down and the blocked read returns. The body has
+    its own deadline check in ``Fetcher._read_body``.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        self._done = False
+        self.fired = False
+        _LOCAL.watch = self
+
+    def __lt__(self, other: _Watch) -> bool:
+        return self.deadline < other.deadline
+
+    def attach(self, conn: Any) -> None:
+        with self._lock:
+            self._conn = conn
+
+    def fire(self) -> None:
+        with self._lock:
+            sock = getattr(self._conn, "sock", None)
+            if self._done or sock is None:
+                return  # still connecting: the connect timeout bounds that part
+            self.fired = True
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self) -> bool:
+        """Stand down; True if the deadline had already passed."""
+        with self._lock:
+            self._done = True
+            _LOCAL.watch = None
+            return self.fired
+
+
+class _Watchdog:
+    """One thread that fires every :class:`_Watch` whose deadline has passed.
+
+    One thread for the whole fetcher rather than a timer per request: a timer thread costs about
+    half a millisecond to start, which a fast run would notice.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[_Watch] = []
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def watch(self, seconds: float) -> _Watch:
+        watch = _Watch(time.monotonic() + seconds)
+        with self._cond:
+            if self._closed:
+                return watch
+            heapq.heappush(self._heap, watch)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="archiver-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0] is watch:
+                self._cond.notify()
+        return watch
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closed:
+                now = time.monotonic()
+                while self._heap and self._heap[0].deadline <= now:
+                    heapq.heappop(self._heap).fire()
+                wait = self._heap[0].deadline - now if self._heap else None
+                self._cond.wait(wait)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._heap.clear()
+            self._cond.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=5)
+
+
+def _attach_to_watch(conn: Any) -> None:
+    watch = getattr(_LOCAL, "watch", None)
+    if watch is not None:
+        watch.attach(conn)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _attach_to_watch(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _attach_to_watch(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """An adapter whose connections report to the request's :class:`_Watch`."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
 
 
 class _ManualRedirectSession(requests.Session):
@@ -764,6 +941,40 @@ class _ManualRedirectSession(requests.Session):
 
     def get_redirect_target(self, resp: requests.Response) -> str | None:
         return None
+
+
+def fetch_urls(
+    urls: Iterable[str],
+    policy: FetchPolicy | None = None,
+    *,
+    routes: Mapping[str, str] | None = None,
+    method: str = "GET",
+) -> list[Capture]:
+    """Fetch every URL with one fetcher; NetworkUnavailable if nothing answered at all."""
+    with Fetcher(policy, routes=routes) as fetcher:
+        captures = fetcher.fetch_many(urls, method=method)
+        fetcher.raise_if_offline()
+    return captures
+
+
+def summarize(capture: Capture) -> dict[str, Any]:
+    """A capture as JSON-ready data, the body replaced by its size and checksum."""
+    return {
+        "url": capture.url,
+        "final_url": capture.final_url,
+        "status": capture.status,
+        "error": capture.error,
+        "detail": capture.detail,
+        "redirects": list(capture.redirects),
+        "content_type": capture.content_type,
+        "bytes": len(capture.body),
+        "sha256": capture.sha256,
+        "truncated": capture.truncated,
+        "not_modified": capture.not_modified,
+        "method": capture.method,
+        "fetched_at": capture.fetched_at,
+        "elapsed": round(capture.elapsed, 3),
+    }
 
 
 def _first_line(exc: BaseException) -> str:

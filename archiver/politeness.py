@@ -56,6 +56,12 @@ class HostGate:
         with self._lock:
             self._min_interval[host] = max(seconds, self._min_interval.get(host, 0.0))
 
+    def defer(self, host: str, seconds: float) -> None:
+        """Start nothing more on ``host`` for ``seconds`` (it said ``Retry-After``)."""
+        with self._lock:
+            until = self._clock() + seconds
+            self._next_start[host] = max(self._next_start.get(host, 0.0), until)
+
     def interval(self, host: str) -> float:
         """Seconds between request starts to ``host``."""
         with self._lock:

@@ -1,8 +1,9 @@
 """robots.txt: fetched once per site, parsed with protego, read the way RFC 9309 says.
 
 * 2xx: the rules apply (``Crawl-delay`` for our product token slows the host down);
-* 4xx (404, 410, 403, ...): "unavailable", so everything is allowed;
-* 5xx after retries: "unreachable", so everything is disallowed, as RFC 9309 asks;
+* 4xx but 429 (404, 410, 403, ...): "unavailable", so everything is allowed;
+* 5xx, or 429 still after ``Retry-After``: "unreachable", so everything is disallowed, as RFC
+  9309 asks (and as Google reads a 429);
 * no answer at all (refused, timeout, no DNS): *no verdict*. The fetcher reports the network
   failure for the page itself, so a dead host shows as ``connection_error``/``dns_error`` and
   never as ``robots_disallowed``, which is what link checkers such as LinkChecker do.
@@ -78,7 +79,7 @@ def rules_from_capture(capture: Capture) -> RobotsRules | None:
     if 200 <= status < 300:
         text = capture.body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
         return RobotsRules(parser=Protego.parse(text), allow_all=True, reason="")
-    if 400 <= status < 500:
+    if 400 <= status < 500 and status != 429:
         return RobotsRules(parser=None, allow_all=True, reason=f"robots.txt {status}")
     return RobotsRules(
         parser=None,

@@ -90,6 +90,7 @@ class MisbehavingServer(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
     server: MisbehavingServer
     timeout = 10
 
@@ -181,6 +182,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"x")
                 self.wfile.flush()
                 time.sleep(0.1)
+        elif path == "/drip-headers":  # the status line, then a header one byte at a time
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+            for _ in range(600):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.1)
+            self.close_connection = True
         elif path == "/reset":
             self._reset()
         elif path == "/flaky":  # 503 twice, then fine
@@ -205,7 +213,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(301, headers={"Location": "/loop/b"})
         elif path == "/loop/b":
             self._send(301, headers={"Location": "/loop/a"})
-        elif path == "/private-redirect":
+        elif path == "/go-private":
             self._send(302, headers={"Location": "/private"})
         elif path == "/short-body":  # claims 1000 bytes, sends 10, hangs up
             self.send_response(200)
@@ -217,6 +225,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif path == "/gzip":
             self._send(200, gzip.compress(PAGE), headers={"Content-Encoding": "gzip"})
+        elif path == "/gzip-cut":  # a gzip stream missing its end
+            self._send(200, gzip.compress(PAGE * 50)[:-30], headers={"Content-Encoding": "gzip"})
         elif path == "/gzip-bomb":
             self._send(200, self.server.bomb, headers={"Content-Encoding": "gzip"})
         elif path == "/huge":  # 64 MiB of page, sent in 1 MiB pieces
