@@ -194,14 +194,21 @@ def _sniff_binary(data: bytes) -> str | None:
     return None
 
 
-def _parse(text: str) -> lxml_html.HtmlElement:
-    # huge_tree: deeply nested or very large pages parse instead of being cut off at depth 256
-    parser = lxml_html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
+def _parse(text: str) -> tuple[lxml_html.HtmlElement, list[str]]:
+    """Parse with libxml2's limits on (depth 256): a page nested deeper is cut off there, and
+    the warning says so, rather than spending seconds on a hostile tree."""
+    parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True)
     try:
         root = lxml_html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"not an HTML page: {exc}") from exc
-    return root
+    warnings = []
+    if any("Excessive depth" in error.message for error in parser.error_log):
+        warnings.append(
+            "page nests elements deeper than the parser's limit (256); "
+            "text after the deepest point was not read"
+        )
+    return root, warnings
 
 
 def _page_url(tree: lxml_html.HtmlElement, url: str | None) -> tuple[str | None, str | None]:
@@ -257,7 +264,8 @@ def extract(
     if profile is not None and profile not in PROFILE_NAMES:
         raise InputError(f"unknown profile {profile!r} (known: {', '.join(PROFILE_NAMES)})")
 
-    tree = _parse(text)
+    tree, parse_warnings = _parse(text)
+    warnings += parse_warnings
     own_url, base = _page_url(tree, url)
     page = Page(tree=tree, url=own_url, base=base)
     name = profile or select_profile(page)

@@ -20,6 +20,44 @@ from lxml import html as lxml_html
 
 from archiver.models import Image, Link
 
+# Elements that break a line where they start or end (HTML block elements and their kin).
+_BREAKING = (
+    "br",
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
+    "section",
+    "article",
+    "aside",
+    "header",
+    "footer",
+    "figure",
+    "figcaption",
+    "pre",
+    "hr",
+    "head",
+    "item",
+    "row",
+    "cell",
+    "list",
+    "quote",
+)
 _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -68,8 +106,11 @@ def element_text(el: lxml_html.HtmlElement) -> str:
 
     Call :func:`strip_noise` on the tree first: ``itertext`` would otherwise read script bodies.
     """
-    for br in el.iter("br"):
-        br.tail = " " + (br.tail or "")
+    for node in el.iter(*_BREAKING):
+        # "<p>a</p><p>b</p>" reads "a b", not "ab"
+        if node is not el:
+            node.tail = " " + (node.tail or "")
+            node.text = " " + (node.text or "")
     return clean_text("".join(el.itertext()))
 
 

@@ -44,7 +44,7 @@ SKIPPED_BLOCKS = {"link", "newsletter", "embed", "aside", "banner", "ad", "relat
 # Elements inside an html block that each make one paragraph.
 PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dt", "dd"}
 _BLOCK_TYPE = re.compile(r"\barticle__block--([a-z0-9_-]+)")
-_UPDATED = re.compile(r"\bupdated\b", re.IGNORECASE)
+_UPDATED = re.compile(r"updated\s*:", re.IGNORECASE)
 
 
 def matches(page: Page) -> bool:
