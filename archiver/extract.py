@@ -271,6 +271,7 @@ def extract(
     name = profile or select_profile(page)
     fields = get_profile(name)(page)
     paragraphs = tuple(fields.paragraphs)
+    checksum, hashes = normalize.fingerprint(paragraphs)
     return Document(
         url=own_url,
         title=fields.title or None,
@@ -282,8 +283,8 @@ def extract(
         links=tuple(fields.links),
         images=tuple(fields.images),
         profile=fields.profile,
-        checksum=normalize.checksum(paragraphs),
-        paragraph_hashes=normalize.paragraph_hashes(paragraphs),
+        checksum=checksum,
+        paragraph_hashes=hashes,
         normalizer=normalize.NORMALIZER_VERSION,
         label=fields.label or None,
         encoding=encoding,

@@ -7,6 +7,7 @@ import pytest
 from archiver.normalize import (
     NORMALIZER_VERSION,
     checksum,
+    fingerprint,
     normalize_text,
     paragraph_hashes,
 )
@@ -76,3 +77,8 @@ def test_paragraph_hashes_point_at_the_changed_paragraph() -> None:
 
 def test_version_is_recorded() -> None:
     assert isinstance(NORMALIZER_VERSION, str) and NORMALIZER_VERSION
+
+
+def test_fingerprint_is_checksum_and_hashes_together() -> None:
+    paragraphs = ["One “two”.", "", "Three\u00a0four."]
+    assert fingerprint(paragraphs) == (checksum(paragraphs), paragraph_hashes(paragraphs))

@@ -58,7 +58,7 @@ _BREAKING = (
     "list",
     "quote",
 )
-_WS = re.compile(r"\s+")
+_WS = re.compile(r"[ \t\n\r\f]+")  # HTML's whitespace; a no-break space is text
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -93,7 +93,9 @@ def clean_text(text: str | None) -> str:
     """HTML whitespace folding: runs of whitespace become one space; control characters go."""
     if not text:
         return ""
-    return _WS.sub(" ", _CONTROL.sub("", text)).strip()
+    if not text.isprintable():  # C-speed check; most text has no control characters
+        text = _CONTROL.sub("", _WS.sub(" ", text))
+    return _WS.sub(" ", text).strip() if "  " in text else text.strip()
 
 
 def has_class(name: str) -> str:
@@ -106,6 +108,8 @@ def element_text(el: lxml_html.HtmlElement) -> str:
 
     Call :func:`strip_noise` on the tree first: ``itertext`` would otherwise read script bodies.
     """
+    if not len(el):
+        return clean_text(el.text)
     for node in el.iter(*_BREAKING):
         # "<p>a</p><p>b</p>" reads "a b", not "ab"
         if node is not el:
