@@ -57,7 +57,9 @@ _HEADER_CHARSET = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", r
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE | re.DOTALL
 )
+_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
 _MARKUP = re.compile(r"<\s*[a-zA-Z!?/]")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")  # lxml refuses it in decoded text
 _CYRILLIC_LOWER = re.compile("[а-яё]")
 _CYRILLIC_UPPER = re.compile("[А-ЯЁ]")
 _CYRILLIC_8BIT = ("cp1251", "koi8-r")
@@ -112,7 +114,7 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
         if found and header is None:
             label = found.group(1).decode("ascii", "replace")
             warnings.append(f"unknown charset {label!r} in HTTP header ignored")
-    found_meta = _META_CHARSET.search(data[:4096])
+    found_meta = _META_CHARSET.search(data[:4096]) or _XML_ENCODING.match(data[:200])
     meta = _codec(found_meta.group(1)) if found_meta else None
     if found_meta and meta is None:
         warnings.append(
@@ -264,7 +266,7 @@ def extract(
     if profile is not None and profile not in PROFILE_NAMES:
         raise InputError(f"unknown profile {profile!r} (known: {', '.join(PROFILE_NAMES)})")
 
-    tree, parse_warnings = _parse(text)
+    tree, parse_warnings = _parse(_XML_DECLARATION.sub("", text, count=1))
     warnings += parse_warnings
     own_url, base = _page_url(tree, url)
     page = Page(tree=tree, url=own_url, base=base)

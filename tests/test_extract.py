@@ -402,6 +402,18 @@ def test_binary_named_html_is_refused(tmp_path: Path) -> None:
         extract(noise)
 
 
+def test_xhtml_with_an_xml_declaration() -> None:
+    page = (
+        b'<?xml version="1.0" encoding="windows-1251"?>\n'
+        b'<html xmlns="http://www.w3.org/1999/xhtml"><body><p>'
+        + RUSSIAN.encode("cp1251")
+        + b"</p></body></html>"
+    )
+    doc = extract(page)
+    assert doc.paragraphs == (RUSSIAN,)
+    assert doc.encoding == "cp1251" and not doc.warnings
+
+
 def test_plain_text_is_not_html() -> None:
     with pytest.raises(ExtractionError, match="no markup"):
         extract(b"just a note, no tags at all\n")
