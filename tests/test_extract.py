@@ -269,6 +269,45 @@ def test_updated_byline_time_is_the_modified_time() -> None:
     assert doc.published == "2026-10-02T11:15:00+03:00"
 
 
+def test_archive_byline_spans_scrollama_and_lists() -> None:
+    """Archive pages name authors in spans; scrollama steps and list items are paragraphs."""
+    page = (
+        "<html><body><article class='article article--analysis'><header class='article__header'>"
+        "<span class='label article__label'>Partner Content</span><h1>T</h1></header>"
+        "<div class='article__byline byline'>By <span class='byline__author__name'>A One</span>"
+        " and <span class='byline__author__name'>B Two</span></div>"
+        "<div class='article__content'>"
+        "<div class='article__block article__block--scrollama'><div class='step'><p>Step one.</p>"
+        "</div><div class='step'><p>Step two.</p></div></div>"
+        "<div class='article__block article__block--html'><ul><li>First item</li>"
+        "<li>Second <a href='https://example.org/2'>item</a></li></ul></div>"
+        "</div></article></body></html>"
+    )
+    doc = extract(page, url="https://www.themoscowtimes.com/2026/01/01/t-a1")
+    assert doc.profile == "moscowtimes" and doc.label == "Partner Content"
+    assert doc.authors == ("A One", "B Two")
+    assert doc.paragraphs == ("Step one.", "Step two.", "First item", "Second item")
+    assert [link.url for link in doc.links] == ["https://example.org/2"]  # span authors: no link
+
+
+def test_loose_text_between_paragraphs_is_read() -> None:
+    page = (
+        "<html><body><article class='article'><div class='article__content'>"
+        "<div class='article__block article__block--html'>Lead sentence with "
+        "<a href='/x'>a link</a>.<p>A paragraph.</p>Tail sentence.<br>Same line.</div>"
+        "</div></article></body></html>"
+    )
+    doc = extract(page, url="https://www.themoscowtimes.com/2026/01/01/t-a1")
+    assert doc.paragraphs == (
+        "Lead sentence with a link.",
+        "A paragraph.",
+        "Tail sentence. Same line.",
+    )
+    assert [(link.url, link.text) for link in doc.links] == [
+        ("https://www.themoscowtimes.com/x", "a link")
+    ]
+
+
 def test_profile_is_chosen_by_url_and_can_be_forced() -> None:
     data = (GOLDEN / "generic-dw.html").read_bytes()
     assert extract(data).profile == "generic"
@@ -527,6 +566,17 @@ def test_cli_many_files_json_lines_and_summary() -> None:
     assert all(json.loads(line)["checksum"].startswith("sha256:") for line in lines)
     human = _cli(str(SEED_PAGE))
     assert human.returncode == 0 and "profile moscowtimes" in human.stdout
+
+
+def test_cli_url_option_resolves_links() -> None:
+    old = GOLDEN / "mt-old-cp1251.html"
+    done = _cli(
+        str(old), "--url", "http://old.themoscowtimes.com/sitemap/free/2012/5/x.html", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["url"] == "http://old.themoscowtimes.com/sitemap/free/2012/5/x.html"
+    assert doc["encoding"] == "cp1251"
 
 
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:

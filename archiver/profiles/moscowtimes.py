@@ -43,6 +43,9 @@ IMAGE_BLOCKS = {"image", "images"}
 SKIPPED_BLOCKS = {"link", "newsletter", "embed", "aside", "banner", "ad", "related"}
 # Elements inside an html block that each make one paragraph.
 PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dt", "dd"}
+PARAGRAPH_TAGS |= {"td", "th", "figcaption"}
+# Elements that hold paragraphs rather than being one; a figure in a text block holds none.
+CONTAINER_TAGS = {"ul", "ol", "dl", "div", "section", "table", "thead", "tbody", "tr", "center"}
 _BLOCK_TYPE = re.compile(r"\barticle__block--([a-z0-9_-]+)")
 _UPDATED = re.compile(r"updated\s*:", re.IGNORECASE)
 
@@ -93,9 +96,55 @@ def _block_type(el: lxml_html.HtmlElement) -> str | None:
     return "html"
 
 
+def _is_block(el: lxml_html.HtmlElement) -> bool:
+    return el.tag in PARAGRAPH_TAGS or el.tag in CONTAINER_TAGS or el.tag == "figure"
+
+
+def _regroup(container: lxml_html.HtmlElement) -> None:
+    """Wrap loose text and inline elements lying between blocks into ``<p>``, so they are read.
+
+    ``<div>Lead sentence <a>link</a>.<p>Next</p>Tail sentence.</div>`` would otherwise lose the
+    lead and tail sentences: an edited sentence missed is worse than a false alarm.
+    """
+    children = [c for c in container if isinstance(c.tag, str)]
+    loose = (container.text or "").strip() or any(
+        (c.tail or "").strip() or not _is_block(c) for c in children
+    )
+    if not loose or not any(_is_block(c) for c in children):
+        return
+    lead, container.text = container.text, None
+    for child in children:
+        container.remove(child)  # the tail goes with it
+    run: lxml_html.HtmlElement | None = None
+
+    def new_run() -> lxml_html.HtmlElement:
+        para = lxml_html.Element("p")
+        container.append(para)
+        return para
+
+    if lead and lead.strip():
+        run = new_run()
+        run.text = lead
+    for child in children:
+        tail, child.tail = child.tail, None
+        if _is_block(child):
+            container.append(child)
+            run = None
+        else:
+            run = run if run is not None else new_run()
+            run.append(child)
+        if tail and (tail.strip() or run is not None):
+            run = run if run is not None else new_run()
+            if len(run):
+                run[-1].tail = (run[-1].tail or "") + tail
+            else:
+                run.text = (run.text or "") + tail
+
+
 def _paragraphs(block: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
     """The paragraph elements of a block, outermost only (a ``p`` inside a ``li`` is the li's)."""
     found: list[lxml_html.HtmlElement] = []
+    _regroup(block)
     stack = list(reversed(list(block)))
     while stack:
         el = stack.pop()
@@ -103,12 +152,11 @@ def _paragraphs(block: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
             continue
         if el.tag in PARAGRAPH_TAGS and not (el.tag == "li" and el.find(".//p") is not None):
             found.append(el)
-        elif el.tag in ("ul", "ol", "dl", "div", "section", "figure", "table", "tbody", "tr"):
-            if el.tag == "figure" or "banner" in (el.get("class") or ""):
+        elif el.tag in CONTAINER_TAGS:
+            if "banner" in (el.get("class") or ""):
                 continue
+            _regroup(el)
             stack.extend(reversed(list(el)))
-        elif el.tag in ("td", "th", "span", "em", "strong", "b", "i", "a") and element_text(el):
-            found.append(el)
     if not found and element_text(block):
         found.append(block)
     return found
