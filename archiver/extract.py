@@ -29,7 +29,8 @@ from lxml import html as lxml_html
 from archiver import normalize
 from archiver.errors import ArchiverError, ExtractionError, InputError
 from archiver.models import Document
-from archiver.profiles import PROFILE_NAMES, Page, get_profile, select_profile
+from archiver.profiles import PROFILE_NAMES, Page, get_profile, resolve, select_profile
+from archiver.profiles.metadata import HeadMeta, read_head
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ _META_CHARSET = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE | re.DOTALL
 )
 _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
+_ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _MARKUP = re.compile(r"<\s*[a-zA-Z!?/]")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")  # lxml refuses it in decoded text
 _CYRILLIC_LOWER = re.compile("[а-яё]")
@@ -213,24 +215,15 @@ def _parse(text: str) -> tuple[lxml_html.HtmlElement, list[str]]:
     return root, warnings
 
 
-def _page_url(tree: lxml_html.HtmlElement, url: str | None) -> tuple[str | None, str | None]:
+def _page_url(
+    tree: lxml_html.HtmlElement, url: str | None, head: HeadMeta
+) -> tuple[str | None, str | None]:
     """(the page's URL, the base for relative links): given URL, else canonical, else og:url."""
-    own = url
-    if own is None:
-        for link in tree.iter("link"):
-            if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
-                own = link.get("href", "").strip()
-                break
-    if own is None:
-        for meta in tree.iter("meta"):
-            if meta.get("property") == "og:url" and meta.get("content"):
-                own = meta.get("content", "").strip()
-                break
+    stated = [u for u in (head.canonical, head.og_url) if u and _ABSOLUTE.match(u)]
+    own = url or (stated[0] if stated else None)
     base = own
     base_el = tree.find(".//base[@href]")
     if base_el is not None:
-        from archiver.profiles import resolve
-
         base = resolve(base_el.get("href"), own) or own
     return own or None, base or None
 
@@ -268,8 +261,9 @@ def extract(
 
     tree, parse_warnings = _parse(_XML_DECLARATION.sub("", text, count=1))
     warnings += parse_warnings
-    own_url, base = _page_url(tree, url)
-    page = Page(tree=tree, url=own_url, base=base)
+    head = read_head(tree)
+    own_url, base = _page_url(tree, url, head)
+    page = Page(tree=tree, head=head, url=own_url, base=base)
     name = profile or select_profile(page)
     fields = get_profile(name)(page)
     paragraphs = tuple(fields.paragraphs)

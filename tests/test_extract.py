@@ -332,6 +332,14 @@ def test_links_resolve_against_the_page_url() -> None:
     ]
 
 
+def test_relative_canonical_is_not_taken_for_the_page_url() -> None:
+    page = (
+        "<html><head><link rel='canonical' href='/a-1'></head><body><p>Some text.</p></body></html>"
+    )
+    assert extract(page).url is None
+    assert extract(page, url="https://example.org/a-1").url == "https://example.org/a-1"
+
+
 def test_page_text_is_never_markup_or_script() -> None:
     page = (
         '<html><head><link rel="canonical" href="https://www.themoscowtimes.com/a-1"></head><body>'

@@ -13,12 +13,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from archiver.models import Image, Link
+
+if TYPE_CHECKING:
+    from archiver.profiles.metadata import HeadMeta
 
 # Elements that break a line where they start or end (HTML block elements and their kin).
 _BREAKING = (
@@ -64,9 +68,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 @dataclass(frozen=True, kw_only=True)
 class Page:
-    """A parsed page handed to a profile: the tree, and the URL links resolve against."""
+    """A parsed page handed to a profile: the tree, its head metadata, the URL links resolve to."""
 
     tree: lxml_html.HtmlElement
+    head: HeadMeta  # read once, before any profile strips scripts (JSON-LD lives in them)
     url: str | None  # the page's own URL (given, else canonical / og:url)
     base: str | None  # what relative links resolve against
 

@@ -18,7 +18,6 @@ from lxml import html as lxml_html
 from archiver.models import Image, Link
 from archiver.normalize import normalize_text
 from archiver.profiles import Page, PageFields, clean_text, dedupe, element_text, resolve
-from archiver.profiles.metadata import HeadMeta, read_head
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +58,9 @@ def _paragraphs_and_links(
     return paragraphs, links
 
 
-def extract_page(page: Page, *, head: HeadMeta | None = None) -> PageFields:
+def extract_page(page: Page) -> PageFields:
     """Run trafilatura over the page and shape its findings into :class:`PageFields`."""
-    head = head if head is not None else read_head(page.tree)
+    head = page.head
     fields = PageFields(profile=NAME, url=page.url, warnings=list(head.warnings))
     result = trafilatura.bare_extraction(
         page.tree,

@@ -32,7 +32,7 @@ from archiver.profiles import (
     resolve,
     strip_noise,
 )
-from archiver.profiles.metadata import HeadMeta, read_head
+from archiver.profiles.metadata import HeadMeta
 
 NAME = "moscowtimes"
 FALLBACK_NAME = "moscowtimes-jsonld"
@@ -54,13 +54,9 @@ def matches(page: Page) -> bool:
     """True for pages of themoscowtimes.com, by URL, canonical link or site name."""
     if host_of(page.url).endswith("themoscowtimes.com"):
         return True
-    for link in page.tree.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split():
-            return host_of(link.get("href")).endswith("themoscowtimes.com")
-    for meta in page.tree.iter("meta"):
-        if meta.get("property") == "og:site_name":
-            return clean_text(meta.get("content")).lower() == "the moscow times"
-    return False
+    if page.head.canonical:
+        return host_of(page.head.canonical).endswith("themoscowtimes.com")
+    return (page.head.site_name or "").lower() == "the moscow times"
 
 
 def _first(el: lxml_html.HtmlElement, xpath: str) -> lxml_html.HtmlElement | None:
@@ -204,7 +200,7 @@ def _dates(byline: lxml_html.HtmlElement | None, head: HeadMeta, fields: PageFie
 def extract_page(page: Page) -> PageFields:
     """Extract one Moscow Times page; falls back on JSON-LD/og + generic for other designs."""
     tree, base = page.tree, page.base
-    head = read_head(tree)
+    head = page.head
     article = _first(tree, f"//article[{has_class('article')}]")
     content = (
         _first(article, f".//*[{has_class('article__content')}]") if article is not None else None
@@ -250,7 +246,7 @@ def _fallback(page: Page, head: HeadMeta) -> PageFields:
     """Older designs and AMP: metadata from JSON-LD/og, body from the generic extractor."""
     from archiver.profiles import generic
 
-    fields = generic.extract_page(page, head=head)
+    fields = generic.extract_page(page)
     fields.profile = FALLBACK_NAME
     fields.title = head.title or fields.title
     fields.authors = head.authors or fields.authors
