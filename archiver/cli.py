@@ -16,6 +16,8 @@ import click
 
 from archiver import __version__
 from archiver.errors import ArchiverError, InputError
+from archiver.models import Document
+from archiver.profiles import PROFILE_NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,7 +104,7 @@ def main() -> None:
 )
 @click.option(
     "--profile",
-    type=click.Choice(["moscowtimes", "generic"]),
+    type=click.Choice(PROFILE_NAMES),
     default=None,
     help="Force a site profile instead of choosing by URL and markup.",
 )
@@ -133,7 +135,7 @@ def extract_command(
         raise InputError(f"{failed} of {len(files)} files could not be extracted")
 
 
-def _summary(path: str, doc: Any) -> str:
+def _summary(path: str, doc: Document) -> str:
     """A few lines a person reads: what was found, and what was assumed."""
     words = sum(len(p.split()) for p in doc.paragraphs)
     lines = [
