@@ -65,6 +65,8 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")  # lxml refuses it in decod
 _CYRILLIC_LOWER = re.compile("[а-яё]")
 _CYRILLIC_UPPER = re.compile("[А-ЯЁ]")
 _CYRILLIC_8BIT = ("cp1251", "koi8-r")
+# Single-byte code pages a Russian-news archive meets, each of which decodes (nearly) any byte.
+_SINGLE_BYTE = ("cp1251", "koi8-r", "cp1252")
 # WHATWG Encoding Standard: browsers read these labels as windows-1252.
 _WHATWG_ALIASES = {"iso8859-1": "cp1252", "ascii": "cp1252", "latin-1": "cp1252"}
 
@@ -98,6 +100,26 @@ def _lowercase_share(text: str) -> float:
     lower = len(_CYRILLIC_LOWER.findall(text))
     upper = len(_CYRILLIC_UPPER.findall(text))
     return lower / (lower + upper) if lower + upper else 1.0
+
+
+def _most_plausible(data: bytes, candidates: list[tuple[str, str]]) -> tuple[str, str]:
+    """The (encoding, text) that reads as language, not mojibake; the first one when unsure.
+
+    charset-normalizer's chaos measure decides; where it has no opinion, the Cyrillic case test
+    does (windows-1251 read as KOI8-R swaps the case of nearly every letter).
+    """
+    first = candidates[0]
+    names = [e for e, _ in candidates]
+    results = from_bytes(data[:65536], cp_isolation=names)
+    chaos = {_codec(m.encoding): m.chaos for m in results}
+    if chaos:
+        best = min(candidates, key=lambda c: (chaos.get(c[0], 1.0), names.index(c[0])))
+        # switch away from the declared one only on clear evidence
+        if chaos.get(best[0], 1.0) + 0.05 < chaos.get(first[0], 1.0):
+            return best
+        return first
+    by_case = max(candidates, key=lambda c: _lowercase_share(c[1]))
+    return by_case if _lowercase_share(by_case[1]) > _lowercase_share(first[1]) + 0.3 else first
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str, list[str]]:
@@ -145,25 +167,24 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
             candidates.append((encoding, text))
     if len(candidates) > 1:
         utf8 = [c for c in candidates if c[0] == "utf-8"]
-        # valid UTF-8 with non-ASCII bytes is almost never an accident; otherwise read the case
-        best = (
-            utf8[0]
-            if utf8 and not data.isascii()
-            else max(candidates, key=lambda c: _lowercase_share(c[1]))
-        )
+        # valid UTF-8 with non-ASCII bytes is almost never an accident; otherwise ask which reads
+        if utf8 and not data.isascii():
+            best = utf8[0]
+        else:
+            best = _most_plausible(data, candidates)
         warnings.append(f"used {best[0]}, in which the text reads right")
         return best[1], best[0], warnings
     if candidates:
         encoding, text = candidates[0]
         if declared and encoding != declared[0][1]:
             warnings.append(f"used {encoding}")
-        if encoding in _CYRILLIC_8BIT and _lowercase_share(text) < 0.5:
-            # a Russian page mislabelled between windows-1251 and KOI8-R reads in capitals
-            for other in _CYRILLIC_8BIT:
-                retry = _strict(data, other)
-                if retry is not None and _lowercase_share(retry) > 0.8:
-                    warnings.append(f"declared {encoding} reads as garbage; used {other}")
-                    return retry, other, warnings
+        if encoding in _SINGLE_BYTE and not data.isascii():
+            # Russian pages mislabelled windows-1251 / KOI8-R / Latin-1 still decode without error
+            others = [(e, t) for e in _SINGLE_BYTE if (t := _strict(data, e)) is not None]
+            best = _most_plausible(data, [(encoding, text), *others])
+            if best[0] != encoding:
+                warnings.append(f"declared {encoding} reads as garbage; used {best[0]}")
+                return best[1], best[0], warnings
         return text, encoding, warnings
 
     text = _strict(data, "utf-8")

@@ -392,6 +392,25 @@ def test_header_utf8_but_bytes_are_windows_1251() -> None:
     assert any("not valid utf-8" in w for w in warnings)
 
 
+def test_latin1_header_on_a_windows_1251_page() -> None:
+    """Servers often send ISO-8859-1 by default; the Russian words must still come out."""
+    data = _page(None).encode("cp1251")
+    text, encoding, warnings = decode_html(data, "text/html; charset=ISO-8859-1")
+    assert encoding == "cp1251" and RUSSIAN in text
+    assert any("cp1252" in w for w in warnings)
+    text, encoding, _ = decode_html(
+        _page("windows-1251").encode("cp1251"), "text/html; charset=latin1"
+    )
+    assert encoding == "cp1251" and RUSSIAN in text
+
+
+def test_latin_pages_stay_latin() -> None:
+    french = "Le président a déclaré qu'il était très préoccupé par la situation à Paris."
+    data = _page("iso-8859-1", french).encode("cp1252")
+    text, encoding, warnings = decode_html(data, "text/html; charset=iso-8859-1")
+    assert encoding == "cp1252" and french in text and not warnings
+
+
 def test_bom_wins_and_says_so() -> None:
     data = b"\xef\xbb\xbf" + _page("windows-1251").encode("utf-8")
     text, encoding, warnings = decode_html(data)
