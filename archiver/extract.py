@@ -125,10 +125,11 @@ def _most_plausible(data: bytes, candidates: list[tuple[str, str]]) -> tuple[str
 def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str, list[str]]:
     """Decode a page: ``(text, encoding used, warnings saying what was assumed)``.
 
-    Precedence follows browsers (BOM, then the HTTP header, then ``<meta>``), with two checks
-    browsers skip because an archive must read the words right: a declared charset in which the
-    bytes are invalid loses to one in which they are valid, and between two single-byte Cyrillic
-    charsets the one that reads as mostly lowercase wins.
+    Precedence follows browsers (BOM, then the HTTP header, then ``<meta>`` or the XML
+    declaration), with checks browsers skip because an archive must read the words right: a
+    declared charset in which the bytes are invalid loses to one in which they are valid, and
+    among single-byte charsets (windows-1251, KOI8-R, Latin-1 all decode almost any byte) the
+    reading that is language rather than mojibake wins, on clear evidence only.
     """
     warnings: list[str] = []
     header = None
@@ -180,7 +181,11 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
             warnings.append(f"used {encoding}")
         if encoding in _SINGLE_BYTE and not data.isascii():
             # Russian pages mislabelled windows-1251 / KOI8-R / Latin-1 still decode without error
-            others = [(e, t) for e in _SINGLE_BYTE if (t := _strict(data, e)) is not None]
+            others = [
+                (e, t)
+                for e in _SINGLE_BYTE
+                if e != encoding and (t := _strict(data, e)) is not None
+            ]
             best = _most_plausible(data, [(encoding, text), *others])
             if best[0] != encoding:
                 warnings.append(f"declared {encoding} reads as garbage; used {best[0]}")

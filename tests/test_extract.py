@@ -316,6 +316,11 @@ def test_profile_is_chosen_by_url_and_can_be_forced() -> None:
     assert extract(seed, profile="generic").profile == "generic"
     with pytest.raises(InputError):
         extract(seed, profile="nonsense")
+    lookalike = extract(seed, url="https://www.notthemoscowtimes.com/a")
+    assert lookalike.profile == "moscowtimes"  # the canonical link still names the site
+    assert extract(data, url="https://old.themoscowtimes.com/x").profile.startswith("moscowtimes")
+    plain = b"<html><head><link rel='canonical' href='https://evilthemoscowtimes.com/a'></head>"
+    assert extract(plain + b"<body><p>Text.</p></body></html>").profile == "generic"
 
 
 def test_links_resolve_against_the_page_url() -> None:

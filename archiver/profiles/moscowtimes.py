@@ -50,12 +50,17 @@ _BLOCK_TYPE = re.compile(r"\barticle__block--([a-z0-9_-]+)")
 _UPDATED = re.compile(r"updated\s*:", re.IGNORECASE)
 
 
+def _is_mt_host(url: str | None) -> bool:
+    host = host_of(url)
+    return host == "themoscowtimes.com" or host.endswith(".themoscowtimes.com")
+
+
 def matches(page: Page) -> bool:
     """True for pages of themoscowtimes.com, by URL, canonical link or site name."""
-    if host_of(page.url).endswith("themoscowtimes.com"):
+    if _is_mt_host(page.url):
         return True
     if page.head.canonical:
-        return host_of(page.head.canonical).endswith("themoscowtimes.com")
+        return _is_mt_host(page.head.canonical)
     return (page.head.site_name or "").lower() == "the moscow times"
 
 
@@ -171,6 +176,8 @@ def _body(content: lxml_html.HtmlElement, fields: PageFields, base: str | None) 
             continue
         if kind not in TEXT_BLOCKS:
             fields.warnings.append(f"unknown block type {kind!r} read as text")
+        for figure in block.iter("figure"):  # an image placed inside a text block
+            fields.images.append(_image(figure, "article__image", base))
         for para in _paragraphs(block):
             text = element_text(para)
             if text:
