@@ -16,7 +16,7 @@ import pytest
 
 from archiver.errors import ExtractionError, InputError
 from archiver.extract import decode_html, extract, extract_file, extract_many
-from archiver.models import Document
+from archiver.models import Document, Image
 
 TESTS = Path(__file__).parent
 GOLDEN = TESTS / "data" / "extract"
@@ -306,6 +306,20 @@ def test_loose_text_between_paragraphs_is_read() -> None:
     assert [(link.url, link.text) for link in doc.links] == [
         ("https://www.themoscowtimes.com/x", "a link")
     ]
+
+
+def test_image_inside_a_text_block() -> None:
+    page = (
+        "<html><body><article class='article'><div class='article__content'>"
+        "<div class='article__block article__block--html'><p>A.</p><figure><img src='/i.jpg'>"
+        "<figcaption>A plain caption</figcaption></figure><p>B.</p></div></div></article>"
+        "</body></html>"
+    )
+    doc = extract(page, url="https://www.themoscowtimes.com/2026/01/01/t-a1")
+    assert doc.paragraphs == ("A.", "B.")
+    assert doc.images == (
+        Image(url="https://www.themoscowtimes.com/i.jpg", caption="A plain caption", credits=""),
+    )
 
 
 def test_profile_is_chosen_by_url_and_can_be_forced() -> None:

@@ -79,11 +79,11 @@ def _image(figure: lxml_html.HtmlElement, prefix: str, base: str | None) -> Imag
     src = None
     if img is not None:
         src = img.get("src") or img.get("data-src")
-    return Image(
-        url=resolve(src, base) or None if src else None,
-        caption=_text_of(figure, f".//*[{has_class(prefix + '__caption')}]"),
-        credits=_text_of(figure, f".//*[{has_class(prefix + '__credits')}]"),
-    )
+    caption = _text_of(figure, f".//*[{has_class(prefix + '__caption')}]")
+    credits = _text_of(figure, f".//*[{has_class(prefix + '__credits')}]")
+    if not caption and not credits:  # a plain <figcaption>, as in hand-made html blocks
+        caption = _text_of(figure, ".//figcaption")
+    return Image(url=resolve(src, base) or None if src else None, caption=caption, credits=credits)
 
 
 def _block_type(el: lxml_html.HtmlElement) -> str | None:
