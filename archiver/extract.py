@@ -241,16 +241,11 @@ def _parse(text: str) -> tuple[lxml_html.HtmlElement, list[str]]:
     return root, warnings
 
 
-def _page_url(
-    tree: lxml_html.HtmlElement, url: str | None, head: HeadMeta
-) -> tuple[str | None, str | None]:
+def _page_url(url: str | None, head: HeadMeta) -> tuple[str | None, str | None]:
     """(the page's URL, the base for relative links): given URL, else canonical, else og:url."""
     stated = [u for u in (head.canonical, head.og_url) if u and _ABSOLUTE.match(u)]
     own = url or (stated[0] if stated else None)
-    base = own
-    base_el = tree.find(".//base[@href]")
-    if base_el is not None:
-        base = resolve(base_el.get("href"), own) or own
+    base = resolve(head.base, own) or own if head.base else own
     return own or None, base or None
 
 
@@ -288,7 +283,7 @@ def extract(
     tree, parse_warnings = _parse(_XML_DECLARATION.sub("", text, count=1))
     warnings += parse_warnings
     head = read_head(tree)
-    own_url, base = _page_url(tree, url, head)
+    own_url, base = _page_url(url, head)
     page = Page(tree=tree, head=head, url=own_url, base=base)
     name = profile or select_profile(page)
     fields = get_profile(name)(page)

@@ -349,6 +349,8 @@ def test_links_resolve_against_the_page_url() -> None:
         ("https://www.themoscowtimes.com/2025/x-a2", "this"),
         ("#", "that"),
     ]
+    based = page.replace("</head>", "<base href='https://cdn.example.org/mirror/'></head>")
+    assert extract(based).links[0].url == "https://cdn.example.org/2025/x-a2"
 
 
 def test_relative_canonical_is_not_taken_for_the_page_url() -> None:
