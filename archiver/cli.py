@@ -19,7 +19,9 @@ from archiver.canonical import find_canonical_files
 from archiver.errors import ArchiverError, InputError, NetworkUnavailable
 from archiver.fetch import Fetcher, parse_routes, policy_from_options
 from archiver.linkcheck import network_unavailable
+from archiver.models import Document
 from archiver.pipeline import summarize_drift
+from archiver.profiles import PROFILE_NAMES
 from archiver.store import Archive
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,13 +70,20 @@ def fetch_options(func: F) -> F:
     return func
 
 
-class BadInput(click.ClickException):
+class _OneLine(click.ClickException):
+    """A library error as one line on stderr, ``archiver: error: ...`` (as git and curl do)."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"archiver: error: {self.format_message()}", err=True, file=file)
+
+
+class BadInput(_OneLine):
     """Bad usage or bad input, shown as one line (exit 2)."""
 
     exit_code = 2
 
 
-class JobFailed(click.ClickException):
+class JobFailed(_OneLine):
     """The job could not be done, shown as one line (exit 3)."""
 
     exit_code = 3
@@ -294,7 +303,7 @@ def links(
 )
 @click.option(
     "--profile",
-    type=click.Choice(["moscowtimes", "generic"]),
+    type=click.Choice(PROFILE_NAMES),
     default=None,
     help="Force a site profile instead of choosing by URL and markup.",
 )
@@ -325,7 +334,7 @@ def extract_command(
         raise InputError(f"{failed} of {len(files)} files could not be extracted")
 
 
-def _summary(path: str, doc: Any) -> str:
+def _summary(path: str, doc: Document) -> str:
     """A few lines a person reads: what was found, and what was assumed."""
     words = sum(len(p.split()) for p in doc.paragraphs)
     lines = [

@@ -29,7 +29,8 @@ from lxml import html as lxml_html
 from archiver import normalize
 from archiver.errors import ArchiverError, ExtractionError, InputError
 from archiver.models import Document
-from archiver.profiles import PROFILE_NAMES, Page, get_profile, select_profile
+from archiver.profiles import PROFILE_NAMES, Page, get_profile, resolve, select_profile
+from archiver.profiles.metadata import HeadMeta, read_head
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,15 @@ _HEADER_CHARSET = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", r
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE | re.DOTALL
 )
+_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
+_ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _MARKUP = re.compile(r"<\s*[a-zA-Z!?/]")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")  # lxml refuses it in decoded text
 _CYRILLIC_LOWER = re.compile("[а-яё]")
 _CYRILLIC_UPPER = re.compile("[А-ЯЁ]")
 _CYRILLIC_8BIT = ("cp1251", "koi8-r")
+# Single-byte code pages a Russian-news archive meets, each of which decodes (nearly) any byte.
+_SINGLE_BYTE = ("cp1251", "koi8-r", "cp1252")
 # WHATWG Encoding Standard: browsers read these labels as windows-1252.
 _WHATWG_ALIASES = {"iso8859-1": "cp1252", "ascii": "cp1252", "latin-1": "cp1252"}
 
@@ -96,13 +102,34 @@ def _lowercase_share(text: str) -> float:
     return lower / (lower + upper) if lower + upper else 1.0
 
 
+def _most_plausible(data: bytes, candidates: list[tuple[str, str]]) -> tuple[str, str]:
+    """The (encoding, text) that reads as language, not mojibake; the first one when unsure.
+
+    charset-normalizer's chaos measure decides; where it has no opinion, the Cyrillic case test
+    does (windows-1251 read as KOI8-R swaps the case of nearly every letter).
+    """
+    first = candidates[0]
+    names = [e for e, _ in candidates]
+    results = from_bytes(data[:65536], cp_isolation=names)
+    chaos = {_codec(m.encoding): m.chaos for m in results}
+    if chaos:
+        best = min(candidates, key=lambda c: (chaos.get(c[0], 1.0), names.index(c[0])))
+        # switch away from the declared one only on clear evidence
+        if chaos.get(best[0], 1.0) + 0.05 < chaos.get(first[0], 1.0):
+            return best
+        return first
+    by_case = max(candidates, key=lambda c: _lowercase_share(c[1]))
+    return by_case if _lowercase_share(by_case[1]) > _lowercase_share(first[1]) + 0.3 else first
+
+
 def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str, list[str]]:
     """Decode a page: ``(text, encoding used, warnings saying what was assumed)``.
 
-    Precedence follows browsers (BOM, then the HTTP header, then ``<meta>``), with two checks
-    browsers skip because an archive must read the words right: a declared charset in which the
-    bytes are invalid loses to one in which they are valid, and between two single-byte Cyrillic
-    charsets the one that reads as mostly lowercase wins.
+    Precedence follows browsers (BOM, then the HTTP header, then ``<meta>`` or the XML
+    declaration), with checks browsers skip because an archive must read the words right: a
+    declared charset in which the bytes are invalid loses to one in which they are valid, and
+    among single-byte charsets (windows-1251, KOI8-R, Latin-1 all decode almost any byte) the
+    reading that is language rather than mojibake wins, on clear evidence only.
     """
     warnings: list[str] = []
     header = None
@@ -112,7 +139,7 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
         if found and header is None:
             label = found.group(1).decode("ascii", "replace")
             warnings.append(f"unknown charset {label!r} in HTTP header ignored")
-    found_meta = _META_CHARSET.search(data[:4096])
+    found_meta = _META_CHARSET.search(data[:4096]) or _XML_ENCODING.match(data[:200])
     meta = _codec(found_meta.group(1)) if found_meta else None
     if found_meta and meta is None:
         warnings.append(
@@ -141,25 +168,28 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
             candidates.append((encoding, text))
     if len(candidates) > 1:
         utf8 = [c for c in candidates if c[0] == "utf-8"]
-        # valid UTF-8 with non-ASCII bytes is almost never an accident; otherwise read the case
-        best = (
-            utf8[0]
-            if utf8 and not data.isascii()
-            else max(candidates, key=lambda c: _lowercase_share(c[1]))
-        )
+        # valid UTF-8 with non-ASCII bytes is almost never an accident; otherwise ask which reads
+        if utf8 and not data.isascii():
+            best = utf8[0]
+        else:
+            best = _most_plausible(data, candidates)
         warnings.append(f"used {best[0]}, in which the text reads right")
         return best[1], best[0], warnings
     if candidates:
         encoding, text = candidates[0]
         if declared and encoding != declared[0][1]:
             warnings.append(f"used {encoding}")
-        if encoding in _CYRILLIC_8BIT and _lowercase_share(text) < 0.5:
-            # a Russian page mislabelled between windows-1251 and KOI8-R reads in capitals
-            for other in _CYRILLIC_8BIT:
-                retry = _strict(data, other)
-                if retry is not None and _lowercase_share(retry) > 0.8:
-                    warnings.append(f"declared {encoding} reads as garbage; used {other}")
-                    return retry, other, warnings
+        if encoding in _SINGLE_BYTE and not data.isascii():
+            # Russian pages mislabelled windows-1251 / KOI8-R / Latin-1 still decode without error
+            others = [
+                (e, t)
+                for e in _SINGLE_BYTE
+                if e != encoding and (t := _strict(data, e)) is not None
+            ]
+            best = _most_plausible(data, [(encoding, text), *others])
+            if best[0] != encoding:
+                warnings.append(f"declared {encoding} reads as garbage; used {best[0]}")
+                return best[1], best[0], warnings
         return text, encoding, warnings
 
     text = _strict(data, "utf-8")
@@ -194,35 +224,28 @@ def _sniff_binary(data: bytes) -> str | None:
     return None
 
 
-def _parse(text: str) -> lxml_html.HtmlElement:
-    # huge_tree: deeply nested or very large pages parse instead of being cut off at depth 256
-    parser = lxml_html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
+def _parse(text: str) -> tuple[lxml_html.HtmlElement, list[str]]:
+    """Parse with libxml2's limits on (depth 256): a page nested deeper is cut off there, and
+    the warning says so, rather than spending seconds on a hostile tree."""
+    parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True)
     try:
         root = lxml_html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"not an HTML page: {exc}") from exc
-    return root
+    warnings = []
+    if any("Excessive depth" in error.message for error in parser.error_log):
+        warnings.append(
+            "page nests elements deeper than the parser's limit (256); "
+            "text after the deepest point was not read"
+        )
+    return root, warnings
 
 
-def _page_url(tree: lxml_html.HtmlElement, url: str | None) -> tuple[str | None, str | None]:
+def _page_url(url: str | None, head: HeadMeta) -> tuple[str | None, str | None]:
     """(the page's URL, the base for relative links): given URL, else canonical, else og:url."""
-    own = url
-    if own is None:
-        for link in tree.iter("link"):
-            if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
-                own = link.get("href", "").strip()
-                break
-    if own is None:
-        for meta in tree.iter("meta"):
-            if meta.get("property") == "og:url" and meta.get("content"):
-                own = meta.get("content", "").strip()
-                break
-    base = own
-    base_el = tree.find(".//base[@href]")
-    if base_el is not None:
-        from archiver.profiles import resolve
-
-        base = resolve(base_el.get("href"), own) or own
+    stated = [u for u in (head.canonical, head.og_url) if u and _ABSOLUTE.match(u)]
+    own = url or (stated[0] if stated else None)
+    base = resolve(head.base, own) or own if head.base else own
     return own or None, base or None
 
 
@@ -257,12 +280,15 @@ def extract(
     if profile is not None and profile not in PROFILE_NAMES:
         raise InputError(f"unknown profile {profile!r} (known: {', '.join(PROFILE_NAMES)})")
 
-    tree = _parse(text)
-    own_url, base = _page_url(tree, url)
-    page = Page(tree=tree, url=own_url, base=base)
+    tree, parse_warnings = _parse(_XML_DECLARATION.sub("", text, count=1))
+    warnings += parse_warnings
+    head = read_head(tree)
+    own_url, base = _page_url(url, head)
+    page = Page(tree=tree, head=head, url=own_url, base=base)
     name = profile or select_profile(page)
     fields = get_profile(name)(page)
     paragraphs = tuple(fields.paragraphs)
+    checksum, hashes = normalize.fingerprint(paragraphs)
     return Document(
         url=own_url,
         title=fields.title or None,
@@ -274,8 +300,8 @@ def extract(
         links=tuple(fields.links),
         images=tuple(fields.images),
         profile=fields.profile,
-        checksum=normalize.checksum(paragraphs),
-        paragraph_hashes=normalize.paragraph_hashes(paragraphs),
+        checksum=checksum,
+        paragraph_hashes=hashes,
         normalizer=normalize.NORMALIZER_VERSION,
         label=fields.label or None,
         encoding=encoding,

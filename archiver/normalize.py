@@ -51,10 +51,12 @@ _DASH_RUN = re.compile(r"\s*-{2,}\s*|\s+-\s+|\s+-(?=\S)|(?<=\S)-\s+")
 
 def normalize_text(text: str) -> str:
     """Fold the typography of one paragraph (or any string) to a canonical form."""
-    text = unicodedata.normalize("NFKC", text).translate(_TABLE)
-    text = _CONTROL.sub("", text)
-    text = _SPACES.sub(" ", text).strip()
-    return _DASH_RUN.sub("-", text)
+    if not text.isascii():  # the fold below only ever changes non-ASCII text, and it is costly
+        text = unicodedata.normalize("NFKC", text).translate(_TABLE)
+    if not text.isprintable():
+        text = _CONTROL.sub("", _SPACES.sub(" ", text))
+    text = _SPACES.sub(" ", text).strip() if "  " in text else text.strip()
+    return _DASH_RUN.sub("-", text) if "-" in text else text
 
 
 def normalize_paragraphs(paragraphs: Sequence[str]) -> tuple[str, ...]:
@@ -79,3 +81,9 @@ def checksum(paragraphs: Sequence[str]) -> str:
 def paragraph_hashes(paragraphs: Sequence[str]) -> tuple[str, ...]:
     """One ``sha256:<hex>`` per non-empty normalized paragraph, so a diff can name a paragraph."""
     return tuple(_sha256(p) for p in normalize_paragraphs(paragraphs))
+
+
+def fingerprint(paragraphs: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """``(checksum(paragraphs), paragraph_hashes(paragraphs))``, normalizing only once."""
+    normalized = normalize_paragraphs(paragraphs)
+    return _sha256(" ".join(normalized)), tuple(_sha256(p) for p in normalized)

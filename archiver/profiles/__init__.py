@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -20,15 +21,57 @@ from lxml import html as lxml_html
 
 from archiver.models import Image, Link
 
-_WS = re.compile(r"\s+")
+if TYPE_CHECKING:
+    from archiver.profiles.metadata import HeadMeta
+
+# Elements that break a line where they start or end (HTML block elements and their kin).
+_BREAKING = (
+    "br",
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
+    "section",
+    "article",
+    "aside",
+    "header",
+    "footer",
+    "figure",
+    "figcaption",
+    "pre",
+    "hr",
+    "head",
+    "item",
+    "row",
+    "cell",
+    "list",
+    "quote",
+)
+_WS = re.compile(r"[ \t\n\r\f]+")  # HTML's whitespace; a no-break space is text
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Page:
-    """A parsed page handed to a profile: the tree, and the URL links resolve against."""
+    """A parsed page handed to a profile: the tree, its head metadata, the URL links resolve to."""
 
     tree: lxml_html.HtmlElement
+    head: HeadMeta  # read once, before any profile strips scripts (JSON-LD lives in them)
     url: str | None  # the page's own URL (given, else canonical / og:url)
     base: str | None  # what relative links resolve against
 
@@ -55,7 +98,9 @@ def clean_text(text: str | None) -> str:
     """HTML whitespace folding: runs of whitespace become one space; control characters go."""
     if not text:
         return ""
-    return _WS.sub(" ", _CONTROL.sub("", text)).strip()
+    if not text.isprintable():  # C-speed check; most text has no control characters
+        text = _CONTROL.sub("", _WS.sub(" ", text))
+    return _WS.sub(" ", text).strip() if "  " in text else text.strip()
 
 
 def has_class(name: str) -> str:
@@ -68,8 +113,13 @@ def element_text(el: lxml_html.HtmlElement) -> str:
 
     Call :func:`strip_noise` on the tree first: ``itertext`` would otherwise read script bodies.
     """
-    for br in el.iter("br"):
-        br.tail = " " + (br.tail or "")
+    if not len(el):
+        return clean_text(el.text)
+    for node in el.iter(*_BREAKING):
+        # "<p>a</p><p>b</p>" reads "a b", not "ab"
+        if node is not el:
+            node.tail = " " + (node.tail or "")
+            node.text = " " + (node.text or "")
     return clean_text("".join(el.itertext()))
 
 

@@ -16,38 +16,51 @@ import trafilatura
 from lxml import html as lxml_html
 
 from archiver.models import Image, Link
+from archiver.normalize import normalize_text
 from archiver.profiles import Page, PageFields, clean_text, dedupe, element_text, resolve
-from archiver.profiles.metadata import HeadMeta, read_head
 
 log = logging.getLogger(__name__)
 
 NAME = "generic"
-# Elements of trafilatura's output tree that are paragraphs; lists and tables give one per item.
-_ITEMS = {"list": "item", "table": "row"}
+# Containers in trafilatura's output tree; any other element is one paragraph.
+_CONTAINERS = {"list", "table", "row", "cell", "div"}
+_BLOCKS = _CONTAINERS | {"p", "head", "item", "quote", "code", "graphic"}
+
+
+def _units(body: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
+    """The paragraph-level elements of trafilatura's body, in order (iterative: no recursion)."""
+    units: list[lxml_html.HtmlElement] = []
+    stack = list(reversed(list(body)))
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag in _CONTAINERS and any(isinstance(c.tag, str) and c.tag in _BLOCKS for c in el):
+            stack.extend(reversed(list(el)))
+        else:
+            units.append(el)
+    return units
 
 
 def _paragraphs_and_links(
-    body: lxml_html.HtmlElement, base: str | None
+    body: lxml_html.HtmlElement, base: str | None, title: str | None
 ) -> tuple[list[str], list[Link]]:
     paragraphs: list[str] = []
     links: list[Link] = []
-    for child in body:
-        if not isinstance(child.tag, str):
-            continue
-        units = list(child.iter(_ITEMS[child.tag])) if child.tag in _ITEMS else [child]
-        for unit in units:
-            text = element_text(unit)
-            if text:
-                paragraphs.append(text)
-            for ref in unit.iter("ref"):
-                if ref.get("target") is not None:
-                    links.append(Link(url=resolve(ref.get("target"), base), text=element_text(ref)))
+    for unit in _units(body):
+        text = element_text(unit)
+        if not text or (not paragraphs and title and normalize_text(text) == title):
+            continue  # the headline repeated at the top of the body is not body text
+        paragraphs.append(text)
+        for ref in unit.iter("ref"):
+            if ref.get("target") is not None:
+                links.append(Link(url=resolve(ref.get("target"), base), text=element_text(ref)))
     return paragraphs, links
 
 
-def extract_page(page: Page, *, head: HeadMeta | None = None) -> PageFields:
+def extract_page(page: Page) -> PageFields:
     """Run trafilatura over the page and shape its findings into :class:`PageFields`."""
-    head = head if head is not None else read_head(page.tree)
+    head = page.head
     fields = PageFields(profile=NAME, url=page.url, warnings=list(head.warnings))
     result = trafilatura.bare_extraction(
         page.tree,
@@ -59,7 +72,8 @@ def extract_page(page: Page, *, head: HeadMeta | None = None) -> PageFields:
         include_formatting=False,
     )
     if result is not None and not isinstance(result, dict) and result.body is not None:
-        fields.paragraphs, fields.links = _paragraphs_and_links(result.body, page.base)
+        title = normalize_text(head.title or result.title or "")
+        fields.paragraphs, fields.links = _paragraphs_and_links(result.body, page.base, title)
         fields.title = clean_text(result.title) or None
         authors = [clean_text(a) for a in (result.author or "").split(";")]
         fields.authors = dedupe(authors)

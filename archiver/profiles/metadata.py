@@ -42,6 +42,7 @@ class HeadMeta:
     modified: str | None = None
     section: str | None = None
     canonical: str | None = None
+    base: str | None = None  # <base href>, as written
     og_url: str | None = None
     image: str | None = None
     site_name: str | None = None
@@ -97,28 +98,29 @@ def read_head(tree: lxml_html.HtmlElement) -> HeadMeta:
     """Collect JSON-LD, meta tags and the canonical link; JSON-LD wins where both speak."""
     meta = HeadMeta()
     tags: dict[str, str] = {}
-    for el in tree.iter("meta"):
-        key = (el.get("property") or el.get("name") or "").strip().lower()
-        content = el.get("content")
-        if key and content is not None and key not in tags:
-            tags[key] = clean_text(content)
-    for el in tree.iter("link"):
-        rel = (el.get("rel") or "").lower().split()
-        if "canonical" in rel and el.get("href") and meta.canonical is None:
-            meta.canonical = el.get("href", "").strip()
-
     article: dict[str, Any] | None = None
-    for script in tree.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
-            continue
-        try:
-            data = json.loads(script.text or "")
-        except ValueError as exc:
-            meta.warnings.append(f"malformed JSON-LD skipped ({exc})")
-            continue
-        for item in _flatten(data):
-            if article is None and _types(item) & ARTICLE_TYPES:
-                article = item
+    for el in tree.iter("meta", "link", "script", "base"):  # one pass over the tree
+        if el.tag == "meta":
+            key = (el.get("property") or el.get("name") or "").strip().lower()
+            content = el.get("content")
+            if key and content is not None and key not in tags:
+                tags[key] = clean_text(content)
+        elif el.tag == "link":
+            rel = (el.get("rel") or "").lower().split()
+            if "canonical" in rel and el.get("href") and meta.canonical is None:
+                meta.canonical = el.get("href", "").strip()
+        elif el.tag == "base":
+            if meta.base is None and el.get("href"):
+                meta.base = el.get("href", "").strip()
+        elif (el.get("type") or "").strip().lower() == "application/ld+json":
+            try:
+                data = json.loads(el.text or "")
+            except ValueError as exc:
+                meta.warnings.append(f"malformed JSON-LD skipped ({exc})")
+                continue
+            for item in _flatten(data):
+                if article is None and _types(item) & ARTICLE_TYPES:
+                    article = item
 
     meta.og_url = tags.get("og:url") or None
     meta.image = tags.get("og:image") or None

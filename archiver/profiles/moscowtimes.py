@@ -32,7 +32,7 @@ from archiver.profiles import (
     resolve,
     strip_noise,
 )
-from archiver.profiles.metadata import HeadMeta, read_head
+from archiver.profiles.metadata import HeadMeta
 
 NAME = "moscowtimes"
 FALLBACK_NAME = "moscowtimes-jsonld"
@@ -43,21 +43,25 @@ IMAGE_BLOCKS = {"image", "images"}
 SKIPPED_BLOCKS = {"link", "newsletter", "embed", "aside", "banner", "ad", "related"}
 # Elements inside an html block that each make one paragraph.
 PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dt", "dd"}
+PARAGRAPH_TAGS |= {"td", "th", "figcaption"}
+# Elements that hold paragraphs rather than being one; a figure in a text block holds none.
+CONTAINER_TAGS = {"ul", "ol", "dl", "div", "section", "table", "thead", "tbody", "tr", "center"}
 _BLOCK_TYPE = re.compile(r"\barticle__block--([a-z0-9_-]+)")
-_UPDATED = re.compile(r"\bupdated\b", re.IGNORECASE)
+_UPDATED = re.compile(r"updated\s*:", re.IGNORECASE)
+
+
+def _is_mt_host(url: str | None) -> bool:
+    host = host_of(url)
+    return host == "themoscowtimes.com" or host.endswith(".themoscowtimes.com")
 
 
 def matches(page: Page) -> bool:
     """True for pages of themoscowtimes.com, by URL, canonical link or site name."""
-    if host_of(page.url).endswith("themoscowtimes.com"):
+    if _is_mt_host(page.url):
         return True
-    for link in page.tree.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split():
-            return host_of(link.get("href")).endswith("themoscowtimes.com")
-    for meta in page.tree.iter("meta"):
-        if meta.get("property") == "og:site_name":
-            return clean_text(meta.get("content")).lower() == "the moscow times"
-    return False
+    if page.head.canonical:
+        return _is_mt_host(page.head.canonical)
+    return (page.head.site_name or "").lower() == "the moscow times"
 
 
 def _first(el: lxml_html.HtmlElement, xpath: str) -> lxml_html.HtmlElement | None:
@@ -75,11 +79,11 @@ def _image(figure: lxml_html.HtmlElement, prefix: str, base: str | None) -> Imag
     src = None
     if img is not None:
         src = img.get("src") or img.get("data-src")
-    return Image(
-        url=resolve(src, base) or None if src else None,
-        caption=_text_of(figure, f".//*[{has_class(prefix + '__caption')}]"),
-        credits=_text_of(figure, f".//*[{has_class(prefix + '__credits')}]"),
-    )
+    caption = _text_of(figure, f".//*[{has_class(prefix + '__caption')}]")
+    credits = _text_of(figure, f".//*[{has_class(prefix + '__credits')}]")
+    if not caption and not credits:  # a plain <figcaption>, as in hand-made html blocks
+        caption = _text_of(figure, ".//figcaption")
+    return Image(url=resolve(src, base) or None if src else None, caption=caption, credits=credits)
 
 
 def _block_type(el: lxml_html.HtmlElement) -> str | None:
@@ -93,9 +97,55 @@ def _block_type(el: lxml_html.HtmlElement) -> str | None:
     return "html"
 
 
+def _is_block(el: lxml_html.HtmlElement) -> bool:
+    return el.tag in PARAGRAPH_TAGS or el.tag in CONTAINER_TAGS or el.tag == "figure"
+
+
+def _regroup(container: lxml_html.HtmlElement) -> None:
+    """Wrap loose text and inline elements lying between blocks into ``<p>``, so they are read.
+
+    ``<div>Lead sentence <a>link</a>.<p>Next</p>Tail sentence.</div>`` would otherwise lose the
+    lead and tail sentences: an edited sentence missed is worse than a false alarm.
+    """
+    children = [c for c in container if isinstance(c.tag, str)]
+    loose = (container.text or "").strip() or any(
+        (c.tail or "").strip() or not _is_block(c) for c in children
+    )
+    if not loose or not any(_is_block(c) for c in children):
+        return
+    lead, container.text = container.text, None
+    for child in children:
+        container.remove(child)  # the tail goes with it
+    run: lxml_html.HtmlElement | None = None
+
+    def new_run() -> lxml_html.HtmlElement:
+        para = lxml_html.Element("p")
+        container.append(para)
+        return para
+
+    if lead and lead.strip():
+        run = new_run()
+        run.text = lead
+    for child in children:
+        tail, child.tail = child.tail, None
+        if _is_block(child):
+            container.append(child)
+            run = None
+        else:
+            run = run if run is not None else new_run()
+            run.append(child)
+        if tail and (tail.strip() or run is not None):
+            run = run if run is not None else new_run()
+            if len(run):
+                run[-1].tail = (run[-1].tail or "") + tail
+            else:
+                run.text = (run.text or "") + tail
+
+
 def _paragraphs(block: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
     """The paragraph elements of a block, outermost only (a ``p`` inside a ``li`` is the li's)."""
     found: list[lxml_html.HtmlElement] = []
+    _regroup(block)
     stack = list(reversed(list(block)))
     while stack:
         el = stack.pop()
@@ -103,12 +153,11 @@ def _paragraphs(block: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
             continue
         if el.tag in PARAGRAPH_TAGS and not (el.tag == "li" and el.find(".//p") is not None):
             found.append(el)
-        elif el.tag in ("ul", "ol", "dl", "div", "section", "figure", "table", "tbody", "tr"):
-            if el.tag == "figure" or "banner" in (el.get("class") or ""):
+        elif el.tag in CONTAINER_TAGS:
+            if "banner" in (el.get("class") or ""):
                 continue
+            _regroup(el)
             stack.extend(reversed(list(el)))
-        elif el.tag in ("td", "th", "span", "em", "strong", "b", "i", "a") and element_text(el):
-            found.append(el)
     if not found and element_text(block):
         found.append(block)
     return found
@@ -127,6 +176,8 @@ def _body(content: lxml_html.HtmlElement, fields: PageFields, base: str | None) 
             continue
         if kind not in TEXT_BLOCKS:
             fields.warnings.append(f"unknown block type {kind!r} read as text")
+        for figure in block.iter("figure"):  # an image placed inside a text block
+            fields.images.append(_image(figure, "article__image", base))
         for para in _paragraphs(block):
             text = element_text(para)
             if text:
@@ -156,7 +207,7 @@ def _dates(byline: lxml_html.HtmlElement | None, head: HeadMeta, fields: PageFie
 def extract_page(page: Page) -> PageFields:
     """Extract one Moscow Times page; falls back on JSON-LD/og + generic for other designs."""
     tree, base = page.tree, page.base
-    head = read_head(tree)
+    head = page.head
     article = _first(tree, f"//article[{has_class('article')}]")
     content = (
         _first(article, f".//*[{has_class('article__content')}]") if article is not None else None
@@ -202,7 +253,7 @@ def _fallback(page: Page, head: HeadMeta) -> PageFields:
     """Older designs and AMP: metadata from JSON-LD/og, body from the generic extractor."""
     from archiver.profiles import generic
 
-    fields = generic.extract_page(page, head=head)
+    fields = generic.extract_page(page)
     fields.profile = FALLBACK_NAME
     fields.title = head.title or fields.title
     fields.authors = head.authors or fields.authors
