@@ -110,6 +110,8 @@ class FsckReport:
 def _translate(path: str, exc: sqlite3.Error) -> ArchiverError:
     """Map SQLite's failure to the error tree: locked -> ArchiveLocked, the rest -> corrupt."""
     message = str(exc)
+    if isinstance(exc, sqlite3.IntegrityError):
+        return InputError(f"{path}: record refused by the archive's constraints ({message})")
     if "locked" in message or "busy" in message:
         return ArchiveLocked(f"{path}: database is locked by another writer ({message})")
     return ArchiveCorrupt(f"{path}: not a usable archive ({message})")
@@ -739,9 +741,10 @@ class Archive:
         try:
             return list(self.db.query(sql, [match, limit]))
         except sqlite3.OperationalError as exc:
-            if "fts5" in str(exc) or "syntax" in str(exc):
-                raise InputError(f"bad search query {text!r}: {exc}") from exc
-            raise
+            message = str(exc)
+            if any(word in message for word in ("locked", "busy", "malformed", "not a database")):
+                raise
+            raise InputError(f"bad search query {text!r}: {message}") from exc
 
     def query(
         self, sql: str, params: Sequence[Any] = ()
@@ -764,14 +767,11 @@ class Archive:
             cursor = conn.execute(sql, tuple(params))
             columns = [d[0] for d in cursor.description or ()]
             rows = [tuple(row) for row in cursor.fetchall()]
-        except (sqlite3.OperationalError, sqlite3.ProgrammingError) as exc:
-            if "locked" in str(exc):
-                raise ArchiveLocked(f"{self.path}: database is locked ({exc})") from exc
-            raise InputError(f"query refused: {exc}") from exc
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.IntegrityError):
-                raise InputError(f"query refused: {exc}") from exc
-            raise _translate(self.path, exc) from exc
+        except (sqlite3.DatabaseError, sqlite3.ProgrammingError) as exc:
+            message = str(exc)
+            if any(word in message for word in ("locked", "busy", "malformed", "not a database")):
+                raise _translate(self.path, exc) from exc
+            raise InputError(f"query refused: {message}") from exc
         finally:
             conn.set_authorizer(None)
             if own:
