@@ -516,7 +516,7 @@ class Archive:
 
     def _body(self, sha256: str, capture_id: int) -> bytes:
         row = self.conn.execute(
-            "SELECT compression, data FROM bodies WHERE sha256 = ?", (sha256,)
+            "SELECT compression, CAST(data AS BLOB) FROM bodies WHERE sha256 = ?", (sha256,)
         ).fetchone()
         if row is None:
             raise ArchiveCorrupt(f"{self.path}: body of capture {capture_id} is missing")
@@ -796,7 +796,7 @@ class Archive:
         try:
             captures = self.conn.execute("SELECT count(*) FROM captures").fetchone()[0]
             for sha, size, compression, data in self.conn.execute(
-                "SELECT sha256, size, compression, data FROM bodies"
+                "SELECT sha256, size, compression, CAST(data AS BLOB) FROM bodies"
             ):
                 bodies += 1
                 size_total += size or 0
