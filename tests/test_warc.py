@@ -1,0 +1,266 @@
+"""WARC: an export warcio accepts and that imports back identically; captures from wget."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.cli import cli
+from archiver.errors import InputError
+from archiver.models import Capture, Document, Link
+from archiver.store import Archive
+
+URL = "https://www.themoscowtimes.com/2017/03/30/trump-le-pen-a57583"
+PAGE = b"<html><body><p>One old friend is better than two new ones.</p></body></html>"
+
+
+def document() -> Document:
+    return Document(
+        url=URL, title="Trump, Le Pen", subtitle=None, authors=("Andrei Babitsky",),
+        published="2017-03-30", modified=None,
+        paragraphs=("One old friend is better than two new ones.",),
+        links=(Link(url="#", text="France"),), images=(), profile="moscowtimes",
+        checksum="sha256:00", normalizer="1",
+    )  # fmt: skip
+
+
+def captures() -> list[tuple[Capture, Document | None]]:
+    """Every kind of capture the archive holds, with the headers that trip replay tools."""
+    return [
+        (
+            Capture(
+                url="http://themoscowtimes.com/a57583",
+                final_url=URL,
+                status=200,
+                headers=(
+                    ("Content-Type", "text/html; charset=utf-8"),
+                    ("Content-Encoding", "gzip"),  # the body is stored decoded
+                    ("Transfer-Encoding", "chunked"),
+                    ("Set-Cookie", "a=1"),
+                    ("Set-Cookie", "b=2"),
+                ),
+                body=PAGE,
+                content_type="text/html; charset=utf-8",
+                fetched_at="2026-01-01T10:00:00.123456+00:00",
+                redirects=("https://themoscowtimes.com/a57583", URL),
+                elapsed=0.5,
+            ),
+            document(),
+        ),
+        (
+            Capture(
+                url=URL,
+                final_url=URL,
+                status=304,
+                not_modified=True,
+                headers=(("ETag", '"x"'),),
+                fetched_at="2026-01-02T00:00:00Z",
+            ),  # fmt: skip
+            None,
+        ),
+        (
+            Capture(
+                url="https://gone.example/",
+                final_url="https://gone.example/",
+                status=None,
+                error="dns_error",
+                detail="no such host",
+                fetched_at="2026-01-03T00:00:00Z",
+            ),  # fmt: skip
+            None,
+        ),
+        (
+            Capture(
+                url="https://static.example/img.jpg?w=10&h=2",
+                final_url="https://static.example/img.jpg?w=10&h=2",
+                status=200,
+                headers=(("Content-Type", "image/jpeg"), ("Content-Length", "999")),
+                body=bytes(range(256)) * 40,
+                content_type="image/jpeg",
+                fetched_at="2026-01-04T00:00:00Z",
+            ),
+            None,
+        ),
+        (
+            Capture(
+                url="https://gz.example/data.gz",
+                final_url="https://gz.example/data.gz",
+                status=200,
+                headers=(("Content-Encoding", "gzip"),),
+                body=gzip.compress(b"still gzipped", mtime=0),
+                fetched_at="2026-01-05T00:00:00Z",
+            ),  # fmt: skip
+            None,
+        ),
+    ]
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    path = tmp_path / "source.db"
+    with Archive(path) as archive:
+        for capture, doc in captures():
+            archive.save_capture(capture, doc)
+    return path
+
+
+def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
+    warcio = Path(sys.executable).with_name("warcio")
+    command = [str(warcio)] if warcio.exists() else [sys.executable, "-m", "warcio.cli"]
+    return subprocess.run(
+        [*command, "check", "-v", str(path)], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_export_is_warc_1_1_that_warcio_check_accepts(source: Path, tmp_path: Path) -> None:
+    warc = tmp_path / "out.warc.gz"
+    with Archive(source, readonly=True) as archive:
+        assert archive.export_warc(str(warc)) == 5
+    proc = warcio_check(warc)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "digest pass" in proc.stdout
+    records = []
+    with open(warc, "rb") as fh:
+        for record in ArchiveIterator(fh):
+            assert record.rec_headers.protocol == "WARC/1.1"
+            headers = dict(record.rec_headers.headers)
+            records.append((record.rec_type, headers, record))
+            if record.rec_type == "response" and headers["WARC-Target-URI"] == URL:
+                http = record.http_headers
+                if http.get_statuscode() == "200":
+                    assert http.get_header("Content-Encoding") is None
+                    assert http.get_header("X-Archive-Orig-Content-Encoding") == "gzip"
+                    assert http.get_header("Content-Length") == str(len(PAGE))
+                    assert record.content_stream().read() == PAGE
+    types = [r[0] for r in records]
+    assert types.count("response") == 4 and types.count("request") == 4
+    assert types.count("metadata") == 5 and types[0] == "warcinfo"
+    for rec_type, headers, _ in records:
+        if rec_type == "response":
+            assert headers["WARC-Payload-Digest"].startswith("sha1:")
+            assert headers["WARC-Block-Digest"].startswith("sha1:")
+    dates = [h["WARC-Date"] for t, h, _ in records if t == "response"]
+    assert dates[0] == "2026-01-01T10:00:00.123456Z"
+
+
+def test_round_trip_keeps_every_byte_and_checksum(source: Path, tmp_path: Path) -> None:
+    warc = tmp_path / "out.warc.gz"
+    target = tmp_path / "copy.db"
+    with Archive(source) as archive:
+        archive.export_warc(str(warc))
+        before = [archive.get_capture(i) for i in archive.capture_ids()]
+    with Archive(target) as copy:
+        assert copy.import_warc(str(warc)) == 5
+        after = [copy.get_capture(i) for i in copy.capture_ids()]
+        assert copy.import_warc(str(warc)) == 0  # importing twice adds nothing
+        assert copy.fsck().ok
+    key = lambda s: s.capture.fetched_at  # noqa: E731
+    before_sorted = sorted((s for s in before if s), key=key)
+    after_sorted = sorted((s for s in after if s), key=key)
+    assert [s.capture for s in after_sorted] == [s.capture for s in before_sorted]
+    assert [s.document for s in after_sorted] == [s.document for s in before_sorted]
+    assert [s.capture.sha256 for s in after_sorted] == [c.sha256 for c, _ in captures()]
+
+
+def test_cli_export_and_import(source: Path, tmp_path: Path) -> None:
+    warc = tmp_path / "cli.warc.gz"
+    copy = tmp_path / "cli.db"
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["--db", str(source), "export-warc", str(warc), "--json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0 and json.loads(result.output)["captures"] == 5
+    result = runner.invoke(
+        cli, ["--db", str(copy), "import-warc", str(warc), "--json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0 and json.loads(result.output)["imported"] == {str(warc): 5}
+
+
+def test_not_a_warc_is_an_input_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.warc"
+    bogus.write_bytes(b"GET / HTTP/1.1\r\n\r\nnot a warc at all")
+    with Archive.memory() as archive:
+        with pytest.raises(InputError, match="bogus.warc"):
+            archive.import_warc(str(bogus))
+        with pytest.raises(InputError, match="no such WARC"):
+            archive.import_warc(str(tmp_path / "missing.warc.gz"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "archiver", "--db", str(tmp_path / "a.db"), "import-warc",
+         str(bogus)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+class _Site(BaseHTTPRequestHandler):
+    """A tiny site that answers like a real one: gzip, chunked, a redirect."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        if self.path == "/old":
+            self.send_response(301)
+            self.send_header("Location", "/article")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        packed = gzip.compress(PAGE, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for start in range(0, len(packed), 16):
+            chunk = packed[start : start + 16]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        return
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.2", 0), _Site)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.2:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.skipif(shutil.which("wget") is None, reason="wget is not installed")
+def test_import_of_a_wget_warc(site: str, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        ["wget", "--quiet", "--no-proxy", "--tries=1", "--timeout=10",
+         "--warc-file", str(tmp_path / "wget"), "-O", os.devnull, f"{site}/old"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    with Archive(tmp_path / "wget.db") as archive:
+        assert archive.import_warc(str(tmp_path / "wget.warc.gz")) == 2
+        redirect = archive.latest_capture(f"{site}/old")
+        assert redirect is not None and redirect.capture.status == 301
+        article = archive.latest_capture(f"{site}/article")
+        assert article is not None and article.capture.status == 200
+        assert article.capture.body == PAGE  # de-chunked and gunzipped, as a browser sees it
+        assert article.capture.header("Content-Encoding") == "gzip"
+        assert article.capture.fetched_at.endswith("Z")
+        # What came from wget goes back out as WARC that warcio accepts.
+        archive.export_warc(str(tmp_path / "again.warc.gz"))
+    assert warcio_check(tmp_path / "again.warc.gz").returncode == 0
