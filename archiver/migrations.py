@@ -215,10 +215,25 @@ def _m002_search_and_views(db: Database) -> None:
     )
 
 
+def _m003_stemmed_search(db: Database) -> None:
+    """Search finds "friends" for "friend": rebuild the FTS index with the Porter stemmer."""
+    db.table("extractions").enable_fts(
+        ["title", "subtitle", "text"],
+        fts_version="FTS5",
+        create_triggers=True,
+        tokenize="porter",
+        replace=True,
+    )
+
+
 Migration = Callable[[Database], None]
 
 #: Applied in order; the position (1-based) is the schema version. Append only.
-MIGRATIONS: tuple[Migration, ...] = (_m001_initial, _m002_search_and_views)
+MIGRATIONS: tuple[Migration, ...] = (
+    _m001_initial,
+    _m002_search_and_views,
+    _m003_stemmed_search,
+)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
