@@ -477,3 +477,30 @@ def test_serve_opens_the_archive_in_datasette_with_canned_queries(filled: Path) 
             "last_checked": data["rows"][0]["last_checked"],
         }
     ]
+
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "schema.md"
+
+
+@pytest.mark.skipif(not DOC.is_file(), reason="docs/schema.md is not in this checkout")
+def test_every_example_query_of_the_schema_doc_runs(filled: Path) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    queries = [block.split("```", 1)[0] for block in text.split("```sql")[1:]]
+    assert len(queries) >= 8
+    with Archive(filled) as archive:
+        archive.save_verification(
+            canonical_path="a.md", url=URL, capture_id=1,
+            drift=Drift(status="edited", similarity=0.9, checksum_canonical="sha256:a",
+                        checksum_live="sha256:b",
+                        changes=(Change(kind="modified", field="title", canonical="a", live="b"),)),
+            links=[LinkCheck(url="https://gone.example/", text="x", status="gone", broken=True)],
+        )  # fmt: skip
+        for day in ("01", "02", "03"):
+            archive.save_link_checks(
+                [LinkCheck(url="https://slow.example/", text="s", status="timeout", broken=False)],
+                source_url=URL,
+                checked_at=f"2026-03-{day}T00:00:00Z",
+            )
+        results = [archive.query(sql.strip().rstrip(";")) for sql in queries]
+    empty = [sql for sql, (_, rows) in zip(queries, results, strict=True) if not rows]
+    assert not empty
