@@ -226,6 +226,14 @@ def _m003_stemmed_search(db: Database) -> None:
     )
 
 
+def _m004_indexes_for_lookups(db: Database) -> None:
+    """Indexes for the lookups the library makes by URL text and by capture."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_captures_url_text ON captures(url, fetched_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_captures_extraction ON captures(extraction_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_verifications_capture ON verifications(capture_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_link_checks_capture ON link_checks(capture_id)")
+
+
 Migration = Callable[[Database], None]
 
 #: Applied in order; the position (1-based) is the schema version. Append only.
@@ -233,6 +241,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m001_initial,
     _m002_search_and_views,
     _m003_stemmed_search,
+    _m004_indexes_for_lookups,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import sqlite3
+import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -125,7 +126,8 @@ def _guarded(
     @functools.wraps(method)
     def wrapper(self: Archive, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return method(self, *args, **kwargs)
+            with self._lock:
+                return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
             raise _translate(self.path, exc) from exc
 
@@ -202,6 +204,8 @@ class Archive:
         self.readonly = readonly
         self.busy_timeout = busy_timeout
         self._memory = self.path == ":memory:"
+        # One connection shared by the threads of a run (fetch workers), one call at a time.
+        self._lock = threading.RLock()
         try:
             self.conn = self._open()
         except sqlite3.Error as exc:
@@ -272,7 +276,8 @@ class Archive:
         return conn
 
     def close(self) -> None:
-        self.conn.close()
+        with self._lock:
+            self.conn.close()
 
     def __enter__(self) -> Archive:
         return self
@@ -746,6 +751,7 @@ class Archive:
                 raise
             raise InputError(f"bad search query {text!r}: {message}") from exc
 
+    @_guarded
     def query(
         self, sql: str, params: Sequence[Any] = ()
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -782,6 +788,7 @@ class Archive:
 
     # -- fixity ----------------------------------------------------------------------------
 
+    @_guarded
     def fsck(self) -> FsckReport:
         """Re-hash every stored body and run SQLite's integrity check; problems are values."""
         problems: list[FsckProblem] = []

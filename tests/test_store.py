@@ -504,3 +504,22 @@ def test_every_example_query_of_the_schema_doc_runs(filled: Path) -> None:
         results = [archive.query(sql.strip().rstrip(";")) for sql in queries]
     empty = [sql for sql, (_, rows) in zip(queries, results, strict=True) if not rows]
     assert not empty
+
+
+def test_threads_of_a_run_can_share_one_archive(db_file: Path) -> None:
+    """Fetch workers hand captures to one Archive from several threads."""
+    with Archive(db_file) as archive:
+
+        def save(n: int) -> None:
+            for i in range(20):
+                archive.save_capture(make_capture(f"<p>{n}-{i}</p>".encode()), make_document())
+
+        threads = [threading.Thread(target=save, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert archive.query("SELECT count(*), count(DISTINCT body_sha256) FROM captures")[1] == [
+            (80, 80)
+        ]
+        assert archive.fsck().ok
