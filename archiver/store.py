@@ -226,7 +226,13 @@ class Archive:
             target, uri = f"file:{quote(os.path.abspath(self.path))}?mode=ro", True
         else:
             target, uri = self.path, False
-        conn = sqlite3.connect(target, timeout=self.busy_timeout, isolation_level=None, uri=uri)
+        conn = sqlite3.connect(
+            target,
+            timeout=self.busy_timeout,
+            isolation_level=None,
+            uri=uri,
+            check_same_thread=False,
+        )
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             # Reading the schema fails here, not later, for a file that is not SQLite.
