@@ -630,6 +630,13 @@ class Archive:
         return (row[0], row[1]) if row else (None, None)
 
     @_guarded
+    def body(self, sha256: str) -> bytes | None:
+        """The stored body with that SHA-256, verified, or None if the archive lacks it."""
+        if not self._has_body(sha256):
+            return None
+        return self._body(sha256, 0)
+
+    @_guarded
     def has_capture(self, capture: Capture) -> bool:
         """Whether this very capture (URL, time, outcome, body) is already stored."""
         kind = capture_kind(capture)
@@ -857,11 +864,11 @@ class Archive:
 
     # -- WARC ------------------------------------------------------------------------------
 
-    def export_warc(self, path: str) -> int:
+    def export_warc(self, path: str, *, revisits: bool = True) -> int:
         """Write every capture to a gzipped WARC/1.1 file; return the number of captures."""
         from archiver.warc import export_warc
 
-        return export_warc(self, path)
+        return export_warc(self, path, revisits=revisits)
 
     def import_warc(self, path: str) -> int:
         """Bring the responses of a WARC file into the archive; return the captures added."""

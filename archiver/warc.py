@@ -120,9 +120,18 @@ def _metadata(capture_id: int, capture: Capture, kind: str, document: Document |
     return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
-def export_warc(archive: Archive, path: str) -> int:
-    """Write every capture of the archive to ``path`` (gzipped WARC/1.1); return how many."""
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+
+
+def export_warc(archive: Archive, path: str, *, revisits: bool = True) -> int:
+    """Write every capture of the archive to ``path`` (gzipped WARC/1.1); return how many.
+
+    With ``revisits`` (the default), a body already written is not written again: the capture
+    becomes a ``revisit`` record (identical-payload-digest profile) pointing at the first one,
+    which replay tools resolve, as the archive itself stores each body once.
+    """
     count = 0
+    first_seen: dict[str, tuple[str, str, str, str]] = {}  # sha256 -> id, uri, date, digest
     with open(path, "wb") as fh:
         writer = WARCWriter(fh, gzip=True, warc_version="1.1")
         writer.write_record(
@@ -143,16 +152,34 @@ def export_warc(archive: Archive, path: str) -> int:
                 http_headers = StatusAndHeaders(
                     _status_line(capture.status), replay_headers(capture), protocol="HTTP/1.1"
                 )
-                response = writer.create_warc_record(
-                    target,
-                    "response",
-                    payload=io.BytesIO(capture.body),
-                    length=len(capture.body),
-                    http_headers=http_headers,
-                    warc_headers_dict={"WARC-Date": date},
-                )
-                writer.write_record(response)
-                refers_to = response.rec_headers.get_header("WARC-Record-ID")
+                original = first_seen.get(capture.sha256) if capture.body else None
+                if revisits and original is not None:
+                    record = writer.create_revisit_record(
+                        target,
+                        original[3],
+                        original[1],
+                        original[2],
+                        http_headers=http_headers,
+                        warc_headers_dict={
+                            "WARC-Date": date,
+                            "WARC-Refers-To": original[0],
+                            "WARC-Profile": REVISIT_PROFILE,
+                        },
+                    )
+                else:
+                    record = writer.create_warc_record(
+                        target,
+                        "response",
+                        payload=io.BytesIO(capture.body),
+                        length=len(capture.body),
+                        http_headers=http_headers,
+                        warc_headers_dict={"WARC-Date": date},
+                    )
+                writer.write_record(record)
+                refers_to = record.rec_headers.get_header("WARC-Record-ID")
+                if record.rec_type == "response" and capture.body:
+                    digest = record.rec_headers.get_header("WARC-Payload-Digest")
+                    first_seen.setdefault(capture.sha256, (refers_to, target, date, digest))
                 parts = urlsplit(target)
                 request_target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
                 request = writer.create_warc_record(
@@ -271,22 +298,42 @@ def import_warc(archive: Archive, path: str) -> int:
     by_response, alone = _read_metadata(path)
     run_id = archive.start_run(command="import-warc", config=path)
     added = skipped = 0
+    by_digest: dict[str, str] = {}  # WARC-Payload-Digest of a response -> our sha256
+    unresolved = 0
     for record in _iterate(path):
-        if record.rec_type != "response" or record.http_headers is None:
+        if record.rec_type not in ("response", "revisit") or record.http_headers is None:
             continue
         if not (record.rec_headers.get_header("WARC-Target-URI") or "").startswith("http"):
             continue
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         meta = by_response.get(record_id)
-        if meta is not None:
+        if record.rec_type == "revisit":
+            digest = record.rec_headers.get_header("WARC-Payload-Digest") or ""
+            sha = meta["sha256"] if meta is not None else by_digest.get(digest)
+            body = archive.body(sha) if sha else None
+            if body is None:
+                unresolved += 1
+                log.warning(
+                    "%s: revisit %s refers to a payload not in the archive", path, record_id
+                )
+                continue
+        elif meta is not None:
             body = record.raw_stream.read()
+        else:
+            body = None
+        if meta is not None:
+            assert body is not None
             if sha256_hex(body) != meta["sha256"]:
                 raise InputError(f"{path}: payload of {record_id} does not match its SHA-256")
             capture = _capture_from_metadata(meta, body)
             document = _document(meta.get("document"))
         else:
-            capture = _foreign_capture(record)
+            capture = _foreign_capture(record, body)
             document = None
+        if record.rec_type == "response":
+            digest = record.rec_headers.get_header("WARC-Payload-Digest")
+            if digest:
+                by_digest.setdefault(digest, capture.sha256)
         if archive.has_capture(capture):
             skipped += 1
             continue
@@ -304,8 +351,11 @@ def import_warc(archive: Archive, path: str) -> int:
     return added
 
 
-def _foreign_capture(record: Any) -> Capture:
-    """A capture from another tool's response record, its payload decoded as a browser would."""
+def _foreign_capture(record: Any, body: bytes | None = None) -> Capture:
+    """A capture from another tool's response record, its payload decoded as a browser would.
+
+    ``body`` is given for a revisit, whose payload is the earlier record's.
+    """
     uri = record.rec_headers.get_header("WARC-Target-URI")
     status_text = record.http_headers.get_statuscode()
     try:
@@ -313,11 +363,12 @@ def _foreign_capture(record: Any) -> Capture:
     except (TypeError, ValueError):
         status = None
     headers = tuple((str(k), str(v)) for k, v in record.http_headers.headers)
-    try:
-        body = record.content_stream().read()
-    except (OSError, zlib.error, ValueError) as exc:
-        log.warning("%s: payload could not be decoded (%s); keeping it as sent", uri, exc)
-        body = record.raw_stream.read()
+    if body is None:
+        try:
+            body = record.content_stream().read()
+        except (OSError, zlib.error, ValueError) as exc:
+            log.warning("%s: payload could not be decoded (%s); keeping it as sent", uri, exc)
+            body = record.raw_stream.read()
     date = record.rec_headers.get_header("WARC-Date") or ""
     content_type = record.http_headers.get_header("Content-Type")
     return Capture(

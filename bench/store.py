@@ -7,6 +7,9 @@ or ``archiver export-warc`` writes it):
 * ``recapture``: the issue's case, 100 captures of one page that changes once;
 * ``distinct``: N different pages (every body new), the worst case for deduplication.
 
+A third row is ``archiver export-warc`` of the same archive: full WARC records (request,
+response, metadata) with revisit records for repeated bodies.
+
 The page is the seed fixture (tests/web/pages/mt-a57583.html) when the repository has it,
 else a generated page of the same shape, so the figures are comparable between runs.
 """
@@ -88,15 +91,25 @@ def warc(captures: list[Capture], path: Path) -> tuple[float, int]:
     return time.perf_counter() - start, path.stat().st_size
 
 
+def export(db: Path, path: Path) -> tuple[float, int]:
+    """Seconds for ``archiver export-warc`` (revisit records for repeated bodies) and size."""
+    start = time.perf_counter()
+    with Archive(db, readonly=True) as archive:
+        archive.export_warc(str(path))
+    return time.perf_counter() - start, path.stat().st_size
+
+
 def workload(name: str, captures: list[Capture], tmp: Path) -> None:
     raw = sum(len(c.body) for c in captures)
     s_time, s_size = store(captures, tmp / f"{name}.db")
     w_time, w_size = warc(captures, tmp / f"{name}.warc.gz")
+    e_time, e_size = export(tmp / f"{name}.db", tmp / f"{name}.export.warc.gz")
     n = len(captures)
     print(f"\n{name}: {n} captures, {raw / n / 1024:.1f} KiB raw body each")
     print(f"  {'':14}{'captures/s':>12}{'bytes/capture':>16}{'total bytes':>14}")
     print(f"  {'archive':14}{n / s_time:12.0f}{s_size / n:16.0f}{s_size:14d}")
     print(f"  {'gzip WARC':14}{n / w_time:12.0f}{w_size / n:16.0f}{w_size:14d}")
+    print(f"  {'export-warc':14}{n / e_time:12.0f}{e_size / n:16.0f}{e_size:14d}")
     print(
         f"  archive/WARC: speed x{(n / s_time) / (n / w_time):.2f}, "
         f"size x{s_size / w_size:.3f}; raw bodies {raw} bytes"

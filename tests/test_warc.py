@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import shutil
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from archiver.cli import cli
 from archiver.errors import InputError
@@ -56,6 +59,17 @@ def captures() -> list[tuple[Capture, Document | None]]:
                 fetched_at="2026-01-01T10:00:00.123456+00:00",
                 redirects=("https://themoscowtimes.com/a57583", URL),
                 elapsed=0.5,
+            ),
+            document(),
+        ),
+        (
+            Capture(
+                url=URL,
+                final_url=URL,
+                status=200,
+                body=PAGE,
+                headers=(("Content-Type", "text/html"),),
+                fetched_at="2026-01-01T12:00:00Z",
             ),
             document(),
         ),
@@ -127,7 +141,7 @@ def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
 def test_export_is_warc_1_1_that_warcio_check_accepts(source: Path, tmp_path: Path) -> None:
     warc = tmp_path / "out.warc.gz"
     with Archive(source, readonly=True) as archive:
-        assert archive.export_warc(str(warc)) == 5
+        assert archive.export_warc(str(warc)) == 6
     proc = warcio_check(warc)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "digest pass" in proc.stdout
@@ -145,8 +159,13 @@ def test_export_is_warc_1_1_that_warcio_check_accepts(source: Path, tmp_path: Pa
                     assert http.get_header("Content-Length") == str(len(PAGE))
                     assert record.content_stream().read() == PAGE
     types = [r[0] for r in records]
-    assert types.count("response") == 4 and types.count("request") == 4
-    assert types.count("metadata") == 5 and types[0] == "warcinfo"
+    assert types.count("response") == 4 and types.count("request") == 5
+    assert types.count("metadata") == 6 and types[0] == "warcinfo"
+    # The page fetched twice is written once; the second capture is a revisit pointing at it.
+    [revisit] = [h for t, h, _ in records if t == "revisit"]
+    assert revisit["WARC-Profile"].endswith("/revisit/identical-payload-digest")
+    [original] = [h for t, h, _ in records if h.get("WARC-Record-ID") == revisit["WARC-Refers-To"]]
+    assert original["WARC-Payload-Digest"] == revisit["WARC-Payload-Digest"]
     for rec_type, headers, _ in records:
         if rec_type == "response":
             assert headers["WARC-Payload-Digest"].startswith("sha1:")
@@ -162,7 +181,7 @@ def test_round_trip_keeps_every_byte_and_checksum(source: Path, tmp_path: Path) 
         archive.export_warc(str(warc))
         before = [archive.get_capture(i) for i in archive.capture_ids()]
     with Archive(target) as copy:
-        assert copy.import_warc(str(warc)) == 5
+        assert copy.import_warc(str(warc)) == 6
         after = [copy.get_capture(i) for i in copy.capture_ids()]
         assert copy.import_warc(str(warc)) == 0  # importing twice adds nothing
         assert copy.fsck().ok
@@ -181,11 +200,49 @@ def test_cli_export_and_import(source: Path, tmp_path: Path) -> None:
     result = runner.invoke(
         cli, ["--db", str(source), "export-warc", str(warc), "--json"], catch_exceptions=False
     )
-    assert result.exit_code == 0 and json.loads(result.output)["captures"] == 5
+    assert result.exit_code == 0 and json.loads(result.output)["captures"] == 6
     result = runner.invoke(
         cli, ["--db", str(copy), "import-warc", str(warc), "--json"], catch_exceptions=False
     )
-    assert result.exit_code == 0 and json.loads(result.output)["imported"] == {str(warc): 5}
+    assert result.exit_code == 0 and json.loads(result.output)["imported"] == {str(warc): 6}
+
+
+def test_export_without_revisits_writes_every_body(source: Path, tmp_path: Path) -> None:
+    warc = tmp_path / "full.warc.gz"
+    with Archive(source) as archive:
+        archive.export_warc(str(warc), revisits=False)
+    with open(warc, "rb") as fh:
+        types = [record.rec_type for record in ArchiveIterator(fh)]
+    assert types.count("response") == 5 and "revisit" not in types
+
+
+def test_import_resolves_revisits_from_other_tools(tmp_path: Path) -> None:
+    """A deduplicating crawler (Browsertrix) writes a revisit for an unchanged payload."""
+    warc = tmp_path / "crawl.warc.gz"
+    with open(warc, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        response = writer.create_warc_record(
+            "https://a.example/", "response", payload=io.BytesIO(PAGE), length=len(PAGE),
+            http_headers=http,
+            warc_headers_dict={"WARC-Date": "2026-01-01T00:00:00Z"},
+        )  # fmt: skip
+        writer.write_record(response)
+        writer.write_record(
+            writer.create_revisit_record(
+                "https://a.example/",
+                response.rec_headers.get_header("WARC-Payload-Digest"),
+                "https://a.example/",
+                "2026-01-01T00:00:00Z",
+                http_headers=http,
+                warc_headers_dict={"WARC-Date": "2026-01-02T00:00:00Z"},
+            )
+        )
+    with Archive.memory() as archive:
+        assert archive.import_warc(str(warc)) == 2
+        timeline = archive.history("https://a.example/")
+        assert [t["vs_previous"] for t in timeline] == ["first", "same_body"]
+        assert archive.query("SELECT count(*) FROM bodies")[1] == [(1,)]
 
 
 def test_not_a_warc_is_an_input_error(tmp_path: Path) -> None:
