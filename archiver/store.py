@@ -175,14 +175,32 @@ def fts_query(text: str) -> str:
     return " ".join(parts)
 
 
-def _deny_attach(
+#: PRAGMAs that take an argument but only read (the schema browsers people use).
+_READING_PRAGMAS = frozenset(
+    {
+        "table_info",
+        "table_xinfo",
+        "table_list",
+        "index_info",
+        "index_xinfo",
+        "index_list",
+        "foreign_key_list",
+        "foreign_key_check",
+        "integrity_check",
+        "quick_check",
+    }
+)
+
+
+def _authorize_reading(
     action: int, arg1: str | None, arg2: str | None, db: str | None, src: str | None
 ) -> int:
     """Authorizer for user SQL: no ATTACH (it could create files), no PRAGMA that sets."""
     if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
         return sqlite3.SQLITE_DENY
     if action == sqlite3.SQLITE_PRAGMA and arg2 is not None:
-        return sqlite3.SQLITE_DENY
+        if (arg1 or "").lower() not in _READING_PRAGMAS:
+            return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK
 
 
@@ -781,7 +799,7 @@ class Archive:
                 conn, own = self._connect(readonly=True), True
             except sqlite3.Error as exc:
                 raise _translate(self.path, exc) from exc
-        conn.set_authorizer(_deny_attach)
+        conn.set_authorizer(_authorize_reading)
         try:
             cursor = conn.execute(sql, tuple(params))
             columns = [d[0] for d in cursor.description or ()]

@@ -242,6 +242,12 @@ def test_query_refuses_writes(db_file: Path, sql: str) -> None:
 def test_query_in_memory_is_read_only_too(archive: Archive) -> None:
     with pytest.raises(InputError):
         archive.query("DELETE FROM captures")
+    with pytest.raises(InputError):
+        archive.query("PRAGMA query_only = OFF")
+    with pytest.raises(InputError):
+        archive.query("DELETE FROM captures")
+    columns, rows = archive.query("PRAGMA table_info(captures)")
+    assert "name" in columns and any(row[1] == "body_sha256" for row in rows)
     archive.save_capture(make_capture())  # and the archive still writes afterwards
     columns, rows = archive.query("SELECT url FROM captures WHERE status = ?", [200])
     assert columns == ["url"] and rows == [(URL,)]
