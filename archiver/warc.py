@@ -20,6 +20,7 @@ import http
 import io
 import json
 import logging
+import zipfile
 import zlib
 from datetime import UTC, datetime
 from typing import Any
@@ -257,13 +258,29 @@ def _capture_from_metadata(meta: dict[str, Any], body: bytes) -> Capture:
 
 
 def _iterate(path: str) -> Any:
-    """Records of a WARC file; a file that is not one is an InputError naming it."""
+    """Records of a WARC file, or of the WARCs inside a WACZ (Browsertrix, ArchiveWeb.page).
+
+    A file that is neither is an InputError naming it.
+    """
     try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as wacz:
+                names = [
+                    name
+                    for name in wacz.namelist()
+                    if name.startswith("archive/") and name.endswith((".warc", ".warc.gz"))
+                ]
+                if not names:
+                    raise InputError(f"{path}: a zip file without archive/*.warc(.gz) in it")
+                for name in sorted(names):
+                    with wacz.open(name) as fh:
+                        yield from ArchiveIterator(fh)
+            return
         with open(path, "rb") as fh:
             yield from ArchiveIterator(fh)
     except FileNotFoundError as exc:
         raise InputError(f"no such WARC file: {path}") from exc
-    except (ArchiveLoadFailed, OSError, EOFError, zlib.error) as exc:
+    except (ArchiveLoadFailed, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: not a readable WARC file ({exc})") from exc
 
 

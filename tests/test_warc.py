@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -243,6 +244,24 @@ def test_import_resolves_revisits_from_other_tools(tmp_path: Path) -> None:
         timeline = archive.history("https://a.example/")
         assert [t["vs_previous"] for t in timeline] == ["first", "same_body"]
         assert archive.query("SELECT count(*) FROM bodies")[1] == [(1,)]
+
+
+def test_import_from_a_wacz(source: Path, tmp_path: Path) -> None:
+    """Browsertrix and ArchiveWeb.page package their WARCs in a WACZ (a zip)."""
+    warc = tmp_path / "data.warc.gz"
+    with Archive(source) as archive:
+        archive.export_warc(str(warc))
+    wacz = tmp_path / "crawl.wacz"
+    with zipfile.ZipFile(wacz, "w") as z:
+        z.write(warc, "archive/data.warc.gz")
+        z.writestr("datapackage.json", "{}")
+    with Archive.memory() as archive:
+        assert archive.import_warc(str(wacz)) == 6
+    empty = tmp_path / "empty.wacz"
+    with zipfile.ZipFile(empty, "w") as z:
+        z.writestr("datapackage.json", "{}")
+    with Archive.memory() as archive, pytest.raises(InputError, match="without archive"):
+        archive.import_warc(str(empty))
 
 
 def test_not_a_warc_is_an_input_error(tmp_path: Path) -> None:
