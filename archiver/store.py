@@ -23,6 +23,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -277,27 +278,51 @@ class Archive:
         return self._connect_and_migrate()
 
     def _connect_and_migrate(self) -> sqlite3.Connection:
+        """Open for writing and bring the schema up to date.
+
+        Migrations cannot be one transaction (sqlite-utils commits inside ``enable_fts``), so
+        two processes creating an archive at once can collide; the steps are idempotent and a
+        collision is retried until the busy timeout.
+        """
         conn = self._connect(readonly=False)
+        deadline = time.monotonic() + self.busy_timeout
         try:
-            if not self._memory:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-            db = Database(conn)
-            if _version(conn) == 0:
-                foreign = [t for t in db.table_names() if t != "migrations"]
-                if foreign:
-                    raise ArchiveCorrupt(
-                        f"{self.path}: an SQLite file but not an archive (has tables "
-                        f"{', '.join(sorted(foreign)[:5])})"
-                    )
-            try:
-                migrations.migrate(db)
-            except ValueError as exc:
-                raise ArchiveCorrupt(f"{self.path}: {exc}") from exc
+            while True:
+                try:
+                    self._prepare(conn)
+                    return conn
+                except sqlite3.OperationalError as exc:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    if time.monotonic() >= deadline:
+                        raise
+                    log.info("%s: opening raced with another process (%s); again", self.path, exc)
+                    time.sleep(0.05)
         except BaseException:
             conn.close()
             raise
-        return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        if not self._memory:
+            conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a committed capture survives a power cut, not only a crash.
+            conn.execute("PRAGMA synchronous = FULL")
+        db = Database(conn)
+        if _version(conn) == 0:
+            foreign = [
+                t
+                for t in db.table_names()
+                if t not in migrations.TABLES and not t.startswith("extractions_fts")
+            ]
+            if foreign:
+                raise ArchiveCorrupt(
+                    f"{self.path}: an SQLite file but not an archive (has tables "
+                    f"{', '.join(sorted(foreign)[:5])})"
+                )
+        try:
+            migrations.migrate(db)
+        except ValueError as exc:
+            raise ArchiveCorrupt(f"{self.path}: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:

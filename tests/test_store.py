@@ -529,3 +529,36 @@ def test_threads_of_a_run_can_share_one_archive(db_file: Path) -> None:
             (80, 80)
         ]
         assert archive.fsck().ok
+
+
+def test_every_migration_can_run_again(db_file: Path) -> None:
+    """A migration cut short (a crash, a second process) must be safe to repeat."""
+    with Archive(db_file) as archive:
+        archive.save_capture(make_capture(), make_document())
+    conn = sqlite3.connect(db_file, isolation_level=None)
+    db = Database(conn)
+    for step in migrations.MIGRATIONS:
+        step(db)
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with Archive(db_file) as archive:
+        assert archive.search("old friend")
+        assert archive.query("PRAGMA user_version")[1] == [(migrations.SCHEMA_VERSION,)]
+
+
+def test_two_processes_creating_one_archive_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    code = "import sys; from archiver.store import Archive; Archive(sys.argv[1]).close()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(path)], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    errors = []
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        proc.stderr.close()  # type: ignore[union-attr]
+        if proc.returncode:
+            errors.append(err.decode())
+    assert not errors
+    with Archive(path, readonly=True) as archive:
+        assert archive.query("PRAGMA user_version")[1] == [(migrations.SCHEMA_VERSION,)]
