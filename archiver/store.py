@@ -218,8 +218,12 @@ class Archive:
         *,
         readonly: bool = False,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        durable: bool = True,
     ) -> None:
         self.path = os.fspath(path)
+        # durable: fsync every commit (synchronous=FULL). False trades the last commits before
+        # a power cut (never consistency) for speed: bulk imports, benchmarks.
+        self.durable = durable
         self.readonly = readonly
         self.busy_timeout = busy_timeout
         self._memory = self.path == ":memory:"
@@ -306,7 +310,7 @@ class Archive:
         if not self._memory:
             conn.execute("PRAGMA journal_mode = WAL")
             # FULL: a committed capture survives a power cut, not only a crash.
-            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute(f"PRAGMA synchronous = {'FULL' if self.durable else 'NORMAL'}")
         db = Database(conn)
         if _version(conn) == 0:
             foreign = [
