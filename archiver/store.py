@@ -361,12 +361,14 @@ class Archive:
 
         A body already stored under its SHA-256 is not stored again. A 304 is recorded as
         ``not_modified`` and a failed fetch as ``error``, both without a body: they are history.
+        The partial body of a fetch cut short (a timeout mid-body) is kept, ``truncated``.
         """
         if sha256_hex(capture.body) != capture.sha256:
             raise InputError(f"capture of {capture.url}: sha256 does not match its body")
         kind = capture_kind(capture)
+        keep_body = has_stored_body(capture)
         packed: tuple[str, bytes] | None = None
-        if kind == "response" and not self._has_body(capture.sha256):
+        if keep_body and not self._has_body(capture.sha256):
             packed = compress_body(capture.body)
         fetched_at = capture.fetched_at or utc_now()
         with self._transaction() as conn:
@@ -400,8 +402,8 @@ class Archive:
                     capture.content_type,
                     _dumps([list(pair) for pair in capture.headers]),
                     _dumps(list(capture.redirects)),
-                    capture.sha256 if kind == "response" else None,
-                    len(capture.body) if kind == "response" else None,
+                    capture.sha256 if keep_body else None,
+                    len(capture.body) if keep_body else None,
                     capture.header("ETag"),
                     capture.header("Last-Modified"),
                     int(capture.truncated),
@@ -659,6 +661,7 @@ class Archive:
             self.db.query(
                 """SELECT * FROM captures
                 WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
+                AND kind = 'response'
                 ORDER BY (status BETWEEN 200 AND 299) DESC, fetched_at DESC, id DESC LIMIT 1""",
                 {"url": url},
             )
@@ -695,7 +698,7 @@ class Archive:
                 capture.fetched_at,
                 kind,
                 capture.status,
-                capture.sha256 if kind == "response" else "",
+                capture.sha256 if has_stored_body(capture) else "",
             ),
         ).fetchone()
         return row is not None
@@ -931,6 +934,11 @@ def capture_kind(capture: Capture) -> str:
     if capture.not_modified or capture.status == 304:
         return "not_modified"
     return "response"
+
+
+def has_stored_body(capture: Capture) -> bool:
+    """Whether the archive keeps this capture's body: every answer's, and any partial bytes."""
+    return capture_kind(capture) == "response" or bool(capture.body)
 
 
 def _version(conn: sqlite3.Connection) -> int:

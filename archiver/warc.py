@@ -33,7 +33,7 @@ from warcio.warcwriter import WARCWriter
 
 from archiver.errors import InputError
 from archiver.models import Capture, Document, Image, Link, sha256_hex
-from archiver.store import Archive, capture_kind
+from archiver.store import Archive, capture_kind, has_stored_body
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,18 @@ def replay_headers(capture: Capture) -> list[tuple[str, str]]:
             out.append((name, value))
     out.append(("Content-Length", str(len(capture.body))))
     return out
+
+
+def _response_headers(capture: Capture, date: str) -> dict[str, str]:
+    """WARC headers of a response; ``WARC-Truncated`` says why a body is incomplete."""
+    headers = {"WARC-Date": date}
+    if capture.error == "timeout":
+        headers["WARC-Truncated"] = "time"
+    elif capture.truncated:
+        headers["WARC-Truncated"] = "length"
+    elif capture.error:
+        headers["WARC-Truncated"] = "disconnect"
+    return headers
 
 
 def _status_line(status: int) -> str:
@@ -149,7 +161,8 @@ def export_warc(archive: Archive, path: str, *, revisits: bool = True) -> int:
             date = warc_date(capture.fetched_at)
             target = capture.final_url or capture.url
             refers_to = None
-            if kind != "error" and capture.status is not None:
+            # Every HTTP answer (a 304 too) is a response; a failure only if bytes arrived.
+            if capture.status is not None and (kind != "error" or has_stored_body(capture)):
                 http_headers = StatusAndHeaders(
                     _status_line(capture.status), replay_headers(capture), protocol="HTTP/1.1"
                 )
@@ -174,7 +187,7 @@ def export_warc(archive: Archive, path: str, *, revisits: bool = True) -> int:
                         payload=io.BytesIO(capture.body),
                         length=len(capture.body),
                         http_headers=http_headers,
-                        warc_headers_dict={"WARC-Date": date},
+                        warc_headers_dict=_response_headers(capture, date),
                     )
                 writer.write_record(record)
                 refers_to = record.rec_headers.get_header("WARC-Record-ID")
@@ -358,12 +371,18 @@ def import_warc(archive: Archive, path: str) -> int:
         added += 1
     for meta in alone:
         capture = _capture_from_metadata(meta, b"")
+        if capture.sha256 != meta["sha256"]:
+            log.warning("%s: capture of %s had a body the WARC does not hold", path, capture.url)
         if archive.has_capture(capture):
             skipped += 1
             continue
         archive.save_capture(capture, _document(meta.get("document")), run_id=run_id)
         added += 1
-    archive.finish_run(run_id, status="done", summary={"added": added, "already_present": skipped})
+    archive.finish_run(
+        run_id,
+        status="done",
+        summary={"added": added, "already_present": skipped, "unresolved_revisits": unresolved},
+    )
     log.info("imported %d captures from %s (%d already present)", added, path, skipped)
     return added
 

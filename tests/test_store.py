@@ -150,15 +150,23 @@ def test_not_modified_and_failures_are_history_without_body(archive: Archive) ->
     server_error = archive.save_capture(
         make_capture(b"oops", status=503, fetched_at="2026-01-04T00:00:00Z")
     )
+    cut_short = archive.save_capture(
+        make_capture(
+            b"<html>half", error="timeout", truncated=True, fetched_at="2026-01-05T00:00:00Z"
+        )
+    )
     _, rows = archive.query("SELECT id, kind, body_sha256 IS NULL FROM captures ORDER BY id")
     assert rows == [
         (ok, "response", 0),
         (not_modified, "not_modified", 1),
         (failed, "error", 1),
         (server_error, "response", 0),
+        (cut_short, "error", 0),  # the partial body is kept
     ]
     latest = archive.latest_capture(URL)
-    assert latest is not None and latest.id == ok  # 2xx preferred over the newer 503
+    assert latest is not None and latest.id == ok  # 2xx preferred; never a cut-short body
+    stored_cut = archive.get_capture(cut_short)
+    assert stored_cut is not None and stored_cut.capture.body == b"<html>half"
     assert archive.validators(URL) == ('"v1"', "Thu, 30 Mar 2017 10:00:00 GMT")
     assert archive.validators("https://nowhere.example/") == (None, None)
     stored_failure = archive.get_capture(failed)

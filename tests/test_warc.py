@@ -98,6 +98,20 @@ def captures() -> list[tuple[Capture, Document | None]]:
         ),
         (
             Capture(
+                url="https://slow.example/long",
+                final_url="https://slow.example/long",
+                status=200,
+                headers=(("Content-Type", "text/html"),),
+                body=b"<html><p>the first half of a page that never fin",
+                fetched_at="2026-01-03T12:00:00Z",
+                truncated=True,
+                error="timeout",
+                detail="total deadline passed",
+            ),
+            None,
+        ),
+        (
+            Capture(
                 url="https://static.example/img.jpg?w=10&h=2",
                 final_url="https://static.example/img.jpg?w=10&h=2",
                 status=200,
@@ -142,7 +156,7 @@ def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
 def test_export_is_warc_1_1_that_warcio_check_accepts(source: Path, tmp_path: Path) -> None:
     warc = tmp_path / "out.warc.gz"
     with Archive(source, readonly=True) as archive:
-        assert archive.export_warc(str(warc)) == 6
+        assert archive.export_warc(str(warc)) == 7
     proc = warcio_check(warc)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "digest pass" in proc.stdout
@@ -160,8 +174,8 @@ def test_export_is_warc_1_1_that_warcio_check_accepts(source: Path, tmp_path: Pa
                     assert http.get_header("Content-Length") == str(len(PAGE))
                     assert record.content_stream().read() == PAGE
     types = [r[0] for r in records]
-    assert types.count("response") == 4 and types.count("request") == 5
-    assert types.count("metadata") == 6 and types[0] == "warcinfo"
+    assert types.count("response") == 5 and types.count("request") == 6
+    assert types.count("metadata") == 7 and types[0] == "warcinfo"
     # The page fetched twice is written once; the second capture is a revisit pointing at it.
     [revisit] = [h for t, h, _ in records if t == "revisit"]
     assert revisit["WARC-Profile"].endswith("/revisit/identical-payload-digest")
@@ -171,6 +185,7 @@ def test_export_is_warc_1_1_that_warcio_check_accepts(source: Path, tmp_path: Pa
         if rec_type == "response":
             assert headers["WARC-Payload-Digest"].startswith("sha1:")
             assert headers["WARC-Block-Digest"].startswith("sha1:")
+    assert [h.get("WARC-Truncated") for t, h, _ in records if t == "response"].count("time") == 1
     dates = [h["WARC-Date"] for t, h, _ in records if t == "response"]
     assert dates[0] == "2026-01-01T10:00:00.123456Z"
 
@@ -182,7 +197,7 @@ def test_round_trip_keeps_every_byte_and_checksum(source: Path, tmp_path: Path) 
         archive.export_warc(str(warc))
         before = [archive.get_capture(i) for i in archive.capture_ids()]
     with Archive(target) as copy:
-        assert copy.import_warc(str(warc)) == 6
+        assert copy.import_warc(str(warc)) == 7
         after = [copy.get_capture(i) for i in copy.capture_ids()]
         assert copy.import_warc(str(warc)) == 0  # importing twice adds nothing
         assert copy.fsck().ok
@@ -201,11 +216,11 @@ def test_cli_export_and_import(source: Path, tmp_path: Path) -> None:
     result = runner.invoke(
         cli, ["--db", str(source), "export-warc", str(warc), "--json"], catch_exceptions=False
     )
-    assert result.exit_code == 0 and json.loads(result.output)["captures"] == 6
+    assert result.exit_code == 0 and json.loads(result.output)["captures"] == 7
     result = runner.invoke(
         cli, ["--db", str(copy), "import-warc", str(warc), "--json"], catch_exceptions=False
     )
-    assert result.exit_code == 0 and json.loads(result.output)["imported"] == {str(warc): 6}
+    assert result.exit_code == 0 and json.loads(result.output)["imported"] == {str(warc): 7}
 
 
 def test_export_without_revisits_writes_every_body(source: Path, tmp_path: Path) -> None:
@@ -214,7 +229,7 @@ def test_export_without_revisits_writes_every_body(source: Path, tmp_path: Path)
         archive.export_warc(str(warc), revisits=False)
     with open(warc, "rb") as fh:
         types = [record.rec_type for record in ArchiveIterator(fh)]
-    assert types.count("response") == 5 and "revisit" not in types
+    assert types.count("response") == 6 and "revisit" not in types
 
 
 def test_import_resolves_revisits_from_other_tools(tmp_path: Path) -> None:
@@ -256,7 +271,7 @@ def test_import_from_a_wacz(source: Path, tmp_path: Path) -> None:
         z.write(warc, "archive/data.warc.gz")
         z.writestr("datapackage.json", "{}")
     with Archive.memory() as archive:
-        assert archive.import_warc(str(wacz)) == 6
+        assert archive.import_warc(str(wacz)) == 7
     empty = tmp_path / "empty.wacz"
     with zipfile.ZipFile(empty, "w") as z:
         z.writestr("datapackage.json", "{}")
