@@ -16,10 +16,12 @@ payloads are decoded on import the way a browser (and our fetcher) would see the
 
 from __future__ import annotations
 
+import contextlib
 import http
 import io
 import json
 import logging
+import os
 import zipfile
 import zlib
 from datetime import UTC, datetime
@@ -145,85 +147,97 @@ def export_warc(archive: Archive, path: str, *, revisits: bool = True) -> int:
     """
     count = 0
     first_seen: dict[str, tuple[str, str, str, str]] = {}  # sha256 -> id, uri, date, digest
-    with open(path, "wb") as fh:
-        writer = WARCWriter(fh, gzip=True, warc_version="1.1")
-        writer.write_record(
-            writer.create_warcinfo_record(
-                path.rsplit("/", 1)[-1],
-                {"software": "archiver", "format": "WARC File Format 1.1"},
-            )
-        )
-        for capture_id in archive.capture_ids():
-            stored = archive.get_capture(capture_id)
-            if stored is None:
-                continue
-            capture, kind = stored.capture, capture_kind(stored.capture)
-            date = warc_date(capture.fetched_at)
-            target = capture.final_url or capture.url
-            refers_to = None
-            # Every HTTP answer (a 304 too) is a response; a failure only if bytes arrived.
-            if capture.status is not None and (kind != "error" or has_stored_body(capture)):
-                http_headers = StatusAndHeaders(
-                    _status_line(capture.status), replay_headers(capture), protocol="HTTP/1.1"
-                )
-                original = first_seen.get(capture.sha256) if capture.body else None
-                if revisits and original is not None:
-                    record = writer.create_revisit_record(
-                        target,
-                        original[3],
-                        original[1],
-                        original[2],
-                        http_headers=http_headers,
-                        warc_headers_dict={
-                            "WARC-Date": date,
-                            "WARC-Refers-To": original[0],
-                            "WARC-Profile": REVISIT_PROFILE,
-                        },
-                    )
-                else:
-                    record = writer.create_warc_record(
-                        target,
-                        "response",
-                        payload=io.BytesIO(capture.body),
-                        length=len(capture.body),
-                        http_headers=http_headers,
-                        warc_headers_dict=_response_headers(capture, date),
-                    )
-                writer.write_record(record)
-                refers_to = record.rec_headers.get_header("WARC-Record-ID")
-                if record.rec_type == "response" and capture.body:
-                    digest = record.rec_headers.get_header("WARC-Payload-Digest")
-                    first_seen.setdefault(capture.sha256, (refers_to, target, date, digest))
-                parts = urlsplit(target)
-                request_target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-                request = writer.create_warc_record(
-                    target,
-                    "request",
-                    payload=io.BytesIO(b""),
-                    length=0,
-                    http_headers=StatusAndHeaders(
-                        f"{capture.method} {request_target} HTTP/1.1",
-                        [("Host", parts.netloc)],
-                        is_http_request=True,
-                    ),
-                    warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": refers_to},
-                )
-                writer.write_record(request)
-            meta_headers = {"WARC-Date": date}
-            if refers_to:
-                meta_headers["WARC-Refers-To"] = refers_to
-            meta = _metadata(capture_id, capture, kind, stored.document)
+    # Written beside the target and renamed at the end: a failed export leaves no half WARC.
+    partial = f"{path}.part"
+    try:
+        with open(partial, "wb") as fh:
+            writer = WARCWriter(fh, gzip=True, warc_version="1.1")
             writer.write_record(
-                writer.create_warc_record(
-                    capture.url,
-                    "metadata",
-                    payload=io.BytesIO(meta),
-                    length=len(meta),
-                    warc_content_type=METADATA_TYPE,
-                    warc_headers_dict=meta_headers,
+                writer.create_warcinfo_record(
+                    os.path.basename(path),
+                    {"software": "archiver", "format": "WARC File Format 1.1"},
                 )
             )
-            count += 1
+            for capture_id in archive.capture_ids():
+                stored = archive.get_capture(capture_id)
+                if stored is None:
+                    continue
+                capture, kind = stored.capture, capture_kind(stored.capture)
+                date = warc_date(capture.fetched_at)
+                target = capture.final_url or capture.url
+                refers_to = None
+                # Every HTTP answer (a 304 too) is a response; a failure only if bytes arrived.
+                if capture.status is not None and (kind != "error" or has_stored_body(capture)):
+                    http_headers = StatusAndHeaders(
+                        _status_line(capture.status), replay_headers(capture), protocol="HTTP/1.1"
+                    )
+                    original = first_seen.get(capture.sha256) if capture.body else None
+                    if revisits and original is not None:
+                        record = writer.create_revisit_record(
+                            target,
+                            original[3],
+                            original[1],
+                            original[2],
+                            http_headers=http_headers,
+                            warc_headers_dict={
+                                "WARC-Date": date,
+                                "WARC-Refers-To": original[0],
+                                "WARC-Profile": REVISIT_PROFILE,
+                            },
+                        )
+                    else:
+                        record = writer.create_warc_record(
+                            target,
+                            "response",
+                            payload=io.BytesIO(capture.body),
+                            length=len(capture.body),
+                            http_headers=http_headers,
+                            warc_headers_dict=_response_headers(capture, date),
+                        )
+                    writer.write_record(record)
+                    refers_to = record.rec_headers.get_header("WARC-Record-ID")
+                    if record.rec_type == "response" and capture.body:
+                        digest = record.rec_headers.get_header("WARC-Payload-Digest")
+                        first_seen.setdefault(capture.sha256, (refers_to, target, date, digest))
+                    parts = urlsplit(target)
+                    request_target = (parts.path or "/") + (
+                        f"?{parts.query}" if parts.query else ""
+                    )
+                    request = writer.create_warc_record(
+                        target,
+                        "request",
+                        payload=io.BytesIO(b""),
+                        length=0,
+                        http_headers=StatusAndHeaders(
+                            f"{capture.method} {request_target} HTTP/1.1",
+                            [("Host", parts.netloc)],
+                            is_http_request=True,
+                        ),
+                        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": refers_to},
+                    )
+                    writer.write_record(request)
+                meta_headers = {"WARC-Date": date}
+                if refers_to:
+                    meta_headers["WARC-Refers-To"] = refers_to
+                meta = _metadata(capture_id, capture, kind, stored.document)
+                writer.write_record(
+                    writer.create_warc_record(
+                        capture.url,
+                        "metadata",
+                        payload=io.BytesIO(meta),
+                        length=len(meta),
+                        warc_content_type=METADATA_TYPE,
+                        warc_headers_dict=meta_headers,
+                    )
+                )
+                count += 1
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.remove(partial)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
+    os.replace(partial, path)
     log.info("exported %d captures to %s", count, path)
     return count
 

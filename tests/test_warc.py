@@ -7,6 +7,7 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,7 +23,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archiver.cli import cli
-from archiver.errors import InputError
+from archiver.errors import ArchiveCorrupt, InputError
 from archiver.models import Capture, Document, Link
 from archiver.store import Archive
 
@@ -277,6 +278,20 @@ def test_import_from_a_wacz(source: Path, tmp_path: Path) -> None:
         z.writestr("datapackage.json", "{}")
     with Archive.memory() as archive, pytest.raises(InputError, match="without archive"):
         archive.import_warc(str(empty))
+
+
+def test_a_failed_export_leaves_no_half_warc(source: Path, tmp_path: Path) -> None:
+    conn = sqlite3.connect(source)
+    with conn:
+        conn.execute("UPDATE bodies SET data = x'00' || data WHERE compression = 'zlib'")
+    conn.close()
+    warc = tmp_path / "out.warc.gz"
+    with Archive(source, readonly=True) as archive:
+        with pytest.raises(ArchiveCorrupt, match="fsck"):
+            archive.export_warc(str(warc))
+        with pytest.raises(InputError, match="cannot write"):
+            archive.export_warc(str(tmp_path / "no" / "such" / "dir.warc.gz"))
+    assert list(tmp_path.glob("out.warc.gz*")) == []
 
 
 def test_not_a_warc_is_an_input_error(tmp_path: Path) -> None:
