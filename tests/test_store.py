@@ -116,7 +116,7 @@ def test_unchanged_page_stores_one_body(db_file: Path) -> None:
     """100 captures of a page that changes once: two bodies, two extractions, 100 captures."""
     first = b"<html>" + b"<p>paragraph of the article</p>" * 500 + b"</html>"
     second = first.replace(b"article", b"edited!", 1)
-    with Archive(db_file) as archive:
+    with Archive(db_file, durable=False) as archive:
         for i in range(100):
             body = first if i < 50 else second
             doc = make_document() if i < 50 else make_document(paragraphs=("edited",))
@@ -370,7 +370,7 @@ def test_a_reader_can_query_while_a_run_writes(db_file: Path) -> None:
 
         def write() -> None:
             try:
-                with Archive(db_file) as w:
+                with Archive(db_file, durable=False) as w:
                     for i in range(150):
                         w.save_capture(make_capture(f"<html>{i}</html>".encode()))
             except BaseException as exc:  # pragma: no cover - reported below
@@ -522,7 +522,7 @@ def test_every_example_query_of_the_schema_doc_runs(filled: Path) -> None:
 
 def test_threads_of_a_run_can_share_one_archive(db_file: Path) -> None:
     """Fetch workers hand captures to one Archive from several threads."""
-    with Archive(db_file) as archive:
+    with Archive(db_file, durable=False) as archive:
 
         def save(n: int) -> None:
             for i in range(20):
