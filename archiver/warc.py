@@ -301,10 +301,10 @@ def _iterate(path: str) -> Any:
                     raise InputError(f"{path}: a zip file without archive/*.warc(.gz) in it")
                 for name in sorted(names):
                     with wacz.open(name) as fh:
-                        yield from ArchiveIterator(fh)
+                        yield from ArchiveIterator(fh, check_digests="raise")
             return
         with open(path, "rb") as fh:
-            yield from ArchiveIterator(fh)
+            yield from ArchiveIterator(fh, check_digests="raise")
     except FileNotFoundError as exc:
         raise InputError(f"no such WARC file: {path}") from exc
     except (ArchiveLoadFailed, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
@@ -339,11 +339,36 @@ def import_warc(archive: Archive, path: str) -> int:
     become plain captures of their target URI at their WARC-Date. A capture already in the
     archive (same URL, time and body) is not added twice, so importing is idempotent.
     """
-    by_response, alone = _read_metadata(path)
     run_id = archive.start_run(command="import-warc", config=path)
-    added = skipped = 0
+    counts = {"added": 0, "already_present": 0, "unresolved_revisits": 0}
+    try:
+        by_response, alone = _read_metadata(path)
+        _import_records(archive, path, by_response, alone, run_id, counts)
+    except BaseException as exc:
+        archive.finish_run(run_id, status="failed", summary={**counts, "error": str(exc)})
+        if isinstance(exc, ArchiveLoadFailed):
+            raise InputError(
+                f"{path}: a record fails its digest or cannot be read ({exc})"
+            ) from exc
+        if isinstance(exc, (KeyError, TypeError, ValueError)):
+            raise InputError(f"{path}: a malformed archiver metadata record ({exc!r})") from exc
+        raise
+    archive.finish_run(run_id, status="done", summary=counts)
+    added, skipped = counts["added"], counts["already_present"]
+    log.info("imported %d captures from %s (%d already present)", added, path, skipped)
+    return added
+
+
+def _import_records(
+    archive: Archive,
+    path: str,
+    by_response: dict[str, dict[str, Any]],
+    alone: list[dict[str, Any]],
+    run_id: int,
+    counts: dict[str, int],
+) -> None:
+    """The work of ``import_warc``: one capture per response or revisit, then lone metadata."""
     by_digest: dict[str, str] = {}  # WARC-Payload-Digest of a response -> our sha256
-    unresolved = 0
     for record in _iterate(path):
         if record.rec_type not in ("response", "revisit") or record.http_headers is None:
             continue
@@ -351,22 +376,20 @@ def import_warc(archive: Archive, path: str) -> int:
             continue
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         meta = by_response.get(record_id)
+        body: bytes | None = None
         if record.rec_type == "revisit":
             digest = record.rec_headers.get_header("WARC-Payload-Digest") or ""
             sha = meta["sha256"] if meta is not None else by_digest.get(digest)
             body = archive.body(sha) if sha else None
             if body is None:
-                unresolved += 1
+                counts["unresolved_revisits"] += 1
                 log.warning(
                     "%s: revisit %s refers to a payload not in the archive", path, record_id
                 )
                 continue
         elif meta is not None:
             body = record.raw_stream.read()
-        else:
-            body = None
-        if meta is not None:
-            assert body is not None
+        if meta is not None and body is not None:
             if sha256_hex(body) != meta["sha256"]:
                 raise InputError(f"{path}: payload of {record_id} does not match its SHA-256")
             capture = _capture_from_metadata(meta, body)
@@ -378,27 +401,26 @@ def import_warc(archive: Archive, path: str) -> int:
             digest = record.rec_headers.get_header("WARC-Payload-Digest")
             if digest:
                 by_digest.setdefault(digest, capture.sha256)
-        if archive.has_capture(capture):
-            skipped += 1
-            continue
-        archive.save_capture(capture, document, run_id=run_id)
-        added += 1
+        _add(archive, capture, document, run_id, counts)
     for meta in alone:
         capture = _capture_from_metadata(meta, b"")
         if capture.sha256 != meta["sha256"]:
             log.warning("%s: capture of %s had a body the WARC does not hold", path, capture.url)
-        if archive.has_capture(capture):
-            skipped += 1
-            continue
-        archive.save_capture(capture, _document(meta.get("document")), run_id=run_id)
-        added += 1
-    archive.finish_run(
-        run_id,
-        status="done",
-        summary={"added": added, "already_present": skipped, "unresolved_revisits": unresolved},
-    )
-    log.info("imported %d captures from %s (%d already present)", added, path, skipped)
-    return added
+        _add(archive, capture, _document(meta.get("document")), run_id, counts)
+
+
+def _add(
+    archive: Archive,
+    capture: Capture,
+    document: Document | None,
+    run_id: int,
+    counts: dict[str, int],
+) -> None:
+    if archive.has_capture(capture):
+        counts["already_present"] += 1
+        return
+    archive.save_capture(capture, document, run_id=run_id)
+    counts["added"] += 1
 
 
 def _foreign_capture(record: Any, body: bytes | None = None) -> Capture:

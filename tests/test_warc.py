@@ -294,6 +294,43 @@ def test_a_failed_export_leaves_no_half_warc(source: Path, tmp_path: Path) -> No
     assert list(tmp_path.glob("out.warc.gz*")) == []
 
 
+def test_a_damaged_warc_is_refused_not_imported(tmp_path: Path) -> None:
+    """warcio checks each record's digests as it reads: a flipped payload byte is refused."""
+    warc = tmp_path / "plain.warc"
+    with open(warc, "wb") as fh:
+        writer = WARCWriter(fh, gzip=False)
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(
+            writer.create_warc_record(
+                "https://a.example/", "response", payload=io.BytesIO(PAGE), length=len(PAGE),
+                http_headers=http,
+            )
+        )  # fmt: skip
+    data = bytearray(warc.read_bytes())
+    data[data.index(b"One old friend")] ^= 0x20
+    warc.write_bytes(bytes(data))
+    with Archive.memory() as archive:
+        with pytest.raises(InputError, match="digest"):
+            archive.import_warc(str(warc))
+        assert archive.query("SELECT count(*) FROM captures")[1] == [(0,)]
+        assert archive.query("SELECT status FROM runs")[1] == [("failed",)]
+
+
+def test_a_malformed_metadata_record_is_an_input_error(tmp_path: Path) -> None:
+    warc = tmp_path / "meta.warc.gz"
+    meta = json.dumps({"url": "https://a.example/", "sha256": "x"}).encode()
+    with open(warc, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        writer.write_record(
+            writer.create_warc_record(
+                "https://a.example/", "metadata", payload=io.BytesIO(meta), length=len(meta),
+                warc_content_type="application/vnd.archiver.capture+json",
+            )
+        )  # fmt: skip
+    with Archive.memory() as archive, pytest.raises(InputError, match="malformed"):
+        archive.import_warc(str(warc))
+
+
 def test_not_a_warc_is_an_input_error(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.warc"
     bogus.write_bytes(b"GET / HTTP/1.1\r\n\r\nnot a warc at all")
