@@ -480,6 +480,18 @@ def test_serve_opens_the_archive_in_datasette_with_canned_queries(filled: Path) 
         response = await app.client.get("/archive/link_rot_by_article.json?_shape=objects")
         return response.status_code, response.json()
 
+    with Archive(filled) as archive:
+        archive.save_verification(
+            canonical_path="a.md", url=URL, capture_id=2,
+            drift=Drift(status="cosmetic", similarity=1.0, checksum_canonical="sha256:a",
+                        checksum_live="sha256:a"),
+        )  # fmt: skip
+
+    async def drift() -> list[dict[str, object]]:
+        response = await app.client.get("/archive/drift_over_time.json?_shape=array")
+        return list(response.json())
+
+    assert [(r["url"], r["status"]) for r in asyncio.run(drift())] == [(URL, "cosmetic")]
     status, data = asyncio.run(fetch())
     assert status == 200
     assert data["rows"] == [
@@ -570,3 +582,35 @@ def test_two_processes_creating_one_archive_at_once(tmp_path: Path) -> None:
     assert not errors
     with Archive(path, readonly=True) as archive:
         assert archive.query("PRAGMA user_version")[1] == [(migrations.SCHEMA_VERSION,)]
+
+
+def test_cli_serve_answers_http(filled: Path) -> None:
+    pytest.importorskip("datasette", reason="datasette is the optional 'serve' extra")
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.3", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archiver", "--db", str(filled), "serve", "--host", "127.0.0.3",
+         "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                url = f"http://127.0.0.3:{port}/archive/captures_of_url.json?url={URL}&_shape=array"
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    rows = json.loads(response.read())
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        assert [row["id"] for row in rows] == [1, 2]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
