@@ -125,3 +125,39 @@ def test_fsck_of_a_file_that_is_not_an_archive_exits_3(tmp_path: Path) -> None:
     )
     assert proc.returncode == 3
     assert "Traceback" not in proc.stderr and str(junk) in proc.stderr
+
+
+def test_a_writer_killed_mid_run_leaves_a_clean_archive(tmp_path: Path) -> None:
+    """kill -9 while captures are being written: every committed capture is whole, fsck passes."""
+    import signal
+    import time
+
+    path = tmp_path / "killed.db"
+    code = (
+        "import os, sys\n"
+        "from archiver.models import Capture\n"
+        "from archiver.store import Archive\n"
+        "with Archive(sys.argv[1]) as a:\n"
+        "    for i in range(100000):\n"
+        "        body = os.urandom(2000) + b'%d' % i\n"
+        "        a.save_capture(Capture(url='https://k.example/%d' % (i % 7), final_url='u',\n"
+        "                               status=200, body=body, fetched_at='2026-01-01Z'))\n"
+        "        if i == 20: print('writing', flush=True)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"writing\n"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    proc.stdout.close()
+    with Archive(path) as archive:
+        report = archive.fsck()
+        assert report.ok, report.to_json()
+        count = archive.query("SELECT count(*) FROM captures")[1][0][0]
+        assert count > 20
+        orphans = archive.query(
+            "SELECT count(*) FROM captures WHERE body_sha256 NOT IN (SELECT sha256 FROM bodies)"
+        )
+        assert orphans[1] == [(0,)]
+        assert archive.save_capture(capture(b"after the crash")) == count + 1
