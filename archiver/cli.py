@@ -176,9 +176,12 @@ def search(ctx: click.Context, text: str, limit: int, raw: bool, as_json: bool) 
     show_default=True,
 )
 @click.option("-p", "--param", "params", multiple=True, help="A value for a ? in SQL (repeat).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.pass_context
-def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...]) -> None:
+def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...], as_json: bool) -> None:
     """Run SQL against the archive on a read-only connection."""
+    if as_json:
+        fmt = "json"
     with _open_archive(ctx, readonly=True) as archive:
         columns, rows = archive.query(sql, params)
     if fmt == "json":

@@ -418,6 +418,8 @@ def test_cli_query_formats(filled: Path) -> None:
     result = invoke(filled, "query", "--format", "json", "SELECT sha256, data FROM bodies LIMIT 1")
     rows = json.loads(result.output)
     assert rows[0]["data"]["$base64"] is True
+    result = invoke(filled, "query", "--json", "SELECT count(*) AS n FROM captures")
+    assert json.loads(result.output) == [{"n": 2}]
     result = invoke(
         filled, "query", "--format", "csv", "-p", "2", "SELECT id FROM captures WHERE id = ?"
     )
