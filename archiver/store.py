@@ -27,10 +27,10 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from sqlite_utils import Database
@@ -38,6 +38,9 @@ from sqlite_utils import Database
 from archiver import migrations
 from archiver.errors import ArchiveCorrupt, ArchiveLocked, ArchiverError, InputError
 from archiver.models import Capture, Change, Document, Drift, Image, Link, LinkCheck, sha256_hex
+
+if TYPE_CHECKING:
+    from archiver.fsck import FsckReport
 
 log = logging.getLogger(__name__)
 
@@ -60,53 +63,6 @@ class StoredCapture:
     id: int
     capture: Capture
     document: Document | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class FsckProblem:
-    """One thing ``fsck`` found wrong, with the captures it touches."""
-
-    kind: str  # checksum_mismatch | size_mismatch | unreadable | missing_body | integrity
-    detail: str
-    sha256: str | None = None
-    capture_ids: tuple[int, ...] = ()
-    urls: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "detail": self.detail,
-            "sha256": self.sha256,
-            "capture_ids": list(self.capture_ids),
-            "urls": list(self.urls),
-        }
-
-
-@dataclass(frozen=True, kw_only=True)
-class FsckReport:
-    """What a fixity check found: counts, SQLite's own verdict, and every problem."""
-
-    path: str
-    bodies_checked: int
-    bytes_checked: int
-    captures: int
-    integrity: tuple[str, ...] = ("ok",)
-    problems: tuple[FsckProblem, ...] = field(default=())
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "archive": self.path,
-            "ok": self.ok,
-            "bodies_checked": self.bodies_checked,
-            "bytes_checked": self.bytes_checked,
-            "captures": self.captures,
-            "integrity": list(self.integrity),
-            "problems": [p.to_json() for p in self.problems],
-        }
 
 
 def _translate(path: str, exc: sqlite3.Error) -> ArchiverError:
@@ -854,63 +810,9 @@ class Archive:
     @_guarded
     def fsck(self) -> FsckReport:
         """Re-hash every stored body and run SQLite's integrity check; problems are values."""
-        problems: list[FsckProblem] = []
-        integrity: list[str] = []
-        try:
-            integrity = [row[0] for row in self.conn.execute("PRAGMA integrity_check")]
-        except sqlite3.DatabaseError as exc:
-            integrity = [str(exc)]
-        if integrity != ["ok"]:
-            problems.extend(FsckProblem(kind="integrity", detail=line) for line in integrity)
-        bodies = size_total = captures = 0
-        try:
-            captures = self.conn.execute("SELECT count(*) FROM captures").fetchone()[0]
-            for sha, size, compression, data in self.conn.execute(
-                "SELECT sha256, size, compression, CAST(data AS BLOB) FROM bodies"
-            ):
-                bodies += 1
-                size_total += size or 0
-                problem = _check_body(sha, size, compression, data)
-                if problem:
-                    kind, detail = problem
-                    problems.append(self._with_captures(kind, detail, sha))
-            for capture_id, url, sha in self.conn.execute(
-                """SELECT id, url, body_sha256 FROM captures WHERE body_sha256 IS NOT NULL
-                AND body_sha256 NOT IN (SELECT sha256 FROM bodies)"""
-            ):
-                problems.append(
-                    FsckProblem(
-                        kind="missing_body",
-                        detail="the capture's body is not in the archive",
-                        sha256=sha,
-                        capture_ids=(capture_id,),
-                        urls=(url,),
-                    )
-                )
-        except sqlite3.DatabaseError as exc:
-            problems.append(FsckProblem(kind="integrity", detail=f"reading bodies failed: {exc}"))
-        report = FsckReport(
-            path=self.path,
-            bodies_checked=bodies,
-            bytes_checked=size_total,
-            captures=captures,
-            integrity=tuple(integrity),
-            problems=tuple(problems),
-        )
-        log.info("fsck of %s: %d bodies, %d problems", self.path, bodies, len(problems))
-        return report
+        from archiver.fsck import check
 
-    def _with_captures(self, kind: str, detail: str, sha: str) -> FsckProblem:
-        rows = self.conn.execute(
-            "SELECT id, url FROM captures WHERE body_sha256 = ? ORDER BY id", (sha,)
-        ).fetchall()
-        return FsckProblem(
-            kind=kind,
-            detail=detail,
-            sha256=sha,
-            capture_ids=tuple(r[0] for r in rows),
-            urls=tuple(dict.fromkeys(r[1] for r in rows)),
-        )
+        return check(self.conn, self.path)
 
     # -- WARC ------------------------------------------------------------------------------
 
@@ -943,22 +845,6 @@ def has_stored_body(capture: Capture) -> bool:
 
 def _version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
-
-
-def _check_body(
-    sha: str, size: int | None, compression: str, data: bytes | None
-) -> tuple[str, str] | None:
-    """Why a stored body fails its fixity check, or None when it passes."""
-    try:
-        body = decompress_body(compression, data or b"")
-    except (zlib.error, ValueError) as exc:
-        return "unreadable", f"cannot decompress ({compression}): {exc}"
-    actual = sha256_hex(body)
-    if actual != sha:
-        return "checksum_mismatch", f"stored sha256 {sha}, body now hashes to {actual}"
-    if size is not None and len(body) != size:
-        return "size_mismatch", f"stored size {size}, body is {len(body)} bytes"
-    return None
 
 
 def drift_from_row(row: dict[str, Any]) -> Drift:
