@@ -435,9 +435,12 @@ def search(ctx: click.Context, text: str, limit: int, raw: bool, as_json: bool) 
     show_default=True,
 )
 @click.option("-p", "--param", "params", multiple=True, help="A value for a ? in SQL (repeat).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.pass_context
-def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...]) -> None:
+def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...], as_json: bool) -> None:
     """Run SQL against the archive on a read-only connection."""
+    if as_json:
+        fmt = "json"
     with _open_archive(ctx, readonly=True) as archive:
         columns, rows = archive.query(sql, params)
     if fmt == "json":
@@ -488,12 +491,17 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
 
 @cli.command("export-warc")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.option(
+    "--no-revisits",
+    is_flag=True,
+    help="Write every body in full, even one already written (no revisit records).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def export_warc_command(ctx: click.Context, file: str, as_json: bool) -> None:
+def export_warc_command(ctx: click.Context, file: str, no_revisits: bool, as_json: bool) -> None:
     """Write every capture to FILE as gzipped WARC/1.1 (replayable in pywb, ReplayWeb.page)."""
     with _open_archive(ctx, readonly=True) as archive:
-        count = archive.export_warc(file)
+        count = archive.export_warc(file, revisits=not no_revisits)
     if as_json:
         emit_json({"warc": file, "captures": count})
     else:

@@ -5,6 +5,10 @@ through numbered migrations, from the first release on. ``PRAGMA user_version`` 
 one applied and the ``migrations`` table says when each ran. A migration is never edited after
 release: a change to the schema is a new function appended to ``MIGRATIONS``.
 
+Every migration is idempotent (``IF NOT EXISTS``, ``replace=True``): sqlite-utils commits inside
+``enable_fts``, so a migration is not one transaction, and one cut short by a crash, or run by
+two processes opening a new archive at once, must be safe to run again.
+
 Tables are created the sqlite-utils way (``db.table(...).create`` with an explicit ``pk``), FTS
 through ``enable_fts``; views are plain SQL because users read them like tables.
 """
@@ -182,7 +186,7 @@ def _m001_initial(db: Database) -> None:
 def _m002_search_and_views(db: Database) -> None:
     """Full-text search over extracted text, and the views people query most."""
     db.table("extractions").enable_fts(
-        ["title", "subtitle", "text"], fts_version="FTS5", create_triggers=True
+        ["title", "subtitle", "text"], fts_version="FTS5", create_triggers=True, replace=True
     )
     db.execute(
         """
@@ -215,12 +219,52 @@ def _m002_search_and_views(db: Database) -> None:
     )
 
 
+def _m003_stemmed_search(db: Database) -> None:
+    """Search finds "friends" for "friend": rebuild the FTS index with the Porter stemmer."""
+    db.table("extractions").enable_fts(
+        ["title", "subtitle", "text"],
+        fts_version="FTS5",
+        create_triggers=True,
+        tokenize="porter",
+        replace=True,
+    )
+
+
+def _m004_indexes_for_lookups(db: Database) -> None:
+    """Indexes for the lookups the library makes by URL text and by capture."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_captures_url_text ON captures(url, fetched_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_captures_extraction ON captures(extraction_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_verifications_capture ON verifications(capture_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_link_checks_capture ON link_checks(capture_id)")
+
+
 Migration = Callable[[Database], None]
 
 #: Applied in order; the position (1-based) is the schema version. Append only.
-MIGRATIONS: tuple[Migration, ...] = (_m001_initial, _m002_search_and_views)
+MIGRATIONS: tuple[Migration, ...] = (
+    _m001_initial,
+    _m002_search_and_views,
+    _m003_stemmed_search,
+    _m004_indexes_for_lookups,
+)
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+#: Every table the migrations create (FTS shadow tables aside): an SQLite file holding any other
+#: table at version 0 is someone else's database, not a new archive.
+TABLES = frozenset(
+    {
+        "migrations",
+        "runs",
+        "urls",
+        "bodies",
+        "extractions",
+        "captures",
+        "links",
+        "verifications",
+        "link_checks",
+    }
+)
 
 
 def current_version(db: Database) -> int:

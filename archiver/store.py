@@ -22,13 +22,15 @@ import logging
 import os
 import re
 import sqlite3
+import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from sqlite_utils import Database
@@ -36,6 +38,9 @@ from sqlite_utils import Database
 from archiver import migrations
 from archiver.errors import ArchiveCorrupt, ArchiveLocked, ArchiverError, InputError
 from archiver.models import Capture, Change, Document, Drift, Image, Link, LinkCheck, sha256_hex
+
+if TYPE_CHECKING:
+    from archiver.fsck import FsckReport
 
 log = logging.getLogger(__name__)
 
@@ -60,56 +65,11 @@ class StoredCapture:
     document: Document | None
 
 
-@dataclass(frozen=True, kw_only=True)
-class FsckProblem:
-    """One thing ``fsck`` found wrong, with the captures it touches."""
-
-    kind: str  # checksum_mismatch | size_mismatch | unreadable | missing_body | integrity
-    detail: str
-    sha256: str | None = None
-    capture_ids: tuple[int, ...] = ()
-    urls: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "detail": self.detail,
-            "sha256": self.sha256,
-            "capture_ids": list(self.capture_ids),
-            "urls": list(self.urls),
-        }
-
-
-@dataclass(frozen=True, kw_only=True)
-class FsckReport:
-    """What a fixity check found: counts, SQLite's own verdict, and every problem."""
-
-    path: str
-    bodies_checked: int
-    bytes_checked: int
-    captures: int
-    integrity: tuple[str, ...] = ("ok",)
-    problems: tuple[FsckProblem, ...] = field(default=())
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "archive": self.path,
-            "ok": self.ok,
-            "bodies_checked": self.bodies_checked,
-            "bytes_checked": self.bytes_checked,
-            "captures": self.captures,
-            "integrity": list(self.integrity),
-            "problems": [p.to_json() for p in self.problems],
-        }
-
-
 def _translate(path: str, exc: sqlite3.Error) -> ArchiverError:
     """Map SQLite's failure to the error tree: locked -> ArchiveLocked, the rest -> corrupt."""
     message = str(exc)
+    if isinstance(exc, sqlite3.IntegrityError):
+        return InputError(f"{path}: record refused by the archive's constraints ({message})")
     if "locked" in message or "busy" in message:
         return ArchiveLocked(f"{path}: database is locked by another writer ({message})")
     return ArchiveCorrupt(f"{path}: not a usable archive ({message})")
@@ -123,7 +83,8 @@ def _guarded(
     @functools.wraps(method)
     def wrapper(self: Archive, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return method(self, *args, **kwargs)
+            with self._lock:
+                return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
             raise _translate(self.path, exc) from exc
 
@@ -171,14 +132,32 @@ def fts_query(text: str) -> str:
     return " ".join(parts)
 
 
-def _deny_attach(
+#: PRAGMAs that take an argument but only read (the schema browsers people use).
+_READING_PRAGMAS = frozenset(
+    {
+        "table_info",
+        "table_xinfo",
+        "table_list",
+        "index_info",
+        "index_xinfo",
+        "index_list",
+        "foreign_key_list",
+        "foreign_key_check",
+        "integrity_check",
+        "quick_check",
+    }
+)
+
+
+def _authorize_reading(
     action: int, arg1: str | None, arg2: str | None, db: str | None, src: str | None
 ) -> int:
     """Authorizer for user SQL: no ATTACH (it could create files), no PRAGMA that sets."""
     if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
         return sqlite3.SQLITE_DENY
     if action == sqlite3.SQLITE_PRAGMA and arg2 is not None:
-        return sqlite3.SQLITE_DENY
+        if (arg1 or "").lower() not in _READING_PRAGMAS:
+            return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK
 
 
@@ -195,11 +174,17 @@ class Archive:
         *,
         readonly: bool = False,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        durable: bool = True,
     ) -> None:
         self.path = os.fspath(path)
+        # durable: fsync every commit (synchronous=FULL). False trades the last commits before
+        # a power cut (never consistency) for speed: bulk imports, benchmarks.
+        self.durable = durable
         self.readonly = readonly
         self.busy_timeout = busy_timeout
         self._memory = self.path == ":memory:"
+        # One connection shared by the threads of a run (fetch workers), one call at a time.
+        self._lock = threading.RLock()
         try:
             self.conn = self._open()
         except sqlite3.Error as exc:
@@ -220,7 +205,13 @@ class Archive:
             target, uri = f"file:{quote(os.path.abspath(self.path))}?mode=ro", True
         else:
             target, uri = self.path, False
-        conn = sqlite3.connect(target, timeout=self.busy_timeout, isolation_level=None, uri=uri)
+        conn = sqlite3.connect(
+            target,
+            timeout=self.busy_timeout,
+            isolation_level=None,
+            uri=uri,
+            check_same_thread=False,
+        )
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             # Reading the schema fails here, not later, for a file that is not SQLite.
@@ -247,30 +238,55 @@ class Archive:
         return self._connect_and_migrate()
 
     def _connect_and_migrate(self) -> sqlite3.Connection:
+        """Open for writing and bring the schema up to date.
+
+        Migrations cannot be one transaction (sqlite-utils commits inside ``enable_fts``), so
+        two processes creating an archive at once can collide; the steps are idempotent and a
+        collision is retried until the busy timeout.
+        """
         conn = self._connect(readonly=False)
+        deadline = time.monotonic() + self.busy_timeout
         try:
-            if not self._memory:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-            db = Database(conn)
-            if _version(conn) == 0:
-                foreign = [t for t in db.table_names() if t != "migrations"]
-                if foreign:
-                    raise ArchiveCorrupt(
-                        f"{self.path}: an SQLite file but not an archive (has tables "
-                        f"{', '.join(sorted(foreign)[:5])})"
-                    )
-            try:
-                migrations.migrate(db)
-            except ValueError as exc:
-                raise ArchiveCorrupt(f"{self.path}: {exc}") from exc
+            while True:
+                try:
+                    self._prepare(conn)
+                    return conn
+                except sqlite3.OperationalError as exc:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    if time.monotonic() >= deadline:
+                        raise
+                    log.info("%s: opening raced with another process (%s); again", self.path, exc)
+                    time.sleep(0.05)
         except BaseException:
             conn.close()
             raise
-        return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        if not self._memory:
+            conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a committed capture survives a power cut, not only a crash.
+            conn.execute(f"PRAGMA synchronous = {'FULL' if self.durable else 'NORMAL'}")
+        db = Database(conn)
+        if _version(conn) == 0:
+            foreign = [
+                t
+                for t in db.table_names()
+                if t not in migrations.TABLES and not t.startswith("extractions_fts")
+            ]
+            if foreign:
+                raise ArchiveCorrupt(
+                    f"{self.path}: an SQLite file but not an archive (has tables "
+                    f"{', '.join(sorted(foreign)[:5])})"
+                )
+        try:
+            migrations.migrate(db)
+        except ValueError as exc:
+            raise ArchiveCorrupt(f"{self.path}: {exc}") from exc
 
     def close(self) -> None:
-        self.conn.close()
+        with self._lock:
+            self.conn.close()
 
     def __enter__(self) -> Archive:
         return self
@@ -301,12 +317,14 @@ class Archive:
 
         A body already stored under its SHA-256 is not stored again. A 304 is recorded as
         ``not_modified`` and a failed fetch as ``error``, both without a body: they are history.
+        The partial body of a fetch cut short (a timeout mid-body) is kept, ``truncated``.
         """
         if sha256_hex(capture.body) != capture.sha256:
             raise InputError(f"capture of {capture.url}: sha256 does not match its body")
         kind = capture_kind(capture)
+        keep_body = has_stored_body(capture)
         packed: tuple[str, bytes] | None = None
-        if kind == "response" and not self._has_body(capture.sha256):
+        if keep_body and not self._has_body(capture.sha256):
             packed = compress_body(capture.body)
         fetched_at = capture.fetched_at or utc_now()
         with self._transaction() as conn:
@@ -340,8 +358,8 @@ class Archive:
                     capture.content_type,
                     _dumps([list(pair) for pair in capture.headers]),
                     _dumps(list(capture.redirects)),
-                    capture.sha256 if kind == "response" else None,
-                    len(capture.body) if kind == "response" else None,
+                    capture.sha256 if keep_body else None,
+                    len(capture.body) if keep_body else None,
                     capture.header("ETag"),
                     capture.header("Last-Modified"),
                     int(capture.truncated),
@@ -514,7 +532,7 @@ class Archive:
 
     def _body(self, sha256: str, capture_id: int) -> bytes:
         row = self.conn.execute(
-            "SELECT compression, data FROM bodies WHERE sha256 = ?", (sha256,)
+            "SELECT compression, CAST(data AS BLOB) FROM bodies WHERE sha256 = ?", (sha256,)
         ).fetchone()
         if row is None:
             raise ArchiveCorrupt(f"{self.path}: body of capture {capture_id} is missing")
@@ -599,6 +617,7 @@ class Archive:
             self.db.query(
                 """SELECT * FROM captures
                 WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
+                AND kind = 'response'
                 ORDER BY (status BETWEEN 200 AND 299) DESC, fetched_at DESC, id DESC LIMIT 1""",
                 {"url": url},
             )
@@ -617,6 +636,13 @@ class Archive:
         return (row[0], row[1]) if row else (None, None)
 
     @_guarded
+    def body(self, sha256: str) -> bytes | None:
+        """The stored body with that SHA-256, verified, or None if the archive lacks it."""
+        if not self._has_body(sha256):
+            return None
+        return self._body(sha256, 0)
+
+    @_guarded
     def has_capture(self, capture: Capture) -> bool:
         """Whether this very capture (URL, time, outcome, body) is already stored."""
         kind = capture_kind(capture)
@@ -628,7 +654,7 @@ class Archive:
                 capture.fetched_at,
                 kind,
                 capture.status,
-                capture.sha256 if kind == "response" else "",
+                capture.sha256 if has_stored_body(capture) else "",
             ),
         ).fetchone()
         return row is not None
@@ -739,10 +765,12 @@ class Archive:
         try:
             return list(self.db.query(sql, [match, limit]))
         except sqlite3.OperationalError as exc:
-            if "fts5" in str(exc) or "syntax" in str(exc):
-                raise InputError(f"bad search query {text!r}: {exc}") from exc
-            raise
+            message = str(exc)
+            if any(word in message for word in ("locked", "busy", "malformed", "not a database")):
+                raise
+            raise InputError(f"bad search query {text!r}: {message}") from exc
 
+    @_guarded
     def query(
         self, sql: str, params: Sequence[Any] = ()
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -759,19 +787,16 @@ class Archive:
                 conn, own = self._connect(readonly=True), True
             except sqlite3.Error as exc:
                 raise _translate(self.path, exc) from exc
-        conn.set_authorizer(_deny_attach)
+        conn.set_authorizer(_authorize_reading)
         try:
             cursor = conn.execute(sql, tuple(params))
             columns = [d[0] for d in cursor.description or ()]
             rows = [tuple(row) for row in cursor.fetchall()]
-        except (sqlite3.OperationalError, sqlite3.ProgrammingError) as exc:
-            if "locked" in str(exc):
-                raise ArchiveLocked(f"{self.path}: database is locked ({exc})") from exc
-            raise InputError(f"query refused: {exc}") from exc
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.IntegrityError):
-                raise InputError(f"query refused: {exc}") from exc
-            raise _translate(self.path, exc) from exc
+        except (sqlite3.DatabaseError, sqlite3.ProgrammingError) as exc:
+            message = str(exc)
+            if any(word in message for word in ("locked", "busy", "malformed", "not a database")):
+                raise _translate(self.path, exc) from exc
+            raise InputError(f"query refused: {message}") from exc
         finally:
             conn.set_authorizer(None)
             if own:
@@ -782,73 +807,20 @@ class Archive:
 
     # -- fixity ----------------------------------------------------------------------------
 
+    @_guarded
     def fsck(self) -> FsckReport:
         """Re-hash every stored body and run SQLite's integrity check; problems are values."""
-        problems: list[FsckProblem] = []
-        integrity: list[str] = []
-        try:
-            integrity = [row[0] for row in self.conn.execute("PRAGMA integrity_check")]
-        except sqlite3.DatabaseError as exc:
-            integrity = [str(exc)]
-        if integrity != ["ok"]:
-            problems.extend(FsckProblem(kind="integrity", detail=line) for line in integrity)
-        bodies = size_total = captures = 0
-        try:
-            captures = self.conn.execute("SELECT count(*) FROM captures").fetchone()[0]
-            for sha, size, compression, data in self.conn.execute(
-                "SELECT sha256, size, compression, data FROM bodies"
-            ):
-                bodies += 1
-                size_total += size or 0
-                problem = _check_body(sha, size, compression, data)
-                if problem:
-                    kind, detail = problem
-                    problems.append(self._with_captures(kind, detail, sha))
-            for capture_id, url, sha in self.conn.execute(
-                """SELECT id, url, body_sha256 FROM captures WHERE body_sha256 IS NOT NULL
-                AND body_sha256 NOT IN (SELECT sha256 FROM bodies)"""
-            ):
-                problems.append(
-                    FsckProblem(
-                        kind="missing_body",
-                        detail="the capture's body is not in the archive",
-                        sha256=sha,
-                        capture_ids=(capture_id,),
-                        urls=(url,),
-                    )
-                )
-        except sqlite3.DatabaseError as exc:
-            problems.append(FsckProblem(kind="integrity", detail=f"reading bodies failed: {exc}"))
-        report = FsckReport(
-            path=self.path,
-            bodies_checked=bodies,
-            bytes_checked=size_total,
-            captures=captures,
-            integrity=tuple(integrity),
-            problems=tuple(problems),
-        )
-        log.info("fsck of %s: %d bodies, %d problems", self.path, bodies, len(problems))
-        return report
+        from archiver.fsck import check
 
-    def _with_captures(self, kind: str, detail: str, sha: str) -> FsckProblem:
-        rows = self.conn.execute(
-            "SELECT id, url FROM captures WHERE body_sha256 = ? ORDER BY id", (sha,)
-        ).fetchall()
-        return FsckProblem(
-            kind=kind,
-            detail=detail,
-            sha256=sha,
-            capture_ids=tuple(r[0] for r in rows),
-            urls=tuple(dict.fromkeys(r[1] for r in rows)),
-        )
+        return check(self.conn, self.path)
 
     # -- WARC ------------------------------------------------------------------------------
 
-    def export_warc(self, path: str) -> int:
+    def export_warc(self, path: str, *, revisits: bool = True) -> int:
         """Write every capture to a gzipped WARC/1.1 file; return the number of captures."""
         from archiver.warc import export_warc
 
-        return export_warc(self, path)
+        return export_warc(self, path, revisits=revisits)
 
     def import_warc(self, path: str) -> int:
         """Bring the responses of a WARC file into the archive; return the captures added."""
@@ -866,24 +838,13 @@ def capture_kind(capture: Capture) -> str:
     return "response"
 
 
+def has_stored_body(capture: Capture) -> bool:
+    """Whether the archive keeps this capture's body: every answer's, and any partial bytes."""
+    return capture_kind(capture) == "response" or bool(capture.body)
+
+
 def _version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
-
-
-def _check_body(
-    sha: str, size: int | None, compression: str, data: bytes | None
-) -> tuple[str, str] | None:
-    """Why a stored body fails its fixity check, or None when it passes."""
-    try:
-        body = decompress_body(compression, data or b"")
-    except (zlib.error, ValueError) as exc:
-        return "unreadable", f"cannot decompress ({compression}): {exc}"
-    actual = sha256_hex(body)
-    if actual != sha:
-        return "checksum_mismatch", f"stored sha256 {sha}, body now hashes to {actual}"
-    if size is not None and len(body) != size:
-        return "size_mismatch", f"stored size {size}, body is {len(body)} bytes"
-    return None
 
 
 def drift_from_row(row: dict[str, Any]) -> Drift:

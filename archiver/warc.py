@@ -16,10 +16,13 @@ payloads are decoded on import the way a browser (and our fetcher) would see the
 
 from __future__ import annotations
 
+import contextlib
 import http
 import io
 import json
 import logging
+import os
+import zipfile
 import zlib
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +35,7 @@ from warcio.warcwriter import WARCWriter
 
 from archiver.errors import InputError
 from archiver.models import Capture, Document, Image, Link, sha256_hex
-from archiver.store import Archive, capture_kind
+from archiver.store import Archive, capture_kind, has_stored_body
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,18 @@ def replay_headers(capture: Capture) -> list[tuple[str, str]]:
     return out
 
 
+def _response_headers(capture: Capture, date: str) -> dict[str, str]:
+    """WARC headers of a response; ``WARC-Truncated`` says why a body is incomplete."""
+    headers = {"WARC-Date": date}
+    if capture.error == "timeout":
+        headers["WARC-Truncated"] = "time"
+    elif capture.truncated:
+        headers["WARC-Truncated"] = "length"
+    elif capture.error:
+        headers["WARC-Truncated"] = "disconnect"
+    return headers
+
+
 def _status_line(status: int) -> str:
     try:
         phrase = http.HTTPStatus(status).phrase
@@ -120,69 +135,109 @@ def _metadata(capture_id: int, capture: Capture, kind: str, document: Document |
     return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
-def export_warc(archive: Archive, path: str) -> int:
-    """Write every capture of the archive to ``path`` (gzipped WARC/1.1); return how many."""
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+
+
+def export_warc(archive: Archive, path: str, *, revisits: bool = True) -> int:
+    """Write every capture of the archive to ``path`` (gzipped WARC/1.1); return how many.
+
+    With ``revisits`` (the default), a body already written is not written again: the capture
+    becomes a ``revisit`` record (identical-payload-digest profile) pointing at the first one,
+    which replay tools resolve, as the archive itself stores each body once.
+    """
     count = 0
-    with open(path, "wb") as fh:
-        writer = WARCWriter(fh, gzip=True, warc_version="1.1")
-        writer.write_record(
-            writer.create_warcinfo_record(
-                path.rsplit("/", 1)[-1],
-                {"software": "archiver", "format": "WARC File Format 1.1"},
-            )
-        )
-        for capture_id in archive.capture_ids():
-            stored = archive.get_capture(capture_id)
-            if stored is None:
-                continue
-            capture, kind = stored.capture, capture_kind(stored.capture)
-            date = warc_date(capture.fetched_at)
-            target = capture.final_url or capture.url
-            refers_to = None
-            if kind != "error" and capture.status is not None:
-                http_headers = StatusAndHeaders(
-                    _status_line(capture.status), replay_headers(capture), protocol="HTTP/1.1"
-                )
-                response = writer.create_warc_record(
-                    target,
-                    "response",
-                    payload=io.BytesIO(capture.body),
-                    length=len(capture.body),
-                    http_headers=http_headers,
-                    warc_headers_dict={"WARC-Date": date},
-                )
-                writer.write_record(response)
-                refers_to = response.rec_headers.get_header("WARC-Record-ID")
-                parts = urlsplit(target)
-                request_target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-                request = writer.create_warc_record(
-                    target,
-                    "request",
-                    payload=io.BytesIO(b""),
-                    length=0,
-                    http_headers=StatusAndHeaders(
-                        f"{capture.method} {request_target} HTTP/1.1",
-                        [("Host", parts.netloc)],
-                        is_http_request=True,
-                    ),
-                    warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": refers_to},
-                )
-                writer.write_record(request)
-            meta_headers = {"WARC-Date": date}
-            if refers_to:
-                meta_headers["WARC-Refers-To"] = refers_to
-            meta = _metadata(capture_id, capture, kind, stored.document)
+    first_seen: dict[str, tuple[str, str, str, str]] = {}  # sha256 -> id, uri, date, digest
+    # Written beside the target and renamed at the end: a failed export leaves no half WARC.
+    partial = f"{path}.part"
+    try:
+        with open(partial, "wb") as fh:
+            writer = WARCWriter(fh, gzip=True, warc_version="1.1")
             writer.write_record(
-                writer.create_warc_record(
-                    capture.url,
-                    "metadata",
-                    payload=io.BytesIO(meta),
-                    length=len(meta),
-                    warc_content_type=METADATA_TYPE,
-                    warc_headers_dict=meta_headers,
+                writer.create_warcinfo_record(
+                    os.path.basename(path),
+                    {"software": "archiver", "format": "WARC File Format 1.1"},
                 )
             )
-            count += 1
+            for capture_id in archive.capture_ids():
+                stored = archive.get_capture(capture_id)
+                if stored is None:
+                    continue
+                capture, kind = stored.capture, capture_kind(stored.capture)
+                date = warc_date(capture.fetched_at)
+                target = capture.final_url or capture.url
+                refers_to = None
+                # Every HTTP answer (a 304 too) is a response; a failure only if bytes arrived.
+                if capture.status is not None and (kind != "error" or has_stored_body(capture)):
+                    http_headers = StatusAndHeaders(
+                        _status_line(capture.status), replay_headers(capture), protocol="HTTP/1.1"
+                    )
+                    original = first_seen.get(capture.sha256) if capture.body else None
+                    if revisits and original is not None:
+                        record = writer.create_revisit_record(
+                            target,
+                            original[3],
+                            original[1],
+                            original[2],
+                            http_headers=http_headers,
+                            warc_headers_dict={
+                                "WARC-Date": date,
+                                "WARC-Refers-To": original[0],
+                                "WARC-Profile": REVISIT_PROFILE,
+                            },
+                        )
+                    else:
+                        record = writer.create_warc_record(
+                            target,
+                            "response",
+                            payload=io.BytesIO(capture.body),
+                            length=len(capture.body),
+                            http_headers=http_headers,
+                            warc_headers_dict=_response_headers(capture, date),
+                        )
+                    writer.write_record(record)
+                    refers_to = record.rec_headers.get_header("WARC-Record-ID")
+                    if record.rec_type == "response" and capture.body:
+                        digest = record.rec_headers.get_header("WARC-Payload-Digest")
+                        first_seen.setdefault(capture.sha256, (refers_to, target, date, digest))
+                    parts = urlsplit(target)
+                    request_target = (parts.path or "/") + (
+                        f"?{parts.query}" if parts.query else ""
+                    )
+                    request = writer.create_warc_record(
+                        target,
+                        "request",
+                        payload=io.BytesIO(b""),
+                        length=0,
+                        http_headers=StatusAndHeaders(
+                            f"{capture.method} {request_target} HTTP/1.1",
+                            [("Host", parts.netloc)],
+                            is_http_request=True,
+                        ),
+                        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": refers_to},
+                    )
+                    writer.write_record(request)
+                meta_headers = {"WARC-Date": date}
+                if refers_to:
+                    meta_headers["WARC-Refers-To"] = refers_to
+                meta = _metadata(capture_id, capture, kind, stored.document)
+                writer.write_record(
+                    writer.create_warc_record(
+                        capture.url,
+                        "metadata",
+                        payload=io.BytesIO(meta),
+                        length=len(meta),
+                        warc_content_type=METADATA_TYPE,
+                        warc_headers_dict=meta_headers,
+                    )
+                )
+                count += 1
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.remove(partial)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
+    os.replace(partial, path)
     log.info("exported %d captures to %s", count, path)
     return count
 
@@ -230,13 +285,29 @@ def _capture_from_metadata(meta: dict[str, Any], body: bytes) -> Capture:
 
 
 def _iterate(path: str) -> Any:
-    """Records of a WARC file; a file that is not one is an InputError naming it."""
+    """Records of a WARC file, or of the WARCs inside a WACZ (Browsertrix, ArchiveWeb.page).
+
+    A file that is neither is an InputError naming it.
+    """
     try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as wacz:
+                names = [
+                    name
+                    for name in wacz.namelist()
+                    if name.startswith("archive/") and name.endswith((".warc", ".warc.gz"))
+                ]
+                if not names:
+                    raise InputError(f"{path}: a zip file without archive/*.warc(.gz) in it")
+                for name in sorted(names):
+                    with wacz.open(name) as fh:
+                        yield from ArchiveIterator(fh, check_digests="raise")
+            return
         with open(path, "rb") as fh:
-            yield from ArchiveIterator(fh)
+            yield from ArchiveIterator(fh, check_digests="raise")
     except FileNotFoundError as exc:
         raise InputError(f"no such WARC file: {path}") from exc
-    except (ArchiveLoadFailed, OSError, EOFError, zlib.error) as exc:
+    except (ArchiveLoadFailed, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: not a readable WARC file ({exc})") from exc
 
 
@@ -268,44 +339,95 @@ def import_warc(archive: Archive, path: str) -> int:
     become plain captures of their target URI at their WARC-Date. A capture already in the
     archive (same URL, time and body) is not added twice, so importing is idempotent.
     """
-    by_response, alone = _read_metadata(path)
     run_id = archive.start_run(command="import-warc", config=path)
-    added = skipped = 0
+    counts = {"added": 0, "already_present": 0, "unresolved_revisits": 0}
+    try:
+        by_response, alone = _read_metadata(path)
+        _import_records(archive, path, by_response, alone, run_id, counts)
+    except BaseException as exc:
+        archive.finish_run(run_id, status="failed", summary={**counts, "error": str(exc)})
+        if isinstance(exc, ArchiveLoadFailed):
+            raise InputError(
+                f"{path}: a record fails its digest or cannot be read ({exc})"
+            ) from exc
+        if isinstance(exc, (KeyError, TypeError, ValueError)):
+            raise InputError(f"{path}: a malformed archiver metadata record ({exc!r})") from exc
+        raise
+    archive.finish_run(run_id, status="done", summary=counts)
+    added, skipped = counts["added"], counts["already_present"]
+    log.info("imported %d captures from %s (%d already present)", added, path, skipped)
+    return added
+
+
+def _import_records(
+    archive: Archive,
+    path: str,
+    by_response: dict[str, dict[str, Any]],
+    alone: list[dict[str, Any]],
+    run_id: int,
+    counts: dict[str, int],
+) -> None:
+    """The work of ``import_warc``: one capture per response or revisit, then lone metadata."""
+    by_digest: dict[str, str] = {}  # WARC-Payload-Digest of a response -> our sha256
     for record in _iterate(path):
-        if record.rec_type != "response" or record.http_headers is None:
+        if record.rec_type not in ("response", "revisit") or record.http_headers is None:
             continue
         if not (record.rec_headers.get_header("WARC-Target-URI") or "").startswith("http"):
             continue
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         meta = by_response.get(record_id)
-        if meta is not None:
+        body: bytes | None = None
+        if record.rec_type == "revisit":
+            digest = record.rec_headers.get_header("WARC-Payload-Digest") or ""
+            sha = meta["sha256"] if meta is not None else by_digest.get(digest)
+            body = archive.body(sha) if sha else None
+            if body is None:
+                counts["unresolved_revisits"] += 1
+                log.warning(
+                    "%s: revisit %s refers to a payload not in the archive", path, record_id
+                )
+                continue
+        elif meta is not None:
             body = record.raw_stream.read()
+        if meta is not None and body is not None:
             if sha256_hex(body) != meta["sha256"]:
                 raise InputError(f"{path}: payload of {record_id} does not match its SHA-256")
             capture = _capture_from_metadata(meta, body)
             document = _document(meta.get("document"))
         else:
-            capture = _foreign_capture(record)
+            capture = _foreign_capture(record, body)
             document = None
-        if archive.has_capture(capture):
-            skipped += 1
-            continue
-        archive.save_capture(capture, document, run_id=run_id)
-        added += 1
+        if record.rec_type == "response":
+            digest = record.rec_headers.get_header("WARC-Payload-Digest")
+            if digest:
+                by_digest.setdefault(digest, capture.sha256)
+        _add(archive, capture, document, run_id, counts)
     for meta in alone:
         capture = _capture_from_metadata(meta, b"")
-        if archive.has_capture(capture):
-            skipped += 1
-            continue
-        archive.save_capture(capture, _document(meta.get("document")), run_id=run_id)
-        added += 1
-    archive.finish_run(run_id, status="done", summary={"added": added, "already_present": skipped})
-    log.info("imported %d captures from %s (%d already present)", added, path, skipped)
-    return added
+        if capture.sha256 != meta["sha256"]:
+            log.warning("%s: capture of %s had a body the WARC does not hold", path, capture.url)
+        _add(archive, capture, _document(meta.get("document")), run_id, counts)
 
 
-def _foreign_capture(record: Any) -> Capture:
-    """A capture from another tool's response record, its payload decoded as a browser would."""
+def _add(
+    archive: Archive,
+    capture: Capture,
+    document: Document | None,
+    run_id: int,
+    counts: dict[str, int],
+) -> None:
+    if archive.has_capture(capture):
+        counts["already_present"] += 1
+        return
+    archive.save_capture(capture, document, run_id=run_id)
+    counts["added"] += 1
+
+
+def _foreign_capture(record: Any, body: bytes | None = None) -> Capture:
+    """A capture from another tool's response record, its payload decoded as a browser would.
+
+    ``body`` is given for a revisit, whose payload is the earlier record's.
+    """
     uri = record.rec_headers.get_header("WARC-Target-URI")
     status_text = record.http_headers.get_statuscode()
     try:
@@ -313,11 +435,12 @@ def _foreign_capture(record: Any) -> Capture:
     except (TypeError, ValueError):
         status = None
     headers = tuple((str(k), str(v)) for k, v in record.http_headers.headers)
-    try:
-        body = record.content_stream().read()
-    except (OSError, zlib.error, ValueError) as exc:
-        log.warning("%s: payload could not be decoded (%s); keeping it as sent", uri, exc)
-        body = record.raw_stream.read()
+    if body is None:
+        try:
+            body = record.content_stream().read()
+        except (OSError, zlib.error, ValueError) as exc:
+            log.warning("%s: payload could not be decoded (%s); keeping it as sent", uri, exc)
+            body = record.raw_stream.read()
     date = record.rec_headers.get_header("WARC-Date") or ""
     content_type = record.http_headers.get_header("Content-Type")
     return Capture(
