@@ -121,6 +121,11 @@ def soft_404_reason(url: str, capture: Capture) -> str | None:
     return None
 
 
+def _noted(detail: str, capture: Capture) -> str:
+    """The verdict's detail with what the fetcher noted on the way (e.g. a HEAD that lied)."""
+    return f"{detail}; {capture.detail}" if capture.detail else detail
+
+
 def classify(link: Link, capture: Capture, probe: Capture | None = None) -> LinkCheck:
     """The verdict on ``link`` from the capture of fetching it (pure).
 
@@ -151,11 +156,11 @@ def classify(link: Link, capture: Capture, probe: Capture | None = None) -> Link
             return make_check(
                 link, "redirected", detail=f"{hops} redirect(s) to a live page", **common
             )
-        return make_check(link, "ok", detail=f"HTTP {code}", **common)
+        return make_check(link, "ok", detail=_noted(f"HTTP {code}", capture), **common)
     if code == 404:
-        return make_check(link, "not_found", detail="HTTP 404", **common)
+        return make_check(link, "not_found", detail=_noted("HTTP 404", capture), **common)
     if code == 410:
-        return make_check(link, "gone", detail="HTTP 410", **common)
+        return make_check(link, "gone", detail=_noted("HTTP 410", capture), **common)
     if code in (401, 403, 451):
         return make_check(link, "blocked", detail=f"HTTP {code}", **common)
     if code == 429:

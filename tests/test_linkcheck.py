@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-import pytest
+import re
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
+import pytest
+import requests
+import responses
+
+from archiver.fetch import Fetcher, FetchPolicy
 from archiver.linkcheck import (
+    BROKEN,
+    ProbeCache,
     check_links,
     classify,
     network_unavailable,
     precheck,
+    probe_reason,
+    probe_url,
     summarize,
+    wants_head,
 )
-from archiver.models import Capture, Link
+from archiver.models import Capture, Link, LinkCheck
+from tests.linkrot_web import Answer, LinkWeb, article, moved
 
 L = Link(url="https://news.example/2017/03/30/story-a1", text="story")
 
@@ -125,3 +139,172 @@ def test_offline_gives_no_verdict() -> None:
     ]
     assert not checks[0].broken
     assert summarize(checks) == {"network_unavailable": 2, "placeholder": 1}
+
+
+# --- the loopback test web: one test per verdict -------------------------------------------
+
+N = "https://news.test"
+C = "https://catchall.test"
+WEB_PAGES = {
+    f"{N}/robots.txt": Answer(
+        body="User-agent: *\nDisallow: /private/\n", content_type="text/plain"
+    ),
+    f"{N}/": article("News Test", "The front page of a news site with today's stories."),
+    f"{N}/2017/03/ok-story": article("A real story", "Words of a real story, told in full."),
+    f"{N}/2017/03/old-story": moved(f"{N}/2017/03/new-story"),
+    f"{N}/2017/03/new-story": article("A moved story", "The story at its new address."),
+    f"{N}/2017/03/gone": Answer(status=410, body="<title>Gone</title>"),
+    f"{N}/2017/03/error-page": article("Page not found", "Try the search box."),
+    f"{N}/2017/03/deep-story": moved(f"{N}/"),
+    f"{N}/2017/03/members-story": moved(f"{N}/login?next=/2017/03/members-story", 302),
+    f"{N}/login?next=/2017/03/members-story": article("Sign in", "Members only."),
+    f"{N}/loop-a": moved(f"{N}/loop-b", 302),
+    f"{N}/loop-b": moved(f"{N}/loop-a", 302),
+    f"{N}/2017/03/down": Answer(status=503, body="<title>Service Unavailable</title>"),
+    f"{N}/2017/03/forbidden": Answer(status=403, body="<title>Forbidden</title>"),
+    f"{N}/2017/03/busy": Answer(status=429, headers=(("Retry-After", "0"),)),
+    f"{N}/2017/03/slow": Answer(body="<title>late</title>", delay=1.5),
+    f"{N}/private/story": article("Private", "Robots may not read this."),
+    f"{N}/files/plain.pdf": Answer(body="%PDF-1.4 plain", content_type="application/pdf"),
+    f"{N}/files/lies.pdf": Answer(body="%PDF-1.4 lies", content_type="application/pdf", head=404),
+    f"{N}/files/nohead.pdf": Answer(body="%PDF-1.4 no", content_type="application/pdf", head=405),
+    f"{C}/2017/03/real-story": article("Real story on a catch-all host", "It exists. " * 30),
+}
+# catchall.test answers 200 with its front page to every path it does not know.
+CATCH_ALL = article("Catch All Daily", "Welcome! Read our latest headlines and subscribe today.")
+
+# (link, expected status); {tls} and {closed} are filled in with live addresses.
+VERDICTS = [
+    (f"{N}/2017/03/ok-story", "ok"),
+    (f"{N}/2017/03/old-story", "redirected"),
+    (f"{N}/2017/03/missing", "not_found"),
+    (f"{N}/2017/03/gone", "gone"),
+    (f"{N}/2017/03/error-page", "soft_404"),  # 200, but the page says not found
+    (f"{N}/2017/03/deep-story", "soft_404"),  # a deep link redirected to the home page
+    (f"{N}/2017/03/members-story", "soft_404"),  # redirected to a login page
+    (f"{C}/2017/03/vanished-story", "soft_404"),  # a host that answers 200 to any path
+    (f"{C}/2017/03/real-story", "ok"),  # a real page on that host stays ok
+    (f"{N}/loop-a", "redirect_loop"),
+    (f"{N}/2017/03/down", "server_error"),
+    (f"{N}/2017/03/forbidden", "blocked"),
+    (f"{N}/2017/03/busy", "rate_limited"),
+    (f"{N}/2017/03/slow", "timeout"),
+    ("https://closed.test/2017/03/story", "connection_error"),
+    ("{tls}", "tls_error"),
+    (f"{N}/private/story", "robots_disallowed"),
+    (f"{N}/files/plain.pdf", "ok"),  # HEAD is enough
+    (f"{N}/files/lies.pdf", "ok"),  # HEAD says 404, GET says 200
+    (f"{N}/files/nohead.pdf", "ok"),  # HEAD refused with 405
+    ("http://exa mple.org/", "invalid"),
+    ("#", "placeholder"),
+    ("mailto:desk@news.test", "skipped"),
+]
+TEST_POLICY = FetchPolicy(
+    per_host_rate=200,
+    per_host_connections=4,
+    timeout=0.6,
+    connect_timeout=0.6,
+    read_timeout=0.6,
+    retries=1,
+    backoff_base=0.01,
+    retry_after_cap=1,
+)
+
+
+def _closed_port(address: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((address, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class WebRun:
+    web: LinkWeb
+    checks: dict[str, LinkCheck]
+    tls_url: str
+
+
+@pytest.fixture(scope="module")
+def web_run() -> Iterator[WebRun]:
+    """Every link of VERDICTS checked once, in one run, against the live loopback web."""
+    with LinkWeb(WEB_PAGES, fallback={"catchall.test": CATCH_ALL}) as web:
+        host = web.address.split(":")[0]
+        routes = {**web.routes, "closed.test": f"{host}:{_closed_port(host)}"}
+        tls_url = f"https://{web.address}/2017/03/ok-story"
+        links = [Link(url=u.replace("{tls}", tls_url), text=s) for u, s in VERDICTS]
+        with Fetcher(TEST_POLICY, routes=routes) as fetcher:
+            checks = check_links(links, fetcher, probes=ProbeCache(lambda: "zz-no-such-page"))
+        yield WebRun(web=web, checks={c.url: c for c in checks}, tls_url=tls_url)
+
+
+@pytest.mark.parametrize(("url", "status"), VERDICTS, ids=[f"{s}:{u}" for u, s in VERDICTS])
+def test_verdict_on_loopback_web(web_run: WebRun, url: str, status: str) -> None:
+    check = web_run.checks[url.replace("{tls}", web_run.tls_url)]
+    assert check.status == status, check.detail
+    assert check.broken == BROKEN[status]
+
+
+def test_head_is_enough_for_a_file_and_confirmed_by_get_when_it_lies(web_run: WebRun) -> None:
+    seen = web_run.web.requests
+    assert [m for m, h, p in seen if p == "/files/plain.pdf"] == ["HEAD"]
+    assert [m for m, h, p in seen if p == "/files/lies.pdf"] == ["HEAD", "GET"]
+    assert [m for m, h, p in seen if p == "/files/nohead.pdf"] == ["HEAD", "GET"]
+    assert "HEAD answered HTTP 404" in web_run.checks[f"{N}/files/lies.pdf"].detail
+    # pages get one GET, no HEAD first
+    assert [m for m, h, p in seen if p == "/2017/03/ok-story" and h == "news.test"] == ["GET"]
+
+
+def test_probe_once_per_host_and_only_where_needed(web_run: WebRun) -> None:
+    probes = [(h, p) for m, h, p in web_run.web.requests if p == "/zz-no-such-page"]
+    # news.test had 2xx pages to compare (probed once); catchall.test once for both its links
+    assert sorted(probes) == [
+        ("catchall.test", "/zz-no-such-page"),
+        ("news.test", "/zz-no-such-page"),
+    ]
+    assert "cannot exist" in web_run.checks[f"{C}/2017/03/vanished-story"].detail
+
+
+def test_probe_reason_is_pure_and_spares_real_pages() -> None:
+    probe = Capture(
+        url=f"{C}/zz", final_url=f"{C}/zz", status=200, content_type="text/html",
+        body=CATCH_ALL.body.encode(),
+    )  # fmt: skip
+    echo = CATCH_ALL.body.replace("Welcome!", "Welcome! vanished story").encode()
+    same = Capture(url=f"{C}/a/vanished-story", final_url=f"{C}/a/vanished-story", status=200,
+                   content_type="text/html", body=echo)  # fmt: skip
+    real = replace(same, body=WEB_PAGES[f"{C}/2017/03/real-story"].body.encode())
+    assert probe_reason(same.url, same, probe) is not None  # echoing its own path is no escape
+    assert probe_reason(real.url, real, probe) is None
+    assert probe_reason(same.url, same, replace(probe, status=404)) is None  # honest host
+    assert probe_url("https://a.example/x/y?q=1", "tok") == "https://a.example/tok"
+
+
+def test_wants_head_only_for_files() -> None:
+    assert wants_head("https://a.example/report.PDF")
+    assert not wants_head("https://a.example/2017/03/story")
+    assert not wants_head("https://a.example/story.html")
+
+
+def test_dns_error_while_other_hosts_answer() -> None:
+    """A name that does not resolve (faked with responses: no test asks a real resolver)."""
+    pages = {f"{N}/2017/03/ok-story": WEB_PAGES[f"{N}/2017/03/ok-story"]}
+    with LinkWeb(pages) as web, responses.RequestsMock() as rsps:
+        rsps.add_passthru(f"http://{web.address}")
+        failure = requests.ConnectionError(socket.gaierror(-2, "Name or service not known"))
+        rsps.add(responses.GET, re.compile(r"https?://gone-domain\.test/.*"), body=failure)
+        links = [Link(url="https://gone-domain.test/story", text="a"),
+                 Link(url=f"{N}/2017/03/ok-story", text="b")]  # fmt: skip
+        with Fetcher(TEST_POLICY, routes=web.routes) as fetcher:
+            checks = check_links(links, fetcher, probes=ProbeCache())
+    assert [c.status for c in checks] == ["dns_error", "ok"]
+    assert checks[0].broken
+
+
+def test_network_unavailable_when_no_host_answers() -> None:
+    port = _closed_port("127.0.0.3")
+    routes = {"a.test": f"127.0.0.3:{port}", "b.test": f"127.0.0.3:{port}"}
+    links = [Link(url="https://a.test/x", text="a"), Link(url="https://b.test/y", text="b")]
+    with Fetcher(TEST_POLICY, routes=routes) as fetcher:
+        checks = check_links(links, fetcher, probes=ProbeCache())
+    assert {c.status for c in checks} == {"network_unavailable"}
+    assert not any(c.broken for c in checks)
