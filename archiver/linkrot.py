@@ -32,6 +32,8 @@ from archiver.linkcheck import (
     ProbeCache,
     check_links,
     classify,
+    make_check,
+    network_unavailable,
     precheck,
 )
 from archiver.models import Link, LinkCheck
@@ -263,6 +265,9 @@ def _resolve(target: str, fetcher: Fetches, archive: Archive) -> _Target:
     capture_id = archive.save_capture(capture, live)
     if live is None:
         page = classify(Link(url=target, text=""), capture)
+        if network_unavailable([capture]):  # the one host asked did not answer: no verdict
+            detail = f"nothing answered ({capture.error})"
+            page = make_check(Link(url=target, text=""), "network_unavailable", detail=detail)
         return _Target(source=target, links=[], capture_id=capture_id, page=page)
     return _Target(
         source=target, links=list(live.links), capture_id=capture_id, published=live.published
