@@ -50,11 +50,17 @@ SUSPECT = frozenset(
 _OFFLINE_ERRORS = frozenset({"dns_error", "connection_error", "timeout"})
 _SKIPPED_SCHEMES = frozenset({"mailto", "tel", "javascript", "data", "ftp", "sms", "file", "news"})
 _NOT_FOUND_TEXT = re.compile(
-    r"\b(?:page\s+not\s+found|not\s+found|404|can(?:'|no)t\s+(?:be\s+)?f(?:ou|i)nd\s+"
-    r"(?:that|this|the)\s+page|page\s+(?:does\s+not|doesn't)\s+exist|no\s+longer\s+available|"
-    r"page\s+you\s+(?:are|were)\s+looking\s+for)\b",
+    r"\b(?:page\s+not\s+found|not\s+found|404(?:\s+error)?|error\s+404|can(?:'|no)t\s+"
+    r"(?:be\s+)?f(?:ou|i)nd\s+(?:that|this|the)\s+page|page\s+can(?:'|no)t\s+be\s+found|"
+    r"page\s+(?:does\s+not|doesn't)\s+exist|no\s+longer\s+available|"
+    r"page\s+you\s+(?:are|were)\s+looking\s+for(?:\s+(?:does\s+not|doesn't)\s+exist)?)\b",
     re.IGNORECASE,
 )
+#: Title parts are split on these ("Page Not Found | Newsweek", "404 - News").
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022]\s+|\s*\|\s*")
+#: An error phrase must be most of a title part, so "Treasure not found after 50 years" or
+#: "Story 404" stay real pages while "Page Not Found" and "Oops! That page can't be found" don't.
+_ERROR_SHARE = 0.5
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _H1 = re.compile(rb"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
@@ -92,12 +98,29 @@ def precheck(link: Link) -> LinkCheck | None:
     return None
 
 
-def _page_text(body: bytes) -> str:
+def _headings(body: bytes) -> list[str]:
     """Title and first heading of a page, enough to tell an error page."""
     head = body[:65536]
     found = [m.group(1) for m in (_TITLE.search(head), _H1.search(head)) if m]
-    text = " ".join(fragment.decode("utf-8", "replace") for fragment in found)
-    return html.unescape(_TAGS.sub(" ", text))
+    texts = (html.unescape(_TAGS.sub(" ", f.decode("utf-8", "replace"))) for f in found)
+    return [" ".join(text.split()) for text in texts]
+
+
+def _page_text(body: bytes) -> str:
+    """Title and first heading of a page as one string."""
+    return " ".join(_headings(body))
+
+
+def error_heading(body: bytes) -> str | None:
+    """The error phrase a page's title or heading is made of ("Page Not Found"), or None."""
+    for heading in _headings(body):
+        for part in _TITLE_SEPARATORS.split(heading):
+            letters = len(re.sub(r"\W", "", part))
+            matches = list(_NOT_FOUND_TEXT.finditer(part))
+            covered = sum(len(re.sub(r"\W", "", m.group(0))) for m in matches)
+            if matches and letters and covered / letters >= _ERROR_SHARE:
+                return matches[0].group(0)
+    return None
 
 
 def _is_home(url: str) -> bool:
@@ -114,10 +137,9 @@ def soft_404_reason(url: str, capture: Capture) -> str | None:
         return f"deep link redirected to the site's home page {capture.final_url}"
     if capture.redirects and _LOGIN_PATH.search(urlsplit(capture.final_url).path):
         return f"redirected to a login page {capture.final_url}"
-    text = _page_text(capture.body)
-    match = _NOT_FOUND_TEXT.search(text)
-    if match:
-        return f"page says {match.group(0)!r}: {text.strip()[:80]}"
+    phrase = error_heading(capture.body)
+    if phrase:
+        return f"page says {phrase!r}: {_page_text(capture.body).strip()[:80]}"
     return None
 
 

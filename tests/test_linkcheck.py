@@ -308,3 +308,23 @@ def test_network_unavailable_when_no_host_answers() -> None:
         checks = check_links(links, fetcher, probes=ProbeCache())
     assert {c.status for c in checks} == {"network_unavailable"}
     assert not any(c.broken for c in checks)
+
+
+@pytest.mark.parametrize(
+    ("heading", "soft"),
+    [
+        ("<title>Page Not Found | News</title>", True),
+        ("<title>404</title>", True),
+        ("<title>Error 404 - Page not found</title>", True),
+        ("<title>News Test</title><h1>Oops! That page can't be found.</h1>", True),
+        ("<title>404 Not Found</title>", True),
+        ("<title>Story 404 on host 8</title>", False),
+        ("<title>Treasure not found after 50 years | News</title>", False),
+        ("<title>Drug no longer available in Russian pharmacies</title>", False),
+        ("<title>Route 404: the road to nowhere</title>", False),
+    ],
+)
+def test_error_title_must_be_the_gist_not_a_word(heading: str, soft: bool) -> None:
+    """Titles that merely mention "not found" or 404 are real pages: never cry wolf."""
+    status = classify(L, cap(200, body=heading.encode())).status
+    assert status == ("soft_404" if soft else "ok")

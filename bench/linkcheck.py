@@ -1,0 +1,269 @@
+"""bench/linkcheck: `archiver links` beside linkchecker on 600 links over 12 loopback hosts.
+
+Twelve HTTP servers (127.0.0.2 ... 127.0.0.13) each serve 50 pages and answer every request
+after 50 ms; a thirteenth (127.0.0.14) serves the page that lists all 600 links. Both tools check
+that page's links at linkchecker's default per-host rate, 10 requests a second per host, and the
+servers count what they saw: requests, the most connections open at once and the most requests
+started within any one second, per host. The floor set by the rate limit is about
+50 requests / 10 per second = 5 s.
+
+    .venv/bin/python -m bench.linkcheck [--links 600] [--hosts 12] [--delay 0.05] [--rate 10]
+
+Run it through ``make bench`` (which installs the ``bench`` extra with linkchecker). Nothing
+leaves the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class HostStats:
+    """What one server saw, measured where a site owner would measure it."""
+
+    requests: int = 0
+    open_connections: int = 0
+    max_connections: int = 0
+    inflight: int = 0
+    max_inflight: int = 0
+    starts: deque[float] = field(default_factory=deque)
+    max_per_second: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def connection(self, delta: int) -> None:
+        with self.lock:
+            self.open_connections += delta
+            self.max_connections = max(self.max_connections, self.open_connections)
+
+    def request(self, delta: int) -> None:
+        with self.lock:
+            self.inflight += delta
+            self.max_inflight = max(self.max_inflight, self.inflight)
+            if delta > 0:
+                self.requests += 1
+                now = time.monotonic()
+                self.starts.append(now)
+                while self.starts and self.starts[0] <= now - 1.0:
+                    self.starts.popleft()
+                self.max_per_second = max(self.max_per_second, len(self.starts))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.stats.connection(+1)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.stats.connection(-1)
+
+    def _answer(self, with_body: bool) -> None:
+        self.server.stats.request(+1)
+        try:
+            time.sleep(self.server.delay)
+            body = self.server.pages.get(self.path)
+            status = 200 if body is not None else 404
+            data = (body or "<html><title>Not Found</title></html>").encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if with_body:
+                self.wfile.write(data)
+        finally:
+            self.server.stats.request(-1)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._answer(True)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._answer(False)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: str, pages: dict[str, str], delay: float) -> None:
+        super().__init__((address, 0), _Handler)
+        self.pages = pages
+        self.delay = delay
+        self.stats = HostStats()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
+def _page(host: int, number: int) -> str:
+    return (
+        f"<!DOCTYPE html><html><head><title>Story {number} on host {host}</title></head>"
+        f"<body><article><h1>Story {number} on host {host}</h1><p>The text of story {number}, "
+        f"kept on host {host}, with words enough to be an article.</p></article></body></html>"
+    )
+
+
+class Web:
+    """The 12 link hosts and the index host, started and stopped together."""
+
+    def __init__(self, *, links: int, hosts: int, delay: float) -> None:
+        self.servers: list[_Server] = []
+        for n in range(hosts):
+            pages = {f"/story/{i}": _page(n, i) for i in range(links) if i % hosts == n}
+            self.servers.append(_Server(f"127.0.0.{2 + n}", pages, delay))
+        self.urls = []
+        for i in range(links):
+            server = self.servers[i % hosts]
+            host, port = server.server_address[:2]
+            self.urls.append(f"http://{host!s}:{port}/story/{i}")
+        paragraphs = "".join(
+            f'<p>Paragraph {i} of the citing article cites <a href="{url}">source number {i}</a> '
+            "as its evidence for what it says.</p>"
+            for i, url in enumerate(self.urls)
+        )
+        index = (
+            "<!DOCTYPE html><html><head><title>An article citing 600 sources</title></head>"
+            f"<body><article><h1>An article citing many sources</h1>{paragraphs}</article>"
+            "</body></html>"
+        )
+        self.index_server = _Server(f"127.0.0.{2 + hosts}", {"/index.html": index}, delay)
+        host, port = self.index_server.server_address[:2]
+        self.index = f"http://{host!s}:{port}/index.html"
+        self._threads = [
+            threading.Thread(target=s.serve_forever, daemon=True)
+            for s in [*self.servers, self.index_server]
+        ]
+
+    def reset(self) -> None:
+        for server in [*self.servers, self.index_server]:
+            server.stats = HostStats()
+
+    def stats(self) -> dict[str, int]:
+        """The worst host: most connections at once, most requests within a second."""
+        per_host = [server.stats for server in self.servers]
+        return {
+            "requests": sum(s.requests for s in per_host),
+            "max_connections_per_host": max(s.max_connections for s in per_host),
+            "max_inflight_per_host": max(s.max_inflight for s in per_host),
+            "max_requests_in_1s_per_host": max(s.max_per_second for s in per_host),
+        }
+
+    def __enter__(self) -> Web:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for server in [*self.servers, self.index_server]:
+            server.shutdown()
+            server.server_close()
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env["NO_PROXY"] = env["no_proxy"] = "*"
+    return env
+
+
+def run_archiver(web: Web, rate: float, workdir: str) -> tuple[float, dict[str, Any]]:
+    db = os.path.join(workdir, "bench.db")
+    command = [
+        sys.executable, "-m", "archiver", "--db", db, "links", web.index, "--json",
+        "--per-host-rate", str(rate), "--no-archive-lookup",
+    ]  # fmt: skip
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(), check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"archiver links failed ({done.returncode}): {done.stderr[-2000:]}")
+    summary = json.loads(done.stdout)["summary"]
+    return elapsed, {"exit": done.returncode, "summary": summary}
+
+
+def run_linkchecker(web: Web, rate: float, workdir: str) -> tuple[float, dict[str, Any]] | None:
+    exe = shutil.which("linkchecker", path=str(Path(sys.executable).parent)) or shutil.which(
+        "linkchecker"
+    )
+    if exe is None:
+        return None
+    config = os.path.join(workdir, "linkcheckerrc")
+    with open(config, "w", encoding="utf-8") as handle:
+        handle.write(f"[checking]\nmaxrequestspersecond={rate:g}\n")
+    os.chmod(config, 0o644)
+    os.chmod(workdir, 0o755)  # linkchecker drops root privileges to "nobody"
+    command = [exe, "-f", config, "--check-extern", "-r", "1", "--no-status", web.index]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(), check=False)
+    elapsed = time.perf_counter() - started
+    match = re.search(
+        r"(\d+) links? in (\d+) URLs? checked.*?(\d+) errors? found", done.stdout, re.S
+    )
+    return elapsed, {
+        "exit": done.returncode,
+        "summary": match.group(0).replace("\n", " ") if match else done.stdout[-500:],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--links", type=int, default=600)
+    parser.add_argument("--hosts", type=int, default=12)
+    parser.add_argument("--delay", type=float, default=0.05)
+    parser.add_argument("--rate", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    floor = args.links / args.hosts / args.rate
+    print(
+        f"{args.links} links on {args.hosts} loopback hosts, each answer delayed "
+        f"{args.delay * 1000:.0f} ms, {args.rate:g} requests/s per host "
+        f"(floor from the rate limit: {floor:.1f} s)"
+    )
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        Web(links=args.links, hosts=args.hosts, delay=args.delay) as web,
+    ):
+        ours, our_result = run_archiver(web, args.rate, workdir)
+        our_stats = web.stats()
+        web.reset()
+        theirs = run_linkchecker(web, args.rate, workdir)
+        their_stats = web.stats()
+    print(f"archiver links : {ours:6.2f} s  {our_result['summary']}  server saw {our_stats}")
+    if theirs is None:
+        print("linkchecker    : not installed (pip install -e '.[bench]'); no ratio")
+        return 0
+    their_time, their_result = theirs
+    print(
+        f"linkchecker    : {their_time:6.2f} s  {their_result['summary']}  server saw {their_stats}"
+    )
+    print(f"ratio archiver/linkchecker wall time: {ours / their_time:.2f} (target <= 0.25)")
+    limit_ok = our_stats["max_requests_in_1s_per_host"] <= args.rate + 1
+    print(f"archiver within the per-host rate limit at the server: {'yes' if limit_ok else 'NO'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
