@@ -382,12 +382,15 @@ def check_links(
     fetcher: Fetches,
     *,
     probes: ProbeCache | None = None,
+    probe: bool = True,
 ) -> list[LinkCheck]:
     """Check every link (order kept): prechecks, one fetch per distinct URL, then probes.
 
-    ``probes`` (one :class:`ProbeCache` per run) turns on soft-404 detection on hosts that
-    answer 2xx to any path; without it that one test is skipped.
+    ``probes`` shares one :class:`ProbeCache` across the pages of a run (a fresh one per call
+    otherwise); ``probe=False`` skips soft-404 detection on hosts that answer 2xx to any path.
     """
+    if probes is None and probe:
+        probes = ProbeCache()
     results: list[LinkCheck | None] = [precheck(link) for link in links]
     to_fetch = sorted({link.url.strip() for link, r in zip(links, results, strict=True) if not r})
     captures = fetch_for_check(to_fetch, fetcher) if to_fetch else {}

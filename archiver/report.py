@@ -40,6 +40,8 @@ _CSV_FIELDS = (
     "final_url",
     "archived_url",
     "detail",
+    "since",
+    "flapping",
 )
 
 
