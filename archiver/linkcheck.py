@@ -139,7 +139,8 @@ def soft_404_reason(url: str, capture: Capture) -> str | None:
         return f"redirected to a login page {capture.final_url}"
     phrase = error_heading(capture.body)
     if phrase:
-        return f"page says {phrase!r}: {_page_text(capture.body).strip()[:80]}"
+        shown = "".join(ch for ch in _page_text(capture.body) if ch.isprintable())
+        return f"page says {phrase!r}: {shown.strip()[:80]}"
     return None
 
 

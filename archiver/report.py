@@ -76,6 +76,8 @@ def link_lines(checks: Sequence[LinkCheck], *, colour: bool = False) -> list[str
             f"{number:3d}. {word}{flag}  {check.text!r}{recovered}\n"
             f"       {where}  [{check.detail}]"
         )
+        if check.archived_url:
+            lines.append(f"       archived copy: {check.archived_url}")
     return lines
 
 
