@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import requests
 
 from archiver import __version__
+from archiver.errors import InputError
 from archiver.models import LinkCheck
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ class Wayback:
         timeout: float = DEFAULT_TIMEOUT,
         user_agent: str = _USER_AGENT,
     ) -> None:
+        if base_url is not None and _http_url(base_url) is None:
+            raise InputError(f"the Wayback URL must be an http(s) URL, not {base_url[:200]!r}")
         base = base_url.rstrip("/") if base_url else None
         self.availability_url = f"{base}/wayback/available" if base else AVAILABILITY_URL
         self.cdx_url = f"{base}/cdx/search/cdx" if base else CDX_URL

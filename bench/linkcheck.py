@@ -215,6 +215,25 @@ def run_archiver(web: Web, rate: float, workdir: str) -> tuple[float, dict[str, 
     return elapsed, {"exit": done.returncode, "summary": summary}
 
 
+def run_archiver_stored(web: Web, rate: float, workdir: str) -> tuple[float, dict[str, Any]]:
+    """The same check of a page archived beforehand (``links CAPTURE_ID``): no fetch, no extract."""
+    db = os.path.join(workdir, "stored.db")
+    snap = [sys.executable, "-m", "archiver", "--db", db, "snapshot", web.index, "--no-links",
+            "--json", "--per-host-rate", str(rate)]  # fmt: skip
+    done = subprocess.run(snap, capture_output=True, text=True, env=_env(), check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"archiver snapshot failed ({done.returncode}): {done.stderr[-2000:]}")
+    capture_id = json.loads(done.stdout)["snapshots"][0]["capture_id"]
+    command = [sys.executable, "-m", "archiver", "--db", db, "links", str(capture_id), "--json",
+               "--per-host-rate", str(rate), "--no-archive-lookup"]  # fmt: skip
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(), check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"archiver links failed ({done.returncode}): {done.stderr[-2000:]}")
+    return elapsed, {"exit": done.returncode, "summary": json.loads(done.stdout)["summary"]}
+
+
 def run_linkchecker(web: Web, rate: float, workdir: str) -> tuple[float, dict[str, Any]] | None:
     exe = shutil.which("linkchecker", path=str(Path(sys.executable).parent)) or shutil.which(
         "linkchecker"
@@ -261,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         web.reset()
         theirs = run_linkchecker(web, args.rate, workdir)
         their_stats = web.stats()
+        web.reset()
+        stored, stored_result = run_archiver_stored(web, args.rate, workdir)
     print(f"archiver links : {ours:6.2f} s  {our_result['summary']}  server saw {our_stats}")
     if theirs is None:
         print("linkchecker    : not installed (pip install -e '.[bench]'); no ratio")
@@ -269,7 +290,12 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"linkchecker    : {their_time:6.2f} s  {their_result['summary']}  server saw {their_stats}"
     )
+    print(
+        f"archiver links CAPTURE_ID (page archived beforehand): {stored:6.2f} s  "
+        f"{stored_result['summary']}"
+    )
     print(f"ratio archiver/linkchecker wall time: {ours / their_time:.2f} (target <= 0.25)")
+    print(f"ratio with the page archived beforehand: {stored / their_time:.2f}")
     print(
         "at the server, the busiest host saw from archiver at most "
         f"{our_stats['max_requests_in_1s_per_host']} requests within one second and "

@@ -301,3 +301,18 @@ def test_wayback_lookup_off_in_replays_unless_pointed(tmp_path: Path, news_web: 
                       *FAST, *routes(news_web))  # fmt: skip
         assert code == 1
         assert not [c for c in rsps.calls if "archive.org" in (c.request.url or "")]
+
+
+def test_links_of_a_stored_capture_and_bad_wayback_url(tmp_path: Path, news_web: LinkWeb) -> None:
+    db = str(tmp_path / "a.db")
+    code, out = run("--db", db, "snapshot", f"{N}/2017/03/citing", "--no-links", "--json",
+                    *FAST, *routes(news_web))  # fmt: skip
+    assert code == 0, out
+    capture_id = json.loads(out)["snapshots"][0]["capture_id"]
+    code, out = run("--db", db, "links", str(capture_id), "--json", *FAST, *routes(news_web))
+    assert code == 1
+    assert json.loads(out)["summary"] == {"not_found": 1, "ok": 1, "server_error": 1}
+    code, out = run("--db", db, "links", "999", *FAST)
+    assert code == 2 and "no capture with id 999" in out
+    code, out = run("--db", db, "links", f"{N}/x", "--wayback-url", "ftp://x", *FAST)
+    assert code == 2 and "Wayback URL" in out and "Traceback" not in out
