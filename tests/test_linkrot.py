@@ -316,3 +316,21 @@ def test_links_of_a_stored_capture_and_bad_wayback_url(tmp_path: Path, news_web:
     assert code == 2 and "no capture with id 999" in out
     code, out = run("--db", db, "links", f"{N}/x", "--wayback-url", "ftp://x", *FAST)
     assert code == 2 and "Wayback URL" in out and "Traceback" not in out
+
+
+def test_verify_turns_a_persistent_suspect_broken(tmp_path: Path, connect_to: list[str]) -> None:
+    """Two earlier days of 503 in the archive, and today's 503 makes three: broken."""
+    from tests.conftest import SEED, SEED_URL
+
+    flaky = "https://www.bellingcat.com/news/2017/03/20/bulgaria-russian-consultants/"
+    db = str(tmp_path / "a.db")
+    earlier = [check("server_error", url=flaky)]
+    with Archive(db) as archive:
+        for day in ("2020-01-01T00:00:00Z", "2020-01-02T00:00:00Z"):
+            archive.save_link_checks(earlier, source_url=SEED_URL, checked_at=day)
+    code, out = run("--db", db, "verify", str(SEED), "--json", *FAST, *connect_to)
+    assert code == 1
+    links = {x["url"]: x for x in json.loads(out)["results"][0]["links"]}
+    assert links[flaky]["status"] == "server_error"
+    assert links[flaky]["broken"] is True
+    assert links[flaky]["since"] == "2020-01-01T00:00:00Z"
