@@ -1,9 +1,16 @@
 """Link checking: from a link and what fetching it returned, a verdict in the contract's words.
 
-The classification is pure (:func:`precheck`, :func:`classify`); :func:`check_links` is the one
-function here that drives a fetcher. Never cry wolf: failures that may pass (timeouts, 5xx,
-resets, 401/403/429) are *suspects*, never ``broken``; and when nothing answered at all in a run,
-no link gets a verdict: every one is ``network_unavailable``.
+The classification is pure (:func:`precheck`, :func:`classify`, :func:`probe_reason`);
+:func:`check_links` (with :func:`fetch_for_check` and :class:`ProbeCache`) is the one part here
+that drives a fetcher. Never cry wolf: failures that may pass (timeouts, 5xx, resets,
+401/403/429) are *suspects*, never ``broken`` on one check (``archiver.linkrot`` decides from the
+history when they are); and when nothing answered at all in a run, no link gets a verdict: every
+one is ``network_unavailable``.
+
+Soft 404s are found three ways: a 2xx page whose title is an error message, a deep link
+redirected to the home or a login page, and a page that is what its host answers for a random
+path that cannot exist (one probe per host per run). File links get a HEAD; pages a GET, since
+only the body tells a soft 404.
 """
 
 from __future__ import annotations
