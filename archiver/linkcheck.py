@@ -258,8 +258,10 @@ def page_similarity(a: Capture, b: Capture) -> float:
     if not words_a and not words_b:
         return 1.0 if a.sha256 == b.sha256 else 0.0
     matcher = difflib.SequenceMatcher(None, words_a, words_b, autojunk=False)
-    if matcher.real_quick_ratio() < SAME_TITLE_PAGE:
-        return matcher.real_quick_ratio()
+    for bound in (matcher.real_quick_ratio, matcher.quick_ratio):
+        ceiling = bound()
+        if ceiling < SAME_TITLE_PAGE:  # an upper bound: enough to say "not the same page"
+            return ceiling
     return matcher.ratio()
 
 
