@@ -12,6 +12,7 @@ import io
 import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 import click
 
@@ -110,15 +111,16 @@ def _md_cell(text: str | None) -> str:
 
 def _links_markdown(source: str, checks: Sequence[LinkCheck]) -> str:
     rows = [
-        f"# Link report: {_md_cell(source)}",
+        f"# Link report: {_md_cell(_md_text(source))}",
         "",
         "| # | status | broken | text | url | archived copy | detail |",
         "|---|---|---|---|---|---|---|",
     ]
     for number, c in enumerate(checks, 1):
         rows.append(
-            f"| {number} | {c.status} | {'yes' if c.broken else 'no'} | {_md_cell(c.text)} | "
-            f"<{_md_cell(c.url)}> | {_md_cell(c.archived_url)} | {_md_cell(c.detail)} |"
+            f"| {number} | {c.status} | {'yes' if c.broken else 'no'} | "
+            f"{_md_cell(_md_text(c.text))} | {_md_url(c.url)} | {_md_url(c.archived_url)} | "
+            f"{_md_cell(_md_text(c.detail))} |"
         )
     summary = ", ".join(f"{k}: {v}" for k, v in summarize(checks).items())
     rows += ["", f"Summary: {summary}"]
@@ -332,7 +334,7 @@ def _linkrot_markdown(articles: Sequence[Any], summary: dict[str, int]) -> str:
             continue
         rows += [
             "",
-            f"## <{_md_cell(article.source)}>",
+            f"## {_md_url(article.source)}",
             "",
             f"Checked {article.checked_at}; {len(article.broken)} of {article.links} links broken.",
             "",
@@ -341,10 +343,10 @@ def _linkrot_markdown(articles: Sequence[Any], summary: dict[str, int]) -> str:
         ]
         for c in (*article.broken, *article.suspects):
             word = c.status + (" (flapping)" if c.flapping else "")
-            archived = f"<{_md_cell(c.archived_url)}>" if c.archived_url else ""
+            archived = _md_url(c.archived_url)
             rows.append(
                 f"| {word} | {'yes' if c.broken else 'suspect'} | {c.since or ''} | "
-                f"{_md_cell(_md_text(c.text))} | <{_md_cell(c.url)}> | {archived} | "
+                f"{_md_cell(_md_text(c.text))} | {_md_url(c.url)} | {archived} | "
                 f"{_md_cell(_md_text(c.detail))} |"
             )
     return "\n".join(rows) + "\n"
@@ -382,3 +384,17 @@ def _linkrot_html(articles: Sequence[Any], summary: dict[str, int]) -> str:
         parts.append("</table>")
     parts.append("</body></html>\n")
     return "".join(parts)
+
+
+def _md_url(url: str | None) -> str:
+    """A URL from the web as a Markdown autolink that cannot break out of itself.
+
+    ``<``, ``>``, quotes, spaces, ``|`` and backslashes are percent-encoded, so a hostile href
+    cannot close the autolink and smuggle HTML or a table cell into the report.
+    """
+    if not url:
+        return ""
+    safe = quote(url, safe=":/?#[]@!$&'()*+,;=%~-._")
+    if url.lower().startswith(("http://", "https://")):
+        return f"<{safe}>"
+    return f"`{safe.replace('`', '%60')}`"

@@ -30,7 +30,7 @@ from archiver.linkrot import (
     rot_summary,
 )
 from archiver.models import LinkCheck
-from archiver.report import format_linkrot
+from archiver.report import format_linkrot, format_links
 from archiver.store import Archive
 from tests.linkrot_web import Answer, LinkWeb
 from tests.test_linkcheck import TEST_POLICY, WEB_PAGES, _closed_port
@@ -278,6 +278,13 @@ def test_hostile_urls_never_become_links_in_html() -> None:
     page = format_linkrot([rot], rot_summary([rot]), "html")
     for raw in ("<img", "<script>", "<b ", "<iframe>", "<x>", 'href="javascript'):
         assert raw not in page
+    markdown = format_linkrot([rot], rot_summary([rot]), "md")
+    for raw in ("<img", "<script>", "<b ", "<iframe>", "<x>"):
+        assert raw not in markdown
+    assert "<https://w.example/%22%3E%3Cscript%3Ealert(4)%3C/script%3E>" in markdown
+    links_md = format_links("https://a.example/", [evil], "md")
+    for raw in ("<img", "<script>", "<b ", "<iframe>"):
+        assert raw not in links_md
 
 
 def test_report_on_an_empty_archive_and_links_offline(tmp_path: Path) -> None:
