@@ -102,6 +102,8 @@ def precheck(link: Link) -> LinkCheck | None:
         return make_check(link, "invalid", detail="not a well-formed http(s) URL")
     if any(ch.isspace() for ch in url):
         return make_check(link, "invalid", detail="URL contains white space")
+    if not url.isprintable():
+        return make_check(link, "invalid", detail="URL contains control characters")
     return None
 
 

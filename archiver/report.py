@@ -75,10 +75,10 @@ def link_lines(checks: Sequence[LinkCheck], *, colour: bool = False) -> list[str
         word = _colour(check.status.ljust(width), colour)
         lines.append(
             f"{number:3d}. {word}{flag}  {check.text!r}{recovered}\n"
-            f"       {where}  [{check.detail}]"
+            f"       {_printable(where)}  [{_printable(check.detail)}]"
         )
         if check.archived_url:
-            lines.append(f"       archived copy: {check.archived_url}")
+            lines.append(f"       archived copy: {_printable(check.archived_url)}")
     return lines
 
 

@@ -328,3 +328,14 @@ def test_error_title_must_be_the_gist_not_a_word(heading: str, soft: bool) -> No
     """Titles that merely mention "not found" or 404 are real pages: never cry wolf."""
     status = classify(L, cap(200, body=heading.encode())).status
     assert status == ("soft_404" if soft else "ok")
+
+
+def test_control_characters_never_reach_the_terminal() -> None:
+    from archiver.report import format_links
+
+    assert precheck(Link(url="https://a.example/\x1b[31mred", text="t")).status == "invalid"  # type: ignore[union-attr]
+    page = cap(200, body=b"<title>Page not found \x1b]0;pwned\x07</title>")
+    check = classify(L, page)
+    assert check.status == "soft_404" and "\x1b" not in check.detail
+    text = format_links("https://a.example/", [replace(check, url="https://a/\x1b[2J")], "text")
+    assert "\x1b" not in text
