@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -33,6 +34,8 @@ AVAILABILITY_URL = "https://archive.org/wayback/available"
 CDX_URL = "https://web.archive.org/cdx/search/cdx"
 SNAPSHOT_BASE = "https://web.archive.org/web"
 DEFAULT_TIMEOUT = 5.0
+#: Seconds between two requests to the archive: its APIs are shared and rate-limited.
+DEFAULT_INTERVAL = 1.0
 _TIMESTAMP = re.compile(r"^\d{4,14}$")
 _USER_AGENT = f"archiver/{__version__} (archival verification bot; wayback lookup)"
 
@@ -70,6 +73,7 @@ class Wayback:
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         user_agent: str = _USER_AGENT,
+        min_interval: float = DEFAULT_INTERVAL,
     ) -> None:
         if base_url is not None and _http_url(base_url) is None:
             raise InputError(f"the Wayback URL must be an http(s) URL, not {base_url[:200]!r}")
@@ -81,6 +85,8 @@ class Wayback:
         self.session = session or requests.Session()
         self.timeout = timeout
         self.user_agent = user_agent
+        self.min_interval = min_interval
+        self._last_request: float | None = None
         self.unreachable: str | None = None  # why the archive stopped being asked, if it did
         self.requests = 0
         self._cache: dict[tuple[str, str | None], str | None] = {}
@@ -99,6 +105,11 @@ class Wayback:
         """The decoded JSON answer, or None (and, if nothing answered, stop asking this run)."""
         if self.unreachable:
             return None
+        if self._last_request is not None:
+            wait = self._last_request + self.min_interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        self._last_request = time.monotonic()
         self.requests += 1
         try:
             response = self.session.get(
@@ -115,6 +126,10 @@ class Wayback:
             log.warning("Wayback lookup failed: %s", exc)
             return None
         with response:
+            if response.status_code == 429:
+                self.unreachable = "the Wayback Machine asked us to slow down (HTTP 429)"
+                log.warning("%s; no more lookups this run", self.unreachable)
+                return None
             if response.status_code != 200:
                 log.warning("Wayback lookup %s answered HTTP %s", url, response.status_code)
                 return None

@@ -188,7 +188,7 @@ def test_broken_links_get_the_archived_copy_nearest_publication(
         with (
             Archive(str(tmp_path / "a.db")) as archive,
             Fetcher(TEST_POLICY, routes=news_web.routes) as fetcher,
-            Wayback(base_url="http://wayback.test") as wayback,
+            Wayback(base_url="http://wayback.test", min_interval=0) as wayback,
         ):
             result = check_target(
                 f"{N}/2017/03/citing", fetcher=fetcher, archive=archive, wayback=wayback

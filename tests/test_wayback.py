@@ -44,7 +44,7 @@ def query(call: responses.Call) -> dict[str, list[str]]:
 @responses.activate
 def test_availability_answer_nearest_the_publication_date() -> None:
     responses.add(responses.GET, AVAILABILITY_URL, json=available())
-    with Wayback() as wayback:
+    with Wayback(min_interval=0) as wayback:
         assert wayback.lookup(DEAD, "2017-03-30T10:15:00Z") == SNAP
     sent = query(responses.calls[0])
     assert sent["url"] == [DEAD]
@@ -56,7 +56,7 @@ def test_cdx_when_the_nearest_capture_is_not_a_200() -> None:
     responses.add(responses.GET, AVAILABILITY_URL, json=available(status="302"))
     rows = [["timestamp", "original", "statuscode"], ["20170328093000", DEAD, "200"]]
     responses.add(responses.GET, CDX_URL, json=rows)
-    with Wayback() as wayback:
+    with Wayback(min_interval=0) as wayback:
         found = wayback.lookup(DEAD, "2017-03-30")
     assert found == f"https://web.archive.org/web/20170328093000/{DEAD}"
     sent = query(responses.calls[1])
@@ -68,7 +68,7 @@ def test_cdx_when_the_nearest_capture_is_not_a_200() -> None:
 def test_nothing_archived() -> None:
     responses.add(responses.GET, AVAILABILITY_URL, json={"archived_snapshots": {}})
     responses.add(responses.GET, CDX_URL, json=[])
-    with Wayback() as wayback:
+    with Wayback(min_interval=0) as wayback:
         assert wayback.lookup(DEAD, None) is None
         assert wayback.lookup(DEAD, None) is None  # cached: asked once
     assert len(responses.calls) == 2
@@ -88,7 +88,7 @@ def test_nothing_archived() -> None:
 def test_bad_answers_give_no_copy_and_never_raise(answer: dict[str, object]) -> None:
     responses.add(responses.GET, AVAILABILITY_URL, **answer)  # type: ignore[arg-type]
     responses.add(responses.GET, CDX_URL, **answer)  # type: ignore[arg-type]
-    with Wayback() as wayback:
+    with Wayback(min_interval=0) as wayback:
         assert wayback.lookup(DEAD, "2017-03-30") is None
 
 
@@ -99,7 +99,7 @@ def test_unreachable_archive_is_asked_once_per_run_and_never_fails_the_check() -
         LinkCheck(url=f"{DEAD}/{n}", text=str(n), status="not_found", broken=True) for n in range(5)
     ]
     started = time.monotonic()
-    with Wayback(timeout=0.5) as wayback:
+    with Wayback(timeout=0.5, min_interval=0) as wayback:
         out = with_archived_copies(checks, wayback, "2017-03-30")
         assert wayback.unreachable
     assert time.monotonic() - started < 2
@@ -117,7 +117,7 @@ def test_only_broken_links_are_looked_up_and_base_url_is_honoured() -> None:
         LinkCheck(url="https://slow.example/", text="s", status="timeout", broken=False),
         LinkCheck(url="#", text="p", status="placeholder", broken=True),
     ]
-    with Wayback(base_url=base) as wayback:
+    with Wayback(base_url=base, min_interval=0) as wayback:
         out = with_archived_copies(checks, wayback)
     assert [c.archived_url for c in out] == [f"{base}/web/1/x", None, None, None]
     assert len(responses.calls) == 1
@@ -136,3 +136,16 @@ def test_only_broken_links_are_looked_up_and_base_url_is_honoured() -> None:
 )
 def test_wayback_timestamp(date: str | None, stamp: str | None) -> None:
     assert wayback_timestamp(date) == stamp
+
+
+@responses.activate
+def test_paced_and_stops_when_asked_to_slow_down() -> None:
+    responses.add(responses.GET, AVAILABILITY_URL, json={"archived_snapshots": {}})
+    responses.add(responses.GET, CDX_URL, status=429)
+    started = time.monotonic()
+    with Wayback(min_interval=0.2) as wayback:
+        assert wayback.lookup(DEAD, None) is None
+        assert wayback.lookup(DEAD + "/other", None) is None
+        assert wayback.unreachable and "429" in wayback.unreachable
+    assert len(responses.calls) == 2  # after the 429, nothing more this run
+    assert time.monotonic() - started >= 0.2  # the second request waited its turn
