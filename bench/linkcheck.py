@@ -282,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         their_stats = web.stats()
         web.reset()
         stored, stored_result = run_archiver_stored(web, args.rate, workdir)
+        stored_stats = web.stats()
     print(f"archiver links : {ours:6.2f} s  {our_result['summary']}  server saw {our_stats}")
     if theirs is None:
         print("linkchecker    : not installed (pip install -e '.[bench]'); no ratio")
@@ -292,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"archiver links CAPTURE_ID (page archived beforehand): {stored:6.2f} s  "
-        f"{stored_result['summary']}"
+        f"{stored_result['summary']}  server saw {stored_stats}"
     )
     print(f"ratio archiver/linkchecker wall time: {ours / their_time:.2f} (target <= 0.25)")
     print(f"ratio with the page archived beforehand: {stored / their_time:.2f}")
