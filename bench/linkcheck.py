@@ -16,6 +16,7 @@ leaves the machine.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -74,6 +75,10 @@ class HostStats:
         return (len(self.starts) - 1) / (max(self.starts) - min(self.starts))
 
 
+#: (status, headers, body, extra delay) of one case of the verdict comparison.
+Case = tuple[int, tuple[tuple[str, str], ...], str, float]
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
@@ -95,12 +100,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.stats.request(+1)
         try:
             time.sleep(self.server.delay)
+            case = self.server.cases.get(self.path)
             body = self.server.pages.get(self.path)
-            status = 200 if body is not None else 404
+            status, headers, delay = 200 if body is not None else 404, (), 0.0
+            if case is not None:
+                status, headers, body, delay = case
+            elif body is None and self.server.fallback is not None:
+                status, body = 200, self.server.fallback
+            time.sleep(delay)
             data = (body or "<html><title>Not Found</title></html>").encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in headers:
+                self.send_header(name, value)
             self.end_headers()
             if with_body:
                 self.wfile.write(data)
@@ -124,6 +137,8 @@ class _Server(ThreadingHTTPServer):
         self.pages = pages
         self.delay = delay
         self.stats = HostStats()
+        self.cases: dict[str, Case] = {}
+        self.fallback: str | None = None  # a catch-all host answers this to unknown paths
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass
@@ -258,12 +273,123 @@ def run_linkchecker(web: Web, rate: float, workdir: str) -> tuple[float, dict[st
     }
 
 
+def _doc(title: str, text: str) -> str:
+    return f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>"  # noqa: E501
+
+
+#: The cases of the issue: (path on the news host or "catchall:" path, what it answers, verdict).
+CASES: list[tuple[str, Case, str]] = [
+    ("/ok", (200, (), _doc("A real story", "Words of a real story."), 0.0), "ok"),
+    ("/missing", (404, (), "<title>Not Found</title>", 0.0), "not_found"),
+    ("/gone", (410, (), "<title>Gone</title>", 0.0), "gone"),
+    ("/error-page", (200, (), _doc("Page not found", "Try the search box."), 0.0), "soft_404"),
+    ("/2017/03/deep-story", (301, (("Location", "/"),), "", 0.0), "soft_404"),
+    ("/members/story", (302, (("Location", "/login?next=story"),), "", 0.0), "soft_404"),
+    ("catchall:/2017/03/vanished", (0, (), "", 0.0), "soft_404"),
+    ("catchall:/2017/03/real-story", (200, (), _doc("Real", "A real page. " * 40), 0.0), "ok"),
+    ("/down", (503, (), "<title>Service Unavailable</title>", 0.0), "server_error"),
+    ("/forbidden", (403, (), "<title>Forbidden</title>", 0.0), "blocked"),
+    ("/busy", (429, (("Retry-After", "1"),), "", 0.0), "rate_limited"),
+    ("/slow", (200, (), _doc("Slow", "Late."), 3.0), "timeout"),
+]
+
+
+def compare_verdicts(rate: float, workdir: str) -> None:
+    """The issue's cases, checked by both tools: who catches soft 404s, who cries wolf."""
+    news, catchall = _Server("127.0.0.2", {}, 0.0), _Server("127.0.0.3", {}, 0.0)
+    catchall.fallback = _doc("Catch All Daily", "Welcome! Read our latest headlines today.")
+    urls = []
+    for path, case, _ in CASES:
+        server = catchall if path.startswith("catchall:") else news
+        path = path.removeprefix("catchall:")
+        if case[0]:
+            server.cases[path] = case
+        host, port = server.server_address[:2]
+        urls.append(f"http://{host!s}:{port}{path}")
+    news.cases["/"] = (200, (), _doc("News front page", "Today's headlines."), 0.0)
+    news.cases["/login?next=story"] = (200, (), _doc("Sign in", "Members only."), 0.0)
+    items = "".join(f'<p>Source {i}: <a href="{u}">case {i}</a>.</p>' for i, u in enumerate(urls))
+    news.cases["/index.html"] = (
+        200,
+        (),
+        f"<html><body><article>{items}</article></body></html>",
+        0,
+    )
+    host, port = news.server_address[:2]
+    index = f"http://{host!s}:{port}/index.html"
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (news, catchall)]
+    for thread in threads:
+        thread.start()
+    try:
+        ours = subprocess.run(
+            [sys.executable, "-m", "archiver", "--db", os.path.join(workdir, "cases.db"),
+             "links", index, "--json", "--per-host-rate", str(rate), "--timeout", "2",
+             "--no-archive-lookup"],
+            capture_output=True, text=True, env=_env(), check=False,
+        )  # fmt: skip
+        found = {x["url"]: x for x in json.loads(ours.stdout)["links"]}
+        theirs = _linkchecker_results(index, rate, workdir)
+    finally:
+        for server in (news, catchall):
+            server.shutdown()
+            server.server_close()
+    print("\nverdicts on the issue's cases (broken = what each tool reports as a dead link):")
+    print(f"  {'case':<30} {'expected':<13} {'archiver':<24} linkchecker")
+    caught = {"archiver": 0, "linkchecker": 0}
+    wolf = {"archiver": 0, "linkchecker": 0}
+    soft = sum(expected == "soft_404" for _, _, expected in CASES)
+    transient = sum(expected in ("server_error", "timeout", "blocked", "rate_limited")
+                    for _, _, expected in CASES)  # fmt: skip
+    for (path, _, expected), url in zip(CASES, urls, strict=True):
+        mine = found.get(url, {})
+        word = f"{mine.get('status')}{' BROKEN' if mine.get('broken') else ''}"
+        other = theirs.get(url) if theirs is not None else None
+        other_word = "-" if other is None else ("error" if not other else "valid")
+        print(f"  {path:<30} {expected:<13} {word:<24} {other_word}")
+        if expected == "soft_404":
+            caught["archiver"] += bool(mine.get("broken"))
+            caught["linkchecker"] += other is False
+        if expected in ("server_error", "timeout", "blocked", "rate_limited"):
+            wolf["archiver"] += bool(mine.get("broken"))
+            wolf["linkchecker"] += other is False
+    print(
+        f"  soft 404s caught: archiver {caught['archiver']}/{soft}, "
+        f"linkchecker {caught['linkchecker']}/{soft}; transient failures called broken on one "
+        f"check: archiver {wolf['archiver']}/{transient}, linkchecker {wolf['linkchecker']}/"
+        f"{transient}" + ("" if theirs is not None else " (linkchecker not installed)")
+    )
+
+
+def _linkchecker_results(index: str, rate: float, workdir: str) -> dict[str, bool] | None:
+    """linkchecker's verdict per URL (True: valid), from its CSV output."""
+    exe = shutil.which("linkchecker", path=str(Path(sys.executable).parent))
+    if exe is None:
+        return None
+    config = os.path.join(workdir, "linkcheckerrc")
+    with open(config, "w", encoding="utf-8") as handle:
+        handle.write(f"[checking]\nmaxrequestspersecond={rate:g}\n")
+    os.chmod(config, 0o644)
+    os.chmod(workdir, 0o755)
+    done = subprocess.run(
+        [exe, "-f", config, "--check-extern", "-r", "1", "--no-status", "--timeout", "2", "-v",
+         "-o", "csv", index],
+        capture_output=True, text=True, env=_env(), check=False,
+    )  # fmt: skip
+    lines = [line for line in done.stdout.splitlines() if line and not line.startswith("#")]
+    results: dict[str, bool] = {}
+    for row in csv.DictReader(lines, delimiter=";"):
+        url = row.get("url") or row.get("urlname") or ""
+        results[row.get("urlname") or url] = row.get("valid", "").strip().lower() == "true"
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--links", type=int, default=600)
     parser.add_argument("--hosts", type=int, default=12)
     parser.add_argument("--delay", type=float, default=0.05)
     parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--no-cases", action="store_true", help="Skip the verdict comparison.")
     args = parser.parse_args(argv)
     floor = args.links / args.hosts / args.rate
     print(
@@ -297,6 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"ratio archiver/linkchecker wall time: {ours / their_time:.2f} (target <= 0.25)")
     print(f"ratio with the page archived beforehand: {stored / their_time:.2f}")
+    if not args.no_cases:
+        with tempfile.TemporaryDirectory() as workdir:
+            compare_verdicts(args.rate, workdir)
     print(
         "at the server, the busiest host saw from archiver at most "
         f"{our_stats['max_requests_in_1s_per_host']} requests within one second and "
