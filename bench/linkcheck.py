@@ -289,8 +289,8 @@ CASES: list[tuple[str, Case, str]] = [
     ("catchall:/2017/03/real-story", (200, (), _doc("Real", "A real page. " * 40), 0.0), "ok"),
     ("/down", (503, (), "<title>Service Unavailable</title>", 0.0), "server_error"),
     ("/forbidden", (403, (), "<title>Forbidden</title>", 0.0), "blocked"),
-    ("/busy", (429, (("Retry-After", "1"),), "", 0.0), "rate_limited"),
-    ("/slow", (200, (), _doc("Slow", "Late."), 3.0), "timeout"),
+    ("/busy", (429, (("Retry-After", "0"),), "", 0.0), "rate_limited"),
+    ("/slow", (200, (), _doc("Slow", "Late."), 1.6), "timeout"),
 ]
 
 
@@ -323,7 +323,7 @@ def compare_verdicts(rate: float, workdir: str) -> None:
     try:
         ours = subprocess.run(
             [sys.executable, "-m", "archiver", "--db", os.path.join(workdir, "cases.db"),
-             "links", index, "--json", "--per-host-rate", str(rate), "--timeout", "2",
+             "links", index, "--json", "--per-host-rate", str(rate), "--timeout", "1",
              "--no-archive-lookup"],
             capture_output=True, text=True, env=_env(), check=False,
         )  # fmt: skip
@@ -371,7 +371,7 @@ def _linkchecker_results(index: str, rate: float, workdir: str) -> dict[str, boo
     os.chmod(config, 0o644)
     os.chmod(workdir, 0o755)
     done = subprocess.run(
-        [exe, "-f", config, "--check-extern", "-r", "1", "--no-status", "--timeout", "2", "-v",
+        [exe, "-f", config, "--check-extern", "-r", "1", "--no-status", "--timeout", "1", "-v",
          "-o", "csv", index],
         capture_output=True, text=True, env=_env(), check=False,
     )  # fmt: skip
