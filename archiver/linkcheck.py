@@ -224,8 +224,9 @@ def summarize(checks: Iterable[LinkCheck]) -> dict[str, int]:
 _SCRIPTS = re.compile(rb"<(script|style|noscript)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _BYTE_TAGS = re.compile(rb"<[^>]*>")
 _WORDS = re.compile(r"\w+", re.UNICODE)
-#: Above this share of equal words a page *is* the host's answer to a path that cannot exist.
-SAME_PAGE = 0.9
+#: Above this share of equal words a page *is* the host's answer to a path that cannot exist,
+#: whatever its title (a short story in a heavy template can share 90 % with the error page).
+SAME_PAGE = 0.98
 #: With the same title, this much of the same text is enough.
 SAME_TITLE_PAGE = 0.7
 _MAX_WORDS = 3000
@@ -284,15 +285,19 @@ def probe_reason(url: str, capture: Capture, probe: Capture) -> str | None:
     if capture.method == "HEAD" or probe.method == "HEAD":
         return None
     similarity = page_similarity(capture, probe)
-    title, probe_title = _page_text(capture.body).strip(), _page_text(probe.body).strip()
-    if similarity >= SAME_PAGE or (
-        title and title == probe_title and similarity >= SAME_TITLE_PAGE
-    ):
+    same_title = _title_words(capture) == _title_words(probe)
+    if similarity >= SAME_PAGE or (same_title and similarity >= SAME_TITLE_PAGE):
         return (
             f"same page as this host's answer to a path that cannot exist "
-            f"({similarity:.0%} of the text alike{', same title' if title == probe_title else ''})"
+            f"({similarity:.0%} of the text alike{', same title' if same_title else ''})"
         )
     return None
+
+
+def _title_words(capture: Capture) -> list[str]:
+    """Title and heading words, without the words of the page's own URL (error pages echo it)."""
+    drop = _path_words(capture.url) | _path_words(capture.final_url)
+    return [w for w in _WORDS.findall(_page_text(capture.body).casefold()) if w not in drop]
 
 
 class ProbeCache:

@@ -339,3 +339,22 @@ def test_control_characters_never_reach_the_terminal() -> None:
     assert check.status == "soft_404" and "\x1b" not in check.detail
     text = format_links("https://a.example/", [replace(check, url="https://a/\x1b[2J")], "text")
     assert "\x1b" not in text
+
+
+def _html(title: str, text: str) -> bytes:
+    head = f"<html><head><title>{title}</title></head>"
+    return f"{head}<body><h1>{title}</h1>{text}</body></html>".encode()
+
+
+def test_probe_comparison_title_echo_and_short_story_in_a_heavy_template() -> None:
+    chrome = " ".join(f"menu{i} section{i} footer{i}" for i in range(150))  # 450 words of template
+    probe = Capture(
+        url=f"{C}/zz-token", final_url=f"{C}/zz-token", status=200, content_type="text/html",
+        body=_html("Not here: zz-token", chrome),
+    )  # fmt: skip
+    lost = f"{C}/2017/lost-story"
+    echo = replace(probe, url=lost, final_url=lost, body=_html("Not here: lost-story", chrome))
+    assert probe_reason(echo.url, echo, probe) is not None  # the title echoes the path: same page
+    words = " ".join(f"word{i}" for i in range(40))  # a short story: 40 words in 450 of template
+    story = replace(echo, body=_html("Mayor resigns", f"{chrome} {words}"))
+    assert probe_reason(story.url, story, probe) is None  # its own title and words: a real page
