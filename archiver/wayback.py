@@ -180,6 +180,7 @@ class Wayback:
 
     def lookup(self, url: str, published: str | None = None) -> str | None:
         """The archived copy of ``url`` nearest ``published`` (ISO date), or None."""
+        url = url.split("#", 1)[0]  # the archive keeps pages, not places in them
         timestamp = wayback_timestamp(published)
         key = (url, timestamp)
         if key not in self._cache:

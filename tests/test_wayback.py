@@ -45,7 +45,7 @@ def query(call: responses.Call) -> dict[str, list[str]]:
 def test_availability_answer_nearest_the_publication_date() -> None:
     responses.add(responses.GET, AVAILABILITY_URL, json=available())
     with Wayback(min_interval=0) as wayback:
-        assert wayback.lookup(DEAD, "2017-03-30T10:15:00Z") == SNAP
+        assert wayback.lookup(DEAD + "#section", "2017-03-30T10:15:00Z") == SNAP
     sent = query(responses.calls[0])
     assert sent["url"] == [DEAD]
     assert sent["timestamp"] == ["20170330101500"]
