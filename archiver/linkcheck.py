@@ -140,12 +140,42 @@ def _is_home(url: str) -> bool:
     )
 
 
+_SLUG = re.compile(r"[\d_-]")
+
+
+def _site_and_segments(url: str) -> tuple[str, list[str]]:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    return host, [segment for segment in parts.path.split("/") if segment]
+
+
+def redirected_to_section(url: str, final_url: str) -> bool:
+    """Did a deep link land on one of its own ancestors, a section page (``/news/``)?
+
+    News sites send deleted stories up to their section. Only an ancestor on the same site
+    counts, only when what was cut off names the story (a slug or an id) and the landing page
+    does not (no digits): ``/story-slug/amp`` to ``/story-slug`` or ``/2017/03/30/x`` to the
+    day's archive are not flagged.
+    """
+    site, path = _site_and_segments(url)
+    final_site, final_path = _site_and_segments(final_url)
+    if site != final_site or not 0 < len(final_path) < len(path):
+        return False
+    if path[: len(final_path)] != final_path:
+        return False
+    cut = path[len(final_path) :]
+    names_story = any(_SLUG.search(segment) or len(segment) >= 12 for segment in cut)
+    return names_story and not any(ch.isdigit() for ch in final_path[-1])
+
+
 def soft_404_reason(url: str, capture: Capture) -> str | None:
     """Why a 2xx answer is really an error page, or None when it looks like the real page."""
     if capture.redirects and not _is_home(url) and _is_home(capture.final_url):
         return f"deep link redirected to the site's home page {capture.final_url}"
     if capture.redirects and _LOGIN_PATH.search(urlsplit(capture.final_url).path):
         return f"redirected to a login page {capture.final_url}"
+    if capture.redirects and redirected_to_section(url, capture.final_url):
+        return f"deep link redirected up to its section page {capture.final_url}"
     phrase = error_heading(capture.body)
     if phrase:
         shown = "".join(ch for ch in _page_text(capture.body) if ch.isprintable())

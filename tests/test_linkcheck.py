@@ -21,6 +21,7 @@ from archiver.linkcheck import (
     precheck,
     probe_reason,
     probe_url,
+    redirected_to_section,
     summarize,
     wants_head,
 )
@@ -158,6 +159,8 @@ WEB_PAGES = {
     f"{N}/2017/03/deep-story": moved(f"{N}/"),
     f"{N}/2017/03/members-story": moved(f"{N}/login?next=/2017/03/members-story", 302),
     f"{N}/login?next=/2017/03/members-story": article("Sign in", "Members only."),
+    f"{N}/news/2017/03/deleted-story": moved(f"{N}/news/"),
+    f"{N}/news/": article("News section", "All the news stories of the section."),
     f"{N}/loop-a": moved(f"{N}/loop-b", 302),
     f"{N}/loop-b": moved(f"{N}/loop-a", 302),
     f"{N}/2017/03/down": Answer(status=503, body="<title>Service Unavailable</title>"),
@@ -182,6 +185,7 @@ VERDICTS = [
     (f"{N}/2017/03/error-page", "soft_404"),  # 200, but the page says not found
     (f"{N}/2017/03/deep-story", "soft_404"),  # a deep link redirected to the home page
     (f"{N}/2017/03/members-story", "soft_404"),  # redirected to a login page
+    (f"{N}/news/2017/03/deleted-story", "soft_404"),  # sent up to its section page
     (f"{C}/2017/03/vanished-story", "soft_404"),  # a host that answers 200 to any path
     (f"{C}/2017/03/real-story", "ok"),  # a real page on that host stays ok
     (f"{N}/loop-a", "redirect_loop"),
@@ -358,3 +362,21 @@ def test_probe_comparison_title_echo_and_short_story_in_a_heavy_template() -> No
     words = " ".join(f"word{i}" for i in range(40))  # a short story: 40 words in 450 of template
     story = replace(echo, body=_html("Mayor resigns", f"{chrome} {words}"))
     assert probe_reason(story.url, story, probe) is None  # its own title and words: a real page
+
+
+@pytest.mark.parametrize(
+    ("url", "final", "section"),
+    [
+        ("https://n.example/news/2017/03/mayor-resigns", "https://www.n.example/news/", True),
+        ("https://n.example/blog/my-post", "https://n.example/blog", True),
+        ("https://n.example/story-slug-123/amp", "https://n.example/story-slug-123", False),
+        ("https://n.example/2017/03/30/story", "https://n.example/2017/03/30/", False),
+        ("https://n.example/news/2017/03/story", "https://other.example/news", False),
+        ("https://n.example/articles/x-57205", "https://n.example/2017/02/14/x-a57205", False),
+        ("https://n.example/go/abc123", "https://n.example/some-story", False),
+    ],
+)
+def test_redirected_to_section(url: str, final: str, section: bool) -> None:
+    assert redirected_to_section(url, final) is section
+    capture = Capture(url=url, final_url=final, status=200, redirects=(final,), body=b"<title>x")
+    assert (classify(Link(url=url, text="t"), capture).status == "soft_404") is section
