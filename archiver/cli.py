@@ -260,6 +260,45 @@ def verify(
     ctx.exit(1 if drifted or broken else 0)
 
 
+def _rot_options(func: F) -> F:
+    """How long a suspect link must keep failing before it is called broken."""
+    options = [
+        click.option(
+            "--suspect-checks",
+            type=click.IntRange(min=1),
+            default=3,
+            show_default=True,
+            help="Checks a suspect (timeout, 5xx, 403, 429...) must fail before it is broken.",
+        ),
+        click.option(
+            "--suspect-days",
+            type=click.IntRange(min=1),
+            default=3,
+            show_default=True,
+            help="Different days those failing checks must span.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _wayback(options: dict[str, Any], no_lookup: bool, wayback_url: str | None) -> Any:
+    """The Wayback client, or None: off on request, and off in replays unless pointed somewhere.
+
+    A run with ``--connect-to`` stands in for the web (tests, the offline demo); asking the real
+    archive.org from it would leave the machine, so it needs an explicit ``--wayback-url``.
+    """
+    from archiver.wayback import DEFAULT_TIMEOUT, Wayback
+
+    if no_lookup or os.environ.get("ARCHIVER_NO_ARCHIVE_LOOKUP"):
+        return None
+    if options.get("connect_to") and not wayback_url:
+        return None
+    timeout = min(DEFAULT_TIMEOUT, options.get("timeout") or DEFAULT_TIMEOUT)
+    return Wayback(base_url=wayback_url, timeout=timeout)
+
+
 @cli.command()
 @click.argument("target")
 @click.option(
@@ -271,6 +310,18 @@ def verify(
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option(
+    "--no-archive-lookup",
+    is_flag=True,
+    help="Do not ask the Wayback Machine for archived copies of broken links.",
+)
+@click.option(
+    "--wayback-url",
+    default=None,
+    metavar="URL",
+    help="Base URL of the Wayback Machine's APIs (default: archive.org).",
+)
+@_rot_options
 @fetch_options
 @click.pass_context
 def links(
@@ -279,16 +330,34 @@ def links(
     fmt: str,
     output: str | None,
     as_json: bool,
+    no_archive_lookup: bool,
+    wayback_url: str | None,
+    suspect_checks: int,
+    suspect_days: int,
     **options: Any,
 ) -> None:
-    """Check every link of TARGET: a URL, a canonical copy (.md), or a stored capture id."""
-    with _archive(ctx) as archive, _fetcher(options) as fetcher:
-        source, checks = pipeline.links_of(target, fetcher=fetcher, archive=archive)
-    text = report.format_links(source, checks, "json" if as_json else fmt, colour=_colour())
+    """Check every link of TARGET: a URL, a canonical copy (.md), or a stored capture id.
+
+    Suspects (timeouts, 5xx, 401/403/429) turn broken only when the archive has seen them fail
+    on --suspect-checks checks over --suspect-days days. Broken links get the archived copy
+    nearest the article's publication date from the Wayback Machine.
+    """
+    from archiver.linkrot import RotPolicy, check_target
+
+    policy = RotPolicy(checks=suspect_checks, days=suspect_days)
+    wayback = _wayback(options, no_archive_lookup, wayback_url)
+    try:
+        with _archive(ctx) as archive, _fetcher(options) as fetcher:
+            result = check_target(
+                target, fetcher=fetcher, archive=archive, wayback=wayback, policy=policy
+            )
+    finally:
+        if wayback is not None:
+            wayback.close()
+    checks = list(result.checks)
+    text = report.format_links(result.source, checks, "json" if as_json else fmt, colour=_colour())
     _write_or_echo(text, output)
-    if checks and all(
-        c.status == "network_unavailable" for c in checks if c.status != "placeholder"
-    ):
+    if result.offline:
         raise NetworkUnavailable("nothing answered: the network looks unavailable; no verdict")
     ctx.exit(1 if any(c.broken for c in checks) else 0)
 
@@ -538,3 +607,42 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
     click.echo(f"serving {ctx.obj['db_path']} on http://{host}:{port}/", err=True)
     uvicorn.run(app.app(), host=host, port=port, log_level="warning")
+
+
+# --- reports over the archive: report linkrot (report drift joins this group) ---------------
+
+
+@cli.group("report")
+def report_group() -> None:
+    """Reports from what the archive holds (no network)."""
+
+
+@report_group.command("linkrot")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(report.FORMATS),
+    default="text",
+    help="Output format.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@_rot_options
+@click.pass_context
+def report_linkrot(
+    ctx: click.Context,
+    fmt: str,
+    output: str | None,
+    as_json: bool,
+    suspect_checks: int,
+    suspect_days: int,
+) -> None:
+    """Per article: its broken links, since when, and the archived copy; then the suspects."""
+    from archiver.linkrot import RotPolicy, rot_report, rot_summary
+
+    policy = RotPolicy(checks=suspect_checks, days=suspect_days)
+    with _open_archive(ctx, readonly=True) as archive:
+        articles = rot_report(archive, policy=policy)
+    summary = rot_summary(articles)
+    _write_or_echo(report.format_linkrot(articles, summary, "json" if as_json else fmt), output)
+    ctx.exit(1 if summary["broken"] else 0)

@@ -148,6 +148,8 @@ class LinkCheck:
     archived_url: str | None = None
     detail: str = ""
     recovered: bool | None = None  # set by verify: target recovered from the live page
+    since: str | None = None  # link rot: when the current failure was first seen (ISO 8601)
+    flapping: bool = False  # link rot: up and down in recent checks, so not (yet) broken
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -163,6 +165,10 @@ class LinkCheck:
         }
         if self.recovered is not None:
             out["recovered"] = self.recovered
+        if self.since is not None:
+            out["since"] = self.since
+        if self.flapping:
+            out["flapping"] = True
         return out
 
 

@@ -211,6 +211,9 @@ def verify_copy(
         ]
     results = _with_recovered(checks, flags)
     if fetcher is not None:
+        from archiver.linkrot import judge_all, utc_now  # the history decides what is broken
+
+        results = tuple(judge_all(results, archive, now=utc_now()))
         archive.save_link_checks(list(results), source_url=copy.url, capture_id=capture_id)
     archive.save_verification(
         canonical_path=copy.path,

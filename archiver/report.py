@@ -12,6 +12,7 @@ import io
 import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 import click
 
@@ -40,6 +41,8 @@ _CSV_FIELDS = (
     "final_url",
     "archived_url",
     "detail",
+    "since",
+    "flapping",
 )
 
 
@@ -72,8 +75,10 @@ def link_lines(checks: Sequence[LinkCheck], *, colour: bool = False) -> list[str
         word = _colour(check.status.ljust(width), colour)
         lines.append(
             f"{number:3d}. {word}{flag}  {check.text!r}{recovered}\n"
-            f"       {where}  [{check.detail}]"
+            f"       {_printable(where)}  [{_printable(check.detail)}]"
         )
+        if check.archived_url:
+            lines.append(f"       archived copy: {_printable(check.archived_url)}")
     return lines
 
 
@@ -106,15 +111,16 @@ def _md_cell(text: str | None) -> str:
 
 def _links_markdown(source: str, checks: Sequence[LinkCheck]) -> str:
     rows = [
-        f"# Link report: {_md_cell(source)}",
+        f"# Link report: {_md_cell(_md_text(source))}",
         "",
         "| # | status | broken | text | url | archived copy | detail |",
         "|---|---|---|---|---|---|---|",
     ]
     for number, c in enumerate(checks, 1):
         rows.append(
-            f"| {number} | {c.status} | {'yes' if c.broken else 'no'} | {_md_cell(c.text)} | "
-            f"<{_md_cell(c.url)}> | {_md_cell(c.archived_url)} | {_md_cell(c.detail)} |"
+            f"| {number} | {c.status} | {'yes' if c.broken else 'no'} | "
+            f"{_md_cell(_md_text(c.text))} | {_md_url(c.url)} | {_md_url(c.archived_url)} | "
+            f"{_md_cell(_md_text(c.detail))} |"
         )
     summary = ", ".join(f"{k}: {v}" for k, v in summarize(checks).items())
     rows += ["", f"Summary: {summary}"]
@@ -241,3 +247,154 @@ def verification_text(result: dict[str, Any], *, colour: bool = False) -> str:
         lines.append(f"  links:      {len(checks)} ({recovered} recovered, {broken} broken)")
         lines.extend("  " + line for line in link_lines(checks, colour=colour))
     return "\n".join(lines)
+
+
+# --- link rot over the archive (``archiver report linkrot``) --------------------------------
+
+_ROT_CSV_FIELDS = (
+    "source",
+    "url",
+    "text",
+    "status",
+    "broken",
+    "since",
+    "flapping",
+    "http_status",
+    "archived_url",
+    "detail",
+)
+
+
+def linkrot_document(articles: Sequence[Any], summary: dict[str, int]) -> dict[str, Any]:
+    """The ``report linkrot`` JSON: per article its broken links and suspects, and totals."""
+    return {"articles": [article.to_json() for article in articles], "summary": summary}
+
+
+def format_linkrot(articles: Sequence[Any], summary: dict[str, int], fmt: str = "text") -> str:
+    """The link-rot report (``archiver.linkrot.ArticleRot`` values) in one of :data:`FORMATS`."""
+    if fmt == "json":
+        return json.dumps(linkrot_document(articles, summary), ensure_ascii=False, indent=2)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=_ROT_CSV_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for article in articles:
+            for check in (*article.broken, *article.suspects):
+                row = {"source": article.source, **check.to_json()}
+                row["since"], row["flapping"] = check.since, check.flapping
+                writer.writerow(row)
+        return buffer.getvalue()
+    if fmt == "md":
+        return _linkrot_markdown(articles, summary)
+    if fmt == "html":
+        return _linkrot_html(articles, summary)
+    return _linkrot_text(articles, summary)
+
+
+def _totals(summary: dict[str, int]) -> str:
+    return (
+        f"{summary['broken']} broken link(s) in {summary['articles_with_broken_links']} of "
+        f"{summary['articles']} article(s); {summary['suspects']} suspect(s), "
+        f"{summary['flapping']} flapping; {summary['archived']} broken link(s) have an "
+        "archived copy"
+    )
+
+
+def _printable(text: str) -> str:
+    """Page text for a terminal: control characters shown, never sent."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def _linkrot_text(articles: Sequence[Any], summary: dict[str, int]) -> str:
+    lines = [f"Link rot: {_totals(summary)}"]
+    for article in articles:
+        if not article.broken and not article.suspects:
+            continue
+        lines.append(f"\n{_printable(article.source)}  (checked {article.checked_at})")
+        for check in article.broken:
+            lines.append(
+                f"  BROKEN  {check.status:<16} since {check.since or '?'}  "
+                f"{_printable(check.text)!r}\n          {_printable(check.url)}"
+            )
+            if check.archived_url:
+                lines.append(f"          archived: {_printable(check.archived_url)}")
+        for check in article.suspects:
+            flap = " flapping" if check.flapping else ""
+            lines.append(
+                f"  suspect {check.status:<16} since {check.since or '?'}{flap}  "
+                f"{_printable(check.text)!r}\n          {_printable(check.url)}"
+            )
+    return "\n".join(lines)
+
+
+def _linkrot_markdown(articles: Sequence[Any], summary: dict[str, int]) -> str:
+    rows = ["# Link rot report", "", _totals(summary) + "."]
+    for article in articles:
+        if not article.broken and not article.suspects:
+            continue
+        rows += [
+            "",
+            f"## {_md_url(article.source)}",
+            "",
+            f"Checked {article.checked_at}; {len(article.broken)} of {article.links} links broken.",
+            "",
+            "| status | broken | since | text | url | archived copy | detail |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for c in (*article.broken, *article.suspects):
+            word = c.status + (" (flapping)" if c.flapping else "")
+            archived = _md_url(c.archived_url)
+            rows.append(
+                f"| {word} | {'yes' if c.broken else 'suspect'} | {c.since or ''} | "
+                f"{_md_cell(_md_text(c.text))} | {_md_url(c.url)} | {archived} | "
+                f"{_md_cell(_md_text(c.detail))} |"
+            )
+    return "\n".join(rows) + "\n"
+
+
+def _md_text(text: str) -> str:
+    """Anchor text for a Markdown table: no HTML, links or emphasis can come from a page."""
+    return html.escape(text, quote=False).replace("[", "\\[").replace("]", "\\]").replace("`", "'")
+
+
+def _linkrot_html(articles: Sequence[Any], summary: dict[str, int]) -> str:
+    parts = [
+        _HTML_HEAD.format(title="Link rot report"),
+        f"<h1>Link rot report</h1><p>{html.escape(_totals(summary))}.</p>",
+    ]
+    for article in articles:
+        if not article.broken and not article.suspects:
+            continue
+        parts.append(
+            f"<h2>{_href(article.source) or html.escape(article.source)}</h2>"
+            f"<p>Checked {html.escape(article.checked_at)}; {len(article.broken)} of "
+            f"{article.links} links broken.</p>"
+            "<table><tr><th>status</th><th>since</th><th>text</th><th>url</th>"
+            "<th>archived copy</th><th>detail</th></tr>"
+        )
+        for c in (*article.broken, *article.suspects):
+            cls = "broken" if c.broken else "suspect"
+            word = c.status + (" (flapping)" if c.flapping else "")
+            parts.append(
+                f'<tr class="{cls}"><td>{html.escape(word)}</td>'
+                f"<td>{html.escape(c.since or '')}</td><td>{html.escape(c.text)}</td>"
+                f"<td class=url>{_href(c.url)}</td><td class=url>{_href(c.archived_url)}</td>"
+                f"<td>{html.escape(c.detail)}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def _md_url(url: str | None) -> str:
+    """A URL from the web as a Markdown autolink that cannot break out of itself.
+
+    ``<``, ``>``, quotes, spaces, ``|`` and backslashes are percent-encoded, so a hostile href
+    cannot close the autolink and smuggle HTML or a table cell into the report.
+    """
+    if not url:
+        return ""
+    safe = quote(url, safe=":/?#[]@!$&'()*+,;=%~-._")
+    if url.lower().startswith(("http://", "https://")):
+        return f"<{safe}>"
+    return f"`{safe.replace('`', '%60')}`"

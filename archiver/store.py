@@ -828,6 +828,22 @@ class Archive:
 
         return import_warc(self, path)
 
+    # -- link rot (linkrot branch) -------------------------------------------------------------
+
+    @_guarded
+    def latest_link_checks(self) -> list[dict[str, Any]]:
+        """The newest check of every (article, link) pair: what ``report linkrot`` starts from."""
+        out = []
+        for row in self.db.query(
+            "SELECT * FROM latest_link_checks ORDER BY source_url, checked_at, id"
+        ):
+            row["broken"] = bool(row["broken"])
+            row["redirects"] = json.loads(row["redirects"] or "[]")
+            if row["recovered"] is not None:
+                row["recovered"] = bool(row["recovered"])
+            out.append(row)
+        return out
+
 
 def capture_kind(capture: Capture) -> str:
     """How a capture is recorded: ``response`` (with a body), ``not_modified`` or ``error``."""
