@@ -20,12 +20,20 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 
+# Intervals are this much longer than 1/rate: thread wake-ups and connection set-up jitter by a
+# few milliseconds, and a server counting any one-second window must still see at most the rate.
+RATE_MARGIN = 1.03
+
+
 class HostGate:
     """Per-host and global limits on concurrent requests, and a per-host minimum interval.
 
     The rate limit is a reservation schedule rather than a token bucket: each request reserves
     the next start time ``interval`` after the previous one, so a burst never happens, which is
-    what a site owner reading their access log calls polite.
+    what a site owner reading their access log calls polite. Two guards keep a server that
+    counts requests in any one-second window from ever seeing more than the rate: the interval
+    carries a small margin (:data:`RATE_MARGIN`), and once a request really starts (after any
+    wait for a global slot) the next start is pushed to at least one interval after it.
     """
 
     def __init__(
@@ -42,7 +50,7 @@ class HostGate:
         if per_host_rate <= 0:
             raise ValueError("per_host_rate must be positive")
         self._per_host_connections = per_host_connections
-        self._interval = 1.0 / per_host_rate
+        self._interval = RATE_MARGIN / per_host_rate
         self._global = threading.BoundedSemaphore(max_connections)
         self._lock = threading.Lock()
         self._host_slots: dict[str, threading.BoundedSemaphore] = {}
@@ -101,7 +109,14 @@ class HostGate:
             if wait > 0:
                 self._sleep(wait)
             with self._global:
+                self._mark_started(host)
                 yield
+
+    def _mark_started(self, host: str) -> None:
+        with self._lock:
+            interval = max(self._interval, self._min_interval.get(host, 0.0))
+            earliest = self._clock() + interval
+            self._next_start[host] = max(self._next_start.get(host, 0.0), earliest)
 
 
 @dataclass
