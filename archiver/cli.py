@@ -181,31 +181,45 @@ def verify(
     as_json: bool,
     **options: Any,
 ) -> None:
-    """Compare canonical copies (files, or every .md under a folder) with the live pages."""
+    """Compare canonical copies (files, or every .md under a folder) with the live pages.
+
+    A copy that cannot be read is reported on stderr and the others are still verified; the
+    exit code is then 2.
+    """
     files = find_canonical_files(list(paths))
     if not files:
         raise InputError(f"no canonical copies (*.md) found in {', '.join(paths)}")
+    errors: list[InputError] = []
     with _archive(ctx) as archive:
         if offline:
-            results = pipeline.verify_paths(files, fetcher=None, archive=archive)
+            results = pipeline.verify_paths(files, fetcher=None, archive=archive, errors=errors)
         else:
             with _fetcher(options) as fetcher:
                 results = pipeline.verify_paths(
-                    files, fetcher=fetcher, archive=archive, check=not no_check_links
+                    files,
+                    fetcher=fetcher,
+                    archive=archive,
+                    check=not no_check_links,
+                    errors=errors,
                 )
+    for error in errors[:-1] if not results else errors:
+        click.echo(f"archiver: error: {error}", err=True)
+    if errors and not results:
+        raise errors[-1]
     documents = [r.to_json() for r in results]
     summary = summarize_drift(results)
     if as_json:
-        emit_json({"results": documents, "summary": summary})
+        bad = [{"error": str(error)} for error in errors]
+        emit_json({"results": documents, "summary": summary, "errors": bad})
     else:
         for document in documents:
             click.echo(report.verification_text(document, colour=_colour()))
         click.echo("summary: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
+    if errors:
+        ctx.exit(2)
     if not offline and pipeline.offline_run(results):
         raise NetworkUnavailable("nothing answered: the network looks unavailable; no verdict")
-    drifted = any(r.drift.status in ("edited", "rewritten", "missing") for r in results)
-    broken = any(c.broken for r in results for c in r.links)
-    ctx.exit(1 if drifted or broken else 0)
+    ctx.exit(1 if pipeline.found_problems(results) else 0)
 
 
 @cli.command()

@@ -8,23 +8,25 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archiver.canonical import read_canonical
-from archiver.compare import compare, verdict_without_page
+from archiver.compare import REWRITE_THRESHOLD, compare, verdict_without_page, word_similarity
 from archiver.errors import ExtractionError, InputError
 from archiver.extract import extract
 from archiver.fetch import Fetcher
 from archiver.linkcheck import check_links, classify, network_unavailable, precheck
 from archiver.models import CanonicalCopy, Capture, Document, Drift, Link, LinkCheck
 from archiver.normalize import normalize_text
+from archiver.sources import SourceDrift, citing_context, source_drift
 from archiver.store import Archive
 
 log = logging.getLogger(__name__)
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+DRIFTED = frozenset({"edited", "rewritten", "missing"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +64,7 @@ class Verification:
     capture_id: int | None = None
     page_detail: str = ""
     offline: bool = field(default=False)
+    sources: tuple[SourceDrift, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +78,7 @@ class Verification:
             "links": [check.to_json() for check in self.links],
             "capture_id": self.capture_id,
             "detail": self.page_detail,
+            "sources": [source.to_json() for source in self.sources],
         }
 
 
@@ -161,6 +165,198 @@ def _with_recovered(checks: Sequence[LinkCheck], flags: Sequence[bool]) -> tuple
     return tuple(replace(c, recovered=f) for c, f in zip(checks, flags, strict=True))
 
 
+class _Recorder:
+    """A fetcher that keeps what it fetched, so checking links also captures the sources."""
+
+    def __init__(self, fetcher: Fetcher) -> None:
+        self.fetcher = fetcher
+        self.captures: dict[str, Capture] = {}
+
+    def fetch_many(self, urls: Iterable[str], *, method: str = "GET") -> list[Capture]:
+        items = list(urls)
+        captures = self.fetcher.fetch_many(items, method=method)
+        self.captures.update(zip(items, captures, strict=True))
+        return captures
+
+
+def _offline_check(link: Link) -> LinkCheck:
+    return precheck(link) or LinkCheck(
+        url=link.url, text=link.text, status="skipped", broken=False, detail="offline: not checked"
+    )
+
+
+def _page_drift(copy: CanonicalCopy, capture: Capture, live: Document | None) -> tuple[Drift, str]:
+    """The verdict for a fetched page: compared, or missing / unreachable from the fetch."""
+    page = classify(Link(url=copy.url, text=copy.title or ""), capture)
+    if page.status not in ("ok", "redirected"):
+        return verdict_without_page(copy, page.status, page.detail), page.detail
+    if live is None:
+        return verdict_without_page(copy, "unreachable", "the page could not be extracted"), ""
+    drift = compare(copy, live)
+    if page.status == "redirected" and drift.status == "rewritten" and _unrelated(copy, live):
+        detail = f"redirected to an unrelated page {capture.final_url}"
+        return verdict_without_page(copy, "soft_404", detail), detail
+    return drift, page.detail
+
+
+def _unrelated(copy: CanonicalCopy, live: Document) -> bool:
+    """A redirect target that is another article: a different headline and different text."""
+    if not copy.title or not live.title:
+        return True
+    return word_similarity(copy.title, live.title) < REWRITE_THRESHOLD
+
+
+class _Baselines:
+    """First and newest stored captures of source URLs, looked up once per URL per run."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self._first: dict[str, tuple[int | None, Document | None]] = {}
+        self._latest: dict[str, tuple[int | None, Document | None]] = {}
+
+    def first(self, url: str) -> tuple[int | None, Document | None]:
+        if url not in self._first:
+            stored = self.archive.first_capture(url)
+            self._first[url] = (stored.id, stored.document) if stored else (None, None)
+        return self._first[url]
+
+    def latest(self, url: str) -> tuple[int | None, Document | None]:
+        if url not in self._latest:
+            stored = self.archive.latest_capture(url)
+            ok = stored is not None and stored.capture.ok
+            self._latest[url] = (stored.id, stored.document) if stored and ok else (None, None)
+        return self._latest[url]
+
+    def remember(self, url: str, capture_id: int, document: Document | None) -> None:
+        self._latest[url] = (capture_id, document)
+
+
+def _source_drifts(
+    copy: CanonicalCopy, checks: Sequence[LinkCheck], baselines: _Baselines
+) -> tuple[SourceDrift, ...]:
+    """Each linked source now against its first capture, for the passage it was cited for."""
+    out: list[SourceDrift] = []
+    seen: set[str] = {copy.url}
+    for check in checks:
+        url = check.url.strip()
+        if url in seen or check.broken or precheck(Link(url=url, text=check.text)) is not None:
+            continue
+        seen.add(url)
+        first_id, first = baselines.first(url)
+        now_id, now = baselines.latest(url)
+        out.append(
+            source_drift(
+                url=url,
+                anchor=check.text,
+                context=citing_context(copy.paragraphs, check.text),
+                first=first,
+                now=now,
+                first_capture_id=first_id,
+                capture_id=now_id,
+            )
+        )
+    return tuple(out)
+
+
+def read_copies(paths: Sequence[str]) -> tuple[list[CanonicalCopy], list[InputError]]:
+    """Read every copy; the unreadable ones come back as errors, so one cannot stop the rest."""
+    copies: list[CanonicalCopy] = []
+    errors: list[InputError] = []
+    for path in paths:
+        try:
+            copies.append(read_canonical(path))
+        except InputError as exc:
+            errors.append(exc)
+    return copies, errors
+
+
+def verify_many(
+    copies: Sequence[CanonicalCopy],
+    *,
+    fetcher: Fetcher | None,
+    archive: Archive,
+    check: bool = True,
+    sources: bool = True,
+    run_id: int | None = None,
+) -> list[Verification]:
+    """Verify many copies: every page in one polite concurrent batch, then every link in one.
+
+    Without a fetcher (``--offline``) each copy is compared with the newest stored capture of
+    its URL and links are only prechecked. Each page and each link target is fetched once per
+    run however many copies name it; every capture and every verification is stored.
+    """
+    baselines = _Baselines(archive)
+    urls = list(dict.fromkeys(copy.url for copy in copies))
+    # url -> (capture id, live document, verdict for a page with no document to compare)
+    pages: dict[str, tuple[int | None, Document | None, Capture | None]] = {}
+    if fetcher is not None:
+        for url, fetched in zip(urls, fetcher.fetch_many(urls), strict=True):
+            fetched_id, fetched_doc = _store(archive, fetched, run_id)
+            pages[url] = (fetched_id, fetched_doc, fetched)
+    else:
+        for url in urls:
+            stored = archive.latest_capture(url)
+            if stored is None or stored.document is None:
+                pages[url] = (None, None, None)
+            else:
+                pages[url] = (stored.id, stored.document, None)
+
+    drifts: list[tuple[Drift, str]] = []
+    all_links: list[Link] = []
+    all_flags: list[bool] = []
+    for copy in copies:
+        capture_id, live, capture = pages[copy.url]
+        if capture is not None:
+            drifts.append(_page_drift(copy, capture, live))
+        elif live is not None:
+            drifts.append((compare(copy, live), ""))
+        else:
+            detail = "offline: no stored capture"
+            drifts.append((verdict_without_page(copy, "unreachable", detail), detail))
+        pairs = recover_links(copy.links, live.links if live else ())
+        all_links.extend(link for link, _ in pairs)
+        all_flags.extend(recovered for _, recovered in pairs)
+
+    if check and fetcher is not None:
+        recorder = _Recorder(fetcher)
+        all_checks = check_links(all_links, recorder)
+        for url, source in recorder.captures.items():
+            source_id, source_doc = _store(archive, source, run_id)
+            if source.ok:
+                baselines.remember(url, source_id, source_doc)
+    else:
+        all_checks = [_offline_check(link) for link in all_links]
+    checked = _with_recovered(all_checks, all_flags)
+
+    results: list[Verification] = []
+    position = 0
+    for copy, (drift, detail) in zip(copies, drifts, strict=True):
+        page_id = pages[copy.url][0]
+        links = checked[position : position + len(copy.links)]
+        position += len(copy.links)
+        drifted_sources = _source_drifts(copy, links, baselines) if sources else ()
+        archive.save_verification(
+            canonical_path=copy.path,
+            url=copy.url,
+            drift=drift,
+            capture_id=page_id,
+            links=list(links),
+            run_id=run_id,
+        )
+        results.append(
+            Verification(
+                canonical=copy,
+                drift=drift,
+                links=links,
+                capture_id=page_id,
+                page_detail=detail,
+                offline=fetcher is None,
+                sources=drifted_sources,
+            )
+        )
+    return results
+
+
 def verify_copy(
     copy: CanonicalCopy,
     *,
@@ -170,64 +366,8 @@ def verify_copy(
     run_id: int | None = None,
 ) -> Verification:
     """Compare one canonical copy with the live page (or, without a fetcher, the newest capture)."""
-    capture_id: int | None = None
-    live: Document | None = None
-    detail = ""
-    if fetcher is None:
-        stored = archive.latest_capture(copy.url)
-        if stored is None or stored.document is None:
-            drift = verdict_without_page(copy, "unreachable", "offline: no stored capture")
-        else:
-            capture_id, live = stored.id, stored.document
-            drift = compare(copy, live)
-    else:
-        (capture,) = fetcher.fetch_many([copy.url])
-        capture_id, live = _store(archive, capture, run_id)
-        page = classify(Link(url=copy.url, text=copy.title or ""), capture)
-        detail = page.detail
-        if page.status in ("ok", "redirected") and live is not None:
-            drift = compare(copy, live)
-        elif page.status in ("ok", "redirected"):
-            drift = verdict_without_page(copy, "unreachable", "the page could not be extracted")
-        else:
-            drift = verdict_without_page(copy, page.status, page.detail)
-
-    pairs = recover_links(copy.links, live.links if live else ())
-    links = [link for link, _ in pairs]
-    flags = [recovered for _, recovered in pairs]
-    if check and fetcher is not None:
-        checks = check_links(links, fetcher)
-    else:
-        checks = [
-            precheck(link)
-            or LinkCheck(
-                url=link.url,
-                text=link.text,
-                status="skipped",
-                broken=False,
-                detail="offline: not checked",
-            )
-            for link in links
-        ]
-    results = _with_recovered(checks, flags)
-    if fetcher is not None:
-        archive.save_link_checks(list(results), source_url=copy.url, capture_id=capture_id)
-    archive.save_verification(
-        canonical_path=copy.path,
-        url=copy.url,
-        drift=drift,
-        capture_id=capture_id,
-        links=list(results),
-        run_id=run_id,
-    )
-    return Verification(
-        canonical=copy,
-        drift=drift,
-        links=results,
-        capture_id=capture_id,
-        page_detail=detail,
-        offline=fetcher is None,
-    )
+    (result,) = verify_many([copy], fetcher=fetcher, archive=archive, check=check, run_id=run_id)
+    return result
 
 
 def verify_paths(
@@ -237,13 +377,20 @@ def verify_paths(
     archive: Archive,
     check: bool = True,
     run_id: int | None = None,
+    errors: list[InputError] | None = None,
 ) -> list[Verification]:
-    """Read every copy first (so a bad one fails before any fetch), then verify each."""
-    copies = [read_canonical(path) for path in paths]
-    return [
-        verify_copy(copy, fetcher=fetcher, archive=archive, check=check, run_id=run_id)
-        for copy in copies
-    ]
+    """Read every copy first, then verify them all (:func:`verify_many`).
+
+    A copy that cannot be read raises before any fetch, unless ``errors`` is given: then the
+    unreadable copies are appended there and the others are still verified (the CLI reports
+    them and exits 2 at the end, as a linter does with a file it cannot parse).
+    """
+    copies, bad = read_copies(paths)
+    if bad and errors is None:
+        raise bad[0]
+    if errors is not None:
+        errors.extend(bad)
+    return verify_many(copies, fetcher=fetcher, archive=archive, check=check, run_id=run_id)
 
 
 def summarize_drift(verifications: Sequence[Verification]) -> dict[str, int]:
@@ -252,6 +399,16 @@ def summarize_drift(verifications: Sequence[Verification]) -> dict[str, int]:
     for v in verifications:
         counts[v.drift.status] = counts.get(v.drift.status, 0) + 1
     return dict(sorted(counts.items()))
+
+
+def found_problems(verifications: Sequence[Verification]) -> bool:
+    """Exit 1 material: drift (edited, rewritten, missing), a broken link, a drifted source."""
+    return any(
+        v.drift.status in DRIFTED
+        or any(c.broken for c in v.links)
+        or any(s.flagged for s in v.sources)
+        for v in verifications
+    )
 
 
 def links_of(target: str, *, fetcher: Fetcher, archive: Archive) -> tuple[str, list[LinkCheck]]:
@@ -306,6 +463,9 @@ __all__ = [
     "snapshot",
     "verify_copy",
     "verify_paths",
+    "verify_many",
+    "read_copies",
+    "found_problems",
     "recover_links",
     "extract_capture",
     "network_unavailable",

@@ -856,6 +856,37 @@ class Archive:
 
         return import_warc(self, path)
 
+    # -- drift (verify): baselines and verifications -----------------------------------------
+
+    @_guarded
+    def first_capture(self, url: str, *, with_document: bool = True) -> StoredCapture | None:
+        """The oldest 2xx capture of that URL with an extraction: a source's baseline text."""
+        rows = list(
+            self.db.query(
+                """SELECT * FROM captures
+                WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
+                AND status BETWEEN 200 AND 299 AND extraction_id IS NOT NULL
+                ORDER BY fetched_at, id LIMIT 1""",
+                {"url": url},
+            )
+        )
+        return self._stored(rows[0], with_document=with_document) if rows else None
+
+    @_guarded
+    def latest_verifications(self) -> list[dict[str, Any]]:
+        """The newest verification of each canonical copy (path and URL), oldest path first."""
+        rows = list(
+            self.db.query(
+                """SELECT v.* FROM verifications v
+                WHERE v.id = (SELECT max(w.id) FROM verifications w
+                    WHERE w.canonical_path = v.canonical_path AND w.url = v.url)
+                ORDER BY v.canonical_path, v.url"""
+            )
+        )
+        for row in rows:
+            row["changes"] = json.loads(row["changes"] or "[]")
+        return rows
+
 
 def capture_kind(capture: Capture) -> str:
     """How a capture is recorded: ``response`` (with a body), ``not_modified`` or ``error``."""
