@@ -319,3 +319,123 @@ def find_canonical_files(paths: list[str]) -> list[str]:
         else:
             found.append(item)
     return found
+
+
+# -- where each link's target is written (for --repair) --------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkSpan:
+    """A link of the copy and where its destination is written in the file's text.
+
+    ``start``/``end`` are offsets into the text given to :func:`link_spans` (``<...>`` included
+    when the destination is written so); None when the target cannot be rewritten in place, as
+    for a reference-style link whose target lives in a ``[label]: url`` definition.
+    """
+
+    text: str
+    href: str
+    start: int | None
+    end: int | None
+
+
+def _record_link_spans(md: MarkdownIt) -> MarkdownIt:
+    """Wrap markdown-it's own inline ``link`` rule so each link token remembers its source."""
+    from markdown_it.rules_inline.link import link as link_rule
+    from markdown_it.rules_inline.state_inline import StateInline
+
+    def recording(state: StateInline, silent: bool) -> bool:
+        start = state.pos
+        before = len(state.tokens)
+        label_end = state.md.helpers.parseLinkLabel(state, start, True)
+        if not link_rule(state, silent):
+            return False
+        if silent or label_end < 0:
+            return True
+        destination: tuple[int, int] | None = None
+        pos = label_end + 1
+        if pos < state.posMax and state.src[pos] == "(":
+            pos += 1
+            while pos < state.posMax and state.src[pos] in " \t\n":
+                pos += 1
+            found = state.md.helpers.parseLinkDestination(state.src, pos, state.posMax)
+            destination = (pos, found.pos if found.ok else pos)
+        for token in state.tokens[before:]:
+            if token.type == "link_open":
+                token.meta["source"] = (start, state.pos, destination)
+                break
+        return True
+
+    md.inline.ruler.at("link", recording)
+    return md
+
+
+_MD_SPANS = _record_link_spans(MarkdownIt("commonmark"))
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
+def _source_pattern(raw: str) -> re.Pattern[str]:
+    """The inline source as it sits in the file: any line ending, continuation indent allowed."""
+    return re.compile(r"\r?\n[ \t>]*".join(re.escape(piece) for piece in raw.split("\n")))
+
+
+def link_spans(text: str) -> list[LinkSpan]:
+    """Every (non-autolink) link of a copy, in order, with where its target is written."""
+    stripped = text.lstrip("\ufeff")
+    _, body = _front_matter(stripped, "<canonical>")
+    offset = len(text) - len(body)
+    starts = [0, *(m.end() for m in _NEWLINE.finditer(body)), len(body)]
+    tokens = _MD_SPANS.parse(body)
+    spans: list[LinkSpan] = []
+    for token in tokens:
+        if token.type != "inline" or token.map is None:
+            continue
+        first, last = token.map
+        region_start = starts[min(first, len(starts) - 1)]
+        region_end = starts[min(last, len(starts) - 1)]
+        cursor = region_start
+        children = token.children or []
+        for index, child in enumerate(children):
+            if child.type != "link_open" or child.markup == "autolink":
+                continue
+            anchor = _anchor_text(children, index + 1)
+            href = str(child.attrs.get("href", ""))
+            source = child.meta.get("source")
+            where: tuple[int, int] | None = None
+            if source is not None and source[2] is not None:
+                link_start, link_end, (dest_start, dest_end) = source
+                raw = token.content[link_start:link_end]
+                match = _source_pattern(raw).search(body, cursor, region_end)
+                if match is not None:
+                    cursor = match.end()
+                    tail = len(raw) - (dest_start - link_start)
+                    if "\n" not in raw[dest_start - link_start :]:
+                        begin = match.end() - tail
+                        where = (offset + begin, offset + begin + (dest_end - dest_start))
+            spans.append(
+                LinkSpan(
+                    text=anchor,
+                    href=href,
+                    start=where[0] if where else None,
+                    end=where[1] if where else None,
+                )
+            )
+    return spans
+
+
+def _anchor_text(children: list[Token], index: int) -> str:
+    """The anchor text of the link opened just before ``index``, as parse_canonical reads it."""
+    parts: list[str] = []
+    depth = 1
+    for child in children[index:]:
+        if child.type == "link_open":
+            depth += 1
+        elif child.type == "link_close":
+            depth -= 1
+            if depth == 0:
+                break
+        elif child.type in ("text", "code_inline", "html_inline", "image"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return _squash("".join(parts))

@@ -171,6 +171,13 @@ def snapshot(
 @click.option("--offline", is_flag=True, help="Compare with the newest stored capture; no fetch.")
 @click.option("--no-check-links", is_flag=True, help="Recover link targets but do not check them.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Write recovered link targets (or archived copies of broken ones) into the copies; "
+    "nothing else in them changes.",
+)
+@click.option("--dry-run", is_flag=True, help="With --repair: show the diff, write nothing.")
 @fetch_options
 @click.pass_context
 def verify(
@@ -179,6 +186,8 @@ def verify(
     offline: bool,
     no_check_links: bool,
     as_json: bool,
+    repair: bool,
+    dry_run: bool,
     **options: Any,
 ) -> None:
     """Compare canonical copies (files, or every .md under a folder) with the live pages.
@@ -206,15 +215,30 @@ def verify(
         click.echo(f"archiver: error: {error}", err=True)
     if errors and not results:
         raise errors[-1]
+    repairs = []
+    if repair or dry_run:
+        from archiver.repair import repair_file
+
+        repairs = [repair_file(r.canonical, r.links, dry_run=dry_run) for r in results]
     documents = [r.to_json() for r in results]
     summary = summarize_drift(results)
     if as_json:
         bad = [{"error": str(error)} for error in errors]
-        emit_json({"results": documents, "summary": summary, "errors": bad})
+        out: dict[str, Any] = {"results": documents, "summary": summary, "errors": bad}
+        if repair or dry_run:
+            out["repairs"] = [r.to_json() for r in repairs]
+        emit_json(out)
     else:
         for document in documents:
             click.echo(report.verification_text(document, colour=_colour()))
         click.echo("summary: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
+        for done in repairs:
+            if dry_run and done.diff:
+                click.echo(_printable_block(done.diff), nl=False)
+            verb = "would write" if dry_run else "wrote"
+            click.echo(f"{done.path}: {verb} {len(done.fixes)} link target(s)", err=True)
+            for fix in done.skipped:
+                click.echo(f"{done.path}: not repaired (not an inline link): {fix.text}", err=True)
     if errors:
         ctx.exit(2)
     if not offline and pipeline.offline_run(results):
@@ -309,6 +333,11 @@ def _summary(path: str, doc: Any) -> str:
     ]
     lines += [f"  warning: {w}" for w in doc.warnings]
     return "\n".join(_printable(line) for line in lines)
+
+
+def _printable_block(text: str) -> str:
+    """Lines of page-derived text made safe for a terminal, line breaks kept."""
+    return "".join(_printable(line) + "\n" for line in text.splitlines())
 
 
 def _printable(text: str) -> str:

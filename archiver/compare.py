@@ -68,35 +68,73 @@ def word_diff(a: str, b: str) -> list[tuple[str, str]]:
     return out
 
 
-def _body_changes(canonical: Sequence[str], live: Sequence[str]) -> list[Change]:
-    """Paragraph alignment, then a change for each paragraph edited, added or removed.
+def _flatten(paragraphs: Sequence[str]) -> tuple[list[str], list[int], list[int]]:
+    """Normalized words of all paragraphs, the paragraph of each word, and paragraph starts."""
+    words: list[str] = []
+    owner: list[int] = []
+    starts: list[int] = []
+    for index, paragraph in enumerate(paragraphs):
+        starts.append(len(words))
+        found = normalize_text(paragraph).split()
+        words.extend(found)
+        owner.extend([index] * len(found))
+    return words, owner, starts
 
-    Paragraphs split or joined (the same words over different breaks) are not a change.
+
+def _whole(start: int, end: int, starts: list[int], total: int) -> bool:
+    """Do the words [start, end) make up whole paragraphs (begin at one, end at one)?"""
+    return start < end and start in starts and (end == total or end in starts)
+
+
+def _touched(start: int, end: int, owner: list[int]) -> set[int]:
+    """The paragraphs a word range touches; an empty range, the paragraph it sits in."""
+    if not owner:
+        return set()
+    if start < end:
+        return set(owner[start:end])
+    return {owner[min(max(start - 1, 0), len(owner) - 1)]}
+
+
+def _body_changes(canonical: Sequence[str], live: Sequence[str]) -> list[Change]:
+    """The body's changes from one word-level alignment of the whole text.
+
+    Aligning words rather than paragraphs makes paragraph breaks irrelevant: a paragraph split
+    or joined is not a change, and an edit next to a reflowed paragraph is still found as the
+    word edit it is. Words removed or added that make up whole paragraphs are reported as a
+    paragraph ``removed`` / ``added``; other differences as ``modified`` paragraphs (the
+    paragraphs touched, on each side), merged when they touch the same paragraph.
     """
-    nc = [normalize_text(p) for p in canonical]
-    nl = [normalize_text(p) for p in live]
-    changes: list[Change] = []
-    matcher = SequenceMatcher(None, nc, nl, autojunk=False)
-    opcodes = matcher.get_opcodes()
-    for tag, i1, i2, j1, j2 in opcodes:
+    cw, cown, cstarts = _flatten(canonical)
+    lw, lown, lstarts = _flatten(live)
+    # (kind, canonical paragraphs, live paragraphs)
+    found: list[tuple[str, set[int], set[int]]] = []
+    matcher = SequenceMatcher(None, cw, lw, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        old = "\n\n".join(canonical[i1:i2])
-        new = "\n\n".join(live[j1:j2])
-        if tag == "replace":
-            if " ".join(nc[i1:i2]).split() == " ".join(nl[j1:j2]).split():
-                continue  # reflowed: the same words over different paragraph breaks
-            if word_similarity(old, new) >= REWRITE_THRESHOLD:
-                changes.append(Change(kind="modified", field="body", canonical=old, live=new))
-                continue
-            changes.append(Change(kind="removed", field="body", canonical=old, live=None))
-            changes.append(Change(kind="added", field="body", canonical=None, live=new))
-        elif tag == "delete":
-            changes.append(Change(kind="removed", field="body", canonical=old, live=None))
+        if tag == "delete" and _whole(i1, i2, cstarts, len(cw)):
+            found.append(("removed", _touched(i1, i2, cown), set()))
+        elif tag == "insert" and _whole(j1, j2, lstarts, len(lw)):
+            found.append(("added", set(), _touched(j1, j2, lown)))
         else:
-            at_end = i1 == len(nc)
+            found.append(("modified", _touched(i1, i2, cown), _touched(j1, j2, lown)))
+    merged: list[tuple[str, set[int], set[int]]] = []
+    for kind, cset, lset in found:
+        if merged and kind == "modified" and merged[-1][0] == "modified":
+            _, pc, pl = merged[-1]
+            if pc & cset or pl & lset:
+                merged[-1] = ("modified", pc | cset, pl | lset)
+                continue
+        merged.append((kind, cset, lset))
+    changes: list[Change] = []
+    for kind, cset, lset in merged:
+        old = "\n\n".join(canonical[i] for i in sorted(cset)) if cset else None
+        new = "\n\n".join(live[j] for j in sorted(lset)) if lset else None
+        note = ""
+        if kind == "added" and new is not None:
+            at_end = max(lset) == len(live) - 1
             note = "correction note appended" if at_end and _CORRECTION.match(new) else ""
-            changes.append(Change(kind="added", field="body", canonical=None, live=new, note=note))
+        changes.append(Change(kind=kind, field="body", canonical=old, live=new, note=note))
     return changes
 
 

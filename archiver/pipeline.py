@@ -17,6 +17,7 @@ from archiver.compare import REWRITE_THRESHOLD, compare, verdict_without_page, w
 from archiver.errors import ExtractionError, InputError
 from archiver.extract import extract
 from archiver.fetch import Fetcher
+from archiver.linkcheck import _OFFLINE_ERRORS as OFFLINE_ERRORS
 from archiver.linkcheck import check_links, classify, network_unavailable, precheck
 from archiver.models import CanonicalCopy, Capture, Document, Drift, Link, LinkCheck
 from archiver.normalize import normalize_text
@@ -65,6 +66,7 @@ class Verification:
     page_detail: str = ""
     offline: bool = field(default=False)
     sources: tuple[SourceDrift, ...] = ()
+    page_error: str | None = None  # the fetch error of the page (timeout, dns_error, ...)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -331,7 +333,7 @@ def verify_many(
     results: list[Verification] = []
     position = 0
     for copy, (drift, detail) in zip(copies, drifts, strict=True):
-        page_id = pages[copy.url][0]
+        page_id, _, page_capture = pages[copy.url]
         links = checked[position : position + len(copy.links)]
         position += len(copy.links)
         drifted_sources = _source_drifts(copy, links, baselines) if sources else ()
@@ -352,6 +354,7 @@ def verify_many(
                 page_detail=detail,
                 offline=fetcher is None,
                 sources=drifted_sources,
+                page_error=page_capture.error if page_capture is not None else None,
             )
         )
     return results
@@ -449,7 +452,7 @@ def links_of(target: str, *, fetcher: Fetcher, archive: Archive) -> tuple[str, l
 def offline_run(verifications: Sequence[Verification]) -> bool:
     """Did nothing at all answer (every page and link failed at the network level)?"""
     statuses = [c.status for v in verifications for c in v.links if c.status != "placeholder"]
-    pages_down = all(v.drift.status == "unreachable" for v in verifications)
+    pages_down = all(v.page_error in OFFLINE_ERRORS for v in verifications)
     return (
         pages_down
         and bool(verifications)

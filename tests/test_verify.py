@@ -1,0 +1,218 @@
+"""``archiver verify`` end to end: each verdict from a variant of the seed page, served by a real
+HTTP server on loopback, through the real CLI and a real archive."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import cli
+from archiver.testserver import Page, Site, SiteServer, load_site
+from tests.conftest import SEED, SEED_PAGE, SEED_URL
+
+FAST = ["--per-host-rate", "100", "--timeout", "5"]
+PAGE = SEED_PAGE.read_text(encoding="utf-8")
+HOME = "https://www.themoscowtimes.com/"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture()
+def web() -> Iterator[tuple[Site, list[str]]]:
+    """A fresh copy of the test web on 127.0.0.3 that a test may change page by page."""
+    site = load_site()
+    site.add(Page(url=HOME, body=b"<html><head><title>The Moscow Times</title></head></html>"))
+    with SiteServer(site, host="127.0.0.3") as server:
+        yield site, server.connect_to_options()
+
+
+def serve(site: Site, change: Callable[[str], str] | None = None, **page: object) -> None:
+    """Serve the seed article changed by ``change`` (or answering as ``page`` says)."""
+    body = change(PAGE).encode("utf-8") if change else b""
+    site.add(Page(url=SEED_URL, body=body, **page))  # type: ignore[arg-type]
+
+
+def verify_json(tmp_path: Path, routes: list[str], *extra: str) -> tuple[int, dict[str, object]]:
+    db = str(tmp_path / "a.db")
+    code, out, _ = run("--db", db, "verify", str(SEED), "--json", *extra, *FAST, *routes)
+    return code, json.loads(out)
+
+
+def the_result(report: dict[str, object]) -> dict[str, object]:
+    (result,) = report["results"]  # type: ignore[misc]
+    return result  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "fields", "code"),
+    [
+        pytest.param(lambda p: p, "cosmetic", set(), 0, id="paragraph-joined"),
+        pytest.param(
+            lambda p: p.replace("Russia's support", "Russia\u2019s\u00a0support"),
+            "cosmetic",
+            set(),
+            0,
+            id="typography",
+        ),
+        pytest.param(
+            lambda p: p.replace("by means of large-scale violence", "by means of force"),
+            "edited",
+            {"body"},
+            1,
+            id="edited-word",
+        ),
+        pytest.param(
+            lambda p: p.replace(
+                ">Trump, Le Pen and Other Fleeting Relationships: Is the Russian Scare Real?<",
+                ">Is the Russian Scare Real?<",
+            ).replace(
+                'byline__author__name" href="https://www.themoscowtimes.com/author/andrei-babitsky">'
+                "Andrei Babitsky<",
+                'byline__author__name" href="https://www.themoscowtimes.com/author/x">'
+                "Someone Else<",
+            ),
+            "edited",
+            {"title", "authors"},
+            1,
+            id="headline-and-byline",
+        ),
+        pytest.param(
+            lambda p: p.replace("2017-03-30T21:40:00+03:00", "2026-11-20T08:00:00+03:00"),
+            "cosmetic",
+            set(),
+            0,
+            id="updated-time-only",
+        ),
+    ],
+)
+def test_verdicts_from_page_variants(
+    tmp_path: Path,
+    web: tuple[Site, list[str]],
+    change: Callable[[str], str],
+    status: str,
+    fields: set[str],
+    code: int,
+) -> None:
+    site, routes = web
+    serve(site, change)
+    exit_code, report = verify_json(tmp_path, routes, "--no-check-links")
+    result = the_result(report)
+    assert result["status"] == status, result["changes"]
+    assert {c["field"] for c in result["changes"]} == fields  # type: ignore[attr-defined]
+    assert exit_code == code
+
+
+def test_removed_and_added_paragraph(tmp_path: Path, web: tuple[Site, list[str]]) -> None:
+    site, routes = web
+    removed = "Russian business owners tend to form structures reminiscent of clans"
+    start = PAGE.rindex("<p>", 0, PAGE.index(removed))
+    end = PAGE.index("</p>", start) + 4
+    added = "A new paragraph about sanctions was added overnight by the editors."
+    serve(
+        site,
+        lambda p: (p[:start] + p[end:]).replace(
+            "<p>This pattern is well-known", f"<p>{added}</p><p>This pattern is well-known"
+        ),
+    )
+    code, report = verify_json(tmp_path, routes, "--no-check-links")
+    result = the_result(report)
+    assert result["status"] == "edited"
+    changes = result["changes"]
+    assert isinstance(changes, list)
+    assert {(c["kind"], c["field"]) for c in changes} == {("removed", "body"), ("added", "body")}
+    assert next(c["canonical"] for c in changes if c["kind"] == "removed").startswith(removed)
+    assert next(c["live"] for c in changes if c["kind"] == "added") == added
+    assert code == 1
+
+
+def test_correction_note_is_an_edit_called_out(tmp_path: Path, web: tuple[Site, list[str]]) -> None:
+    site, routes = web
+    note = "<p>Correction: an earlier version of this article misspelled a name.</p>"
+    end = PAGE.index("</p>", PAGE.index("<p><strong>Related article:")) + 4
+    serve(site, lambda p: p[:end] + note + p[end:])
+    code, report = verify_json(tmp_path, routes, "--no-check-links")
+    result = the_result(report)
+    assert result["status"] == "edited"
+    (change,) = result["changes"]  # type: ignore[misc]
+    assert change["kind"] == "added" and change["note"] == "correction note appended"
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    ("page", "status", "detail"),
+    [
+        pytest.param({"status": 404, "body": b"<h1>Not Found</h1>"}, "missing", "404", id="404"),
+        pytest.param({"status": 301, "location": HOME}, "missing", "home page", id="to-home"),
+        pytest.param({"status": 503}, "unreachable", "503", id="503"),
+    ],
+)
+def test_page_gone_or_down(
+    tmp_path: Path, web: tuple[Site, list[str]], page: dict[str, object], status: str, detail: str
+) -> None:
+    site, routes = web
+    site.add(Page(url=SEED_URL, **page))  # type: ignore[arg-type]
+    code, report = verify_json(tmp_path, routes, "--no-check-links")
+    result = the_result(report)
+    assert result["status"] == status
+    assert detail in str(result["detail"])
+    assert result["checksum_live"] is None
+    # With no live page the copy's "#" placeholders cannot be recovered: broken links, exit 1.
+    assert {link["status"] for link in result["links"]} == {"placeholder"}  # type: ignore[attr-defined]
+    assert code == 1
+
+
+def test_redirect_to_unrelated_article_is_missing(
+    tmp_path: Path, web: tuple[Site, list[str]]
+) -> None:
+    site, routes = web
+    other = "https://www.themoscowtimes.com/2016/11/14/pro-russian-candidate-wins-moldova-presidential-election-a56132"
+    site.add(Page(url=SEED_URL, status=301, location=other))
+    code, report = verify_json(tmp_path, routes, "--no-check-links")
+    result = the_result(report)
+    assert result["status"] == "missing"
+    assert "unrelated" in str(result["detail"])
+    assert code == 1
+
+
+def test_many_copies_one_unreadable(tmp_path: Path, web: tuple[Site, list[str]]) -> None:
+    """A folder of copies: each page fetched once, a bad copy reported, the others verified."""
+    _, routes = web
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for number in range(3):
+        shutil.copy(SEED, folder / f"copy-{number}.md")
+    (folder / "broken.md").write_text("# No URL here\n\nJust text.\n", encoding="utf-8")
+    db = str(tmp_path / "a.db")
+    code, out, err = run("--db", db, "verify", str(folder), "--json", *FAST, *routes)
+    report = json.loads(out)
+    assert code == 2
+    assert "broken.md: no original URL" in err
+    assert len(report["results"]) == 3
+    assert report["summary"] == {"cosmetic": 3}
+    assert "broken.md" in report["errors"][0]["error"]
+
+
+def test_history_shows_verdicts(tmp_path: Path, web: tuple[Site, list[str]]) -> None:
+    site, routes = web
+    db = str(tmp_path / "a.db")
+    serve(site, lambda p: p)
+    run("--db", db, "verify", str(SEED), "--no-check-links", *FAST, *routes)
+    serve(site, lambda p: p.replace("large-scale violence", "force"))
+    run("--db", db, "verify", str(SEED), "--no-check-links", *FAST, *routes)
+    code, out, _ = run("--db", db, "history", SEED_URL, "--json")
+    assert code == 0
+    captures = json.loads(out)["captures"]
+    assert [c["verification"]["status"] for c in captures] == ["cosmetic", "edited"]
+    assert [c["drift_previous"] for c in captures] == [None, "edited"]
+    code, out, _ = run("--db", db, "history", SEED_URL)
+    lines = out.strip().splitlines()
+    assert "canonical:cosmetic" in lines[-2] and "canonical:edited" in lines[-1]
+    assert "previous:edited" in lines[-1]
