@@ -461,7 +461,7 @@ def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...]) -> No
 def history(ctx: click.Context, url: str, as_json: bool) -> None:
     """Every capture of URL, its checksums, and how each compares with the one before."""
     with _open_archive(ctx, readonly=True) as archive:
-        timeline = archive.history(url)
+        timeline = pipeline.history_of(url, archive=archive)
     if as_json:
         emit_json({"url": url, "captures": timeline})
         return
@@ -473,7 +473,7 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
         verdict = item["verification"]["status"] if item["verification"] else "-"
         click.echo(
             f"{item['capture_id']}\t{item['fetched_at']}\t{what}\t{sha}\t"
-            f"{item['vs_previous']}\tcanonical:{verdict}"
+            f"{item['vs_previous']}\tcanonical:{verdict}\tprevious:{item['drift_previous'] or '-'}"
         )
 
 

@@ -229,3 +229,25 @@ def page_status_is_missing(status: str) -> bool:
 
 def page_status_is_unreachable(status: str) -> bool:
     return status in _UNREACHABLE
+
+
+def copy_of(document: Document, *, path: str = "<capture>") -> CanonicalCopy:
+    """A document seen as a canonical copy, so one capture can be compared with another."""
+    image = document.images[0] if document.images else None
+    return CanonicalCopy(
+        path=path,
+        url=document.url or "",
+        title=document.title,
+        subtitle=document.subtitle,
+        authors=document.authors,
+        published=_date_part(document.published),
+        caption=image.caption if image else None,
+        credits=image.credits if image else None,
+        paragraphs=document.paragraphs,
+        links=document.links,
+    )
+
+
+def compare_documents(previous: Document, current: Document) -> Drift:
+    """The drift of one capture against the one before it (same verdict words)."""
+    return compare(copy_of(previous), current)

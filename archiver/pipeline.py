@@ -13,7 +13,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archiver.canonical import read_canonical
-from archiver.compare import REWRITE_THRESHOLD, compare, verdict_without_page, word_similarity
+from archiver.compare import (
+    REWRITE_THRESHOLD,
+    compare,
+    compare_documents,
+    verdict_without_page,
+    word_similarity,
+)
 from archiver.errors import ExtractionError, InputError
 from archiver.extract import extract
 from archiver.fetch import Fetcher
@@ -412,6 +418,29 @@ def found_problems(verifications: Sequence[Verification]) -> bool:
         or any(s.flagged for s in v.sources)
         for v in verifications
     )
+
+
+def history_of(url: str, *, archive: Archive) -> list[dict[str, Any]]:
+    """The timeline of a URL: each capture, its checksums, its verdict against the canonical
+    copy (the newest verification made from it) and its drift against the previous capture
+    that had a readable article (``drift_previous``: None for the first)."""
+    timeline = archive.history(url)
+    previous: Document | None = None
+    for item in timeline:
+        item["drift_previous"] = None
+        item["changes_previous"] = []
+        if not item.get("checksum"):
+            continue
+        stored = archive.get_capture(int(item["capture_id"]))
+        document = stored.document if stored is not None else None
+        if document is None:
+            continue
+        if previous is not None:
+            drift = compare_documents(previous, document)
+            item["drift_previous"] = drift.status
+            item["changes_previous"] = [change.to_json() for change in drift.changes]
+        previous = document
+    return timeline
 
 
 def links_of(target: str, *, fetcher: Fetcher, archive: Archive) -> tuple[str, list[LinkCheck]]:

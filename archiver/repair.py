@@ -28,8 +28,8 @@ from archiver.models import CanonicalCopy, LinkCheck
 
 log = logging.getLogger(__name__)
 
-# Characters that would end or break a Markdown link destination, percent-encoded on write.
-_UNSAFE = {" ": "%20", "\t": "%09", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\\": "%5C"}
+# Characters that would end a Markdown link destination even in <...>: percent-encoded on write.
+_UNSAFE = {"\\": "%5C", "<": "%3C", ">": "%3E", "\t": "%09", "\n": "%0A", "\r": "%0D"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,8 +91,11 @@ def plan_repairs(copy: CanonicalCopy, checks: Sequence[LinkCheck]) -> list[Fix |
 
 
 def _destination(url: str) -> str:
-    """A URL as a Markdown link destination: characters that would end it percent-encoded."""
-    return "".join(_UNSAFE.get(ch, ch) for ch in url.strip())
+    """A URL as a Markdown link destination, in ``<...>`` when it holds spaces or parentheses."""
+    url = url.strip()
+    for char, code in _UNSAFE.items():
+        url = url.replace(char, code)
+    return f"<{url}>" if any(ch in url for ch in " ()") else url
 
 
 def _match(copy: CanonicalCopy, spans: Sequence[LinkSpan]) -> list[LinkSpan | None]:
