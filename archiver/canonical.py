@@ -10,6 +10,7 @@ are None. Pure: :func:`parse_canonical` takes text, :func:`read_canonical` adds 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -292,6 +293,11 @@ def parse_canonical(text: str, *, path: str = "<canonical>") -> CanonicalCopy:
 def read_canonical(path: str | os.PathLike[str]) -> CanonicalCopy:
     """Read and parse one canonical copy; every problem is a one-line CanonicalError."""
     name = os.fspath(path)
+    return canonical_from_bytes(read_copy_bytes(name), path=name)
+
+
+def read_copy_bytes(name: str) -> bytes:
+    """The bytes of a copy file, refused when it is missing, not a file, or too large."""
     file = Path(name)
     if not file.exists():
         raise InputError(f"{name}: no such file")
@@ -299,7 +305,15 @@ def read_canonical(path: str | os.PathLike[str]) -> CanonicalCopy:
         raise InputError(f"{name}: not a file")
     if file.stat().st_size > MAX_CANONICAL_BYTES:
         raise CanonicalError(f"{name}: too large for a canonical copy (over 5 MiB)")
-    data = file.read_bytes()
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror}") from exc
+
+
+def canonical_from_bytes(data: bytes, *, path: str) -> CanonicalCopy:
+    """Decode and parse a copy's bytes (UTF-8 Markdown, no NUL bytes)."""
+    name = path
     if b"\x00" in data:
         raise CanonicalError(f"{name}: binary data, not a Markdown canonical copy")
     try:
@@ -307,6 +321,48 @@ def read_canonical(path: str | os.PathLike[str]) -> CanonicalCopy:
     except UnicodeDecodeError as exc:
         raise CanonicalError(f"{name}: not UTF-8 text (byte {exc.start})") from exc
     return parse_canonical(text, path=name)
+
+
+#: Bump when parse_canonical's output changes for any input: cached parses are then ignored.
+PARSER_VERSION = "1"
+
+
+def copy_to_json(copy: CanonicalCopy) -> str:
+    """A parsed copy as JSON (the parse cache), without its path: the same bytes parse the
+    same wherever the file lives."""
+    return json.dumps(
+        {
+            "url": copy.url,
+            "title": copy.title,
+            "subtitle": copy.subtitle,
+            "authors": list(copy.authors),
+            "published": copy.published,
+            "caption": copy.caption,
+            "credits": copy.credits,
+            "paragraphs": list(copy.paragraphs),
+            "links": [[link.url, link.text] for link in copy.links],
+            "disclaimer": copy.disclaimer,
+        },
+        ensure_ascii=False,
+    )
+
+
+def copy_from_json(data: str, *, path: str) -> CanonicalCopy:
+    """The copy :func:`copy_to_json` saved, found at ``path``."""
+    fields = json.loads(data)
+    return CanonicalCopy(
+        path=path,
+        url=fields["url"],
+        title=fields["title"],
+        subtitle=fields["subtitle"],
+        authors=tuple(fields["authors"]),
+        published=fields["published"],
+        caption=fields["caption"],
+        credits=fields["credits"],
+        paragraphs=tuple(fields["paragraphs"]),
+        links=tuple(Link(url=url, text=text) for url, text in fields["links"]),
+        disclaimer=fields["disclaimer"],
+    )
 
 
 def find_canonical_files(paths: list[str]) -> list[str]:

@@ -9,6 +9,7 @@ comparison is possible, from the fetch (see :func:`verdict_without_page`).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
@@ -46,10 +47,7 @@ def _words(text: str) -> list[str]:
 
 def word_similarity(a: str, b: str) -> float:
     """Share of words two texts have in common, in order (difflib ratio over word lists)."""
-    wa, wb = _words(a), _words(b)
-    if not wa and not wb:
-        return 1.0
-    return SequenceMatcher(None, wa, wb, autojunk=False).ratio()
+    return align(_words(a), _words(b))[1]
 
 
 def word_diff(a: str, b: str) -> list[tuple[str, str]]:
@@ -68,14 +66,14 @@ def word_diff(a: str, b: str) -> list[tuple[str, str]]:
     return out
 
 
-def _flatten(paragraphs: Sequence[str]) -> tuple[list[str], list[int], list[int]]:
-    """Normalized words of all paragraphs, the paragraph of each word, and paragraph starts."""
+def _flatten(normalized: Sequence[str]) -> tuple[list[str], list[int], list[int]]:
+    """Words of all (normalized) paragraphs, the paragraph of each word, paragraph starts."""
     words: list[str] = []
     owner: list[int] = []
     starts: list[int] = []
-    for index, paragraph in enumerate(paragraphs):
+    for index, paragraph in enumerate(normalized):
         starts.append(len(words))
-        found = normalize_text(paragraph).split()
+        found = paragraph.split()
         words.extend(found)
         owner.extend([index] * len(found))
     return words, owner, starts
@@ -95,8 +93,50 @@ def _touched(start: int, end: int, owner: list[int]) -> set[int]:
     return {owner[min(max(start - 1, 0), len(owner) - 1)]}
 
 
+Opcode = tuple[str, int, int, int, int]
+
+
+def align(a: Sequence[str], b: Sequence[str]) -> tuple[list[Opcode], float]:
+    """difflib opcodes and similarity ratio of two word lists, common ends trimmed first.
+
+    Trimming the shared prefix and suffix first makes the usual case (a few edits in a long,
+    mostly equal text) cost little more than a comparison of the two lists.
+    """
+    total = len(a) + len(b)
+    if list(a) == list(b):
+        return ([("equal", 0, len(a), 0, len(b))] if a else []), 1.0
+    head = 0
+    limit = min(len(a), len(b))
+    while head < limit and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+        tail += 1
+    middle = SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False)
+    opcodes: list[Opcode] = []
+    if head:
+        opcodes.append(("equal", 0, head, 0, head))
+    matched = head + tail
+    for tag, i1, i2, j1, j2 in middle.get_opcodes():
+        opcodes.append((tag, i1 + head, i2 + head, j1 + head, j2 + head))
+        if tag == "equal":
+            matched += i2 - i1
+    if tail:
+        opcodes.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
+    return opcodes, (2.0 * matched / total if total else 1.0)
+
+
 def _body_changes(canonical: Sequence[str], live: Sequence[str]) -> list[Change]:
-    """The body's changes from one word-level alignment of the whole text.
+    return body_diff(canonical, live)[0]
+
+
+def body_diff(
+    canonical: Sequence[str],
+    live: Sequence[str],
+    *,
+    normalized: Sequence[str] | None = None,
+) -> tuple[list[Change], float]:
+    """The body's changes, and its similarity, from one word-level alignment of the whole text.
 
     Aligning words rather than paragraphs makes paragraph breaks irrelevant: a paragraph split
     or joined is not a change, and an edit next to a reflowed paragraph is still found as the
@@ -104,12 +144,14 @@ def _body_changes(canonical: Sequence[str], live: Sequence[str]) -> list[Change]
     paragraph ``removed`` / ``added``; other differences as ``modified`` paragraphs (the
     paragraphs touched, on each side), merged when they touch the same paragraph.
     """
-    cw, cown, cstarts = _flatten(canonical)
-    lw, lown, lstarts = _flatten(live)
+    cw, cown, cstarts = _flatten(
+        normalized if normalized is not None else [normalize_text(p) for p in canonical]
+    )
+    lw, lown, lstarts = _flatten([normalize_text(p) for p in live])
     # (kind, canonical paragraphs, live paragraphs)
     found: list[tuple[str, set[int], set[int]]] = []
-    matcher = SequenceMatcher(None, cw, lw, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    opcodes, similarity = align(cw, lw)
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             continue
         if tag == "delete" and _whole(i1, i2, cstarts, len(cw)):
@@ -135,7 +177,7 @@ def _body_changes(canonical: Sequence[str], live: Sequence[str]) -> list[Change]
             at_end = max(lset) == len(live) - 1
             note = "correction note appended" if at_end and _CORRECTION.match(new) else ""
         changes.append(Change(kind=kind, field="body", canonical=old, live=new, note=note))
-    return changes
+    return changes, similarity
 
 
 def _field_change(name: str, canonical: str | None, live: str | None) -> tuple[Change | None, bool]:
@@ -149,6 +191,13 @@ def _field_change(name: str, canonical: str | None, live: str | None) -> tuple[C
     if normalize_text(canonical) == normalize_text(live):
         return None, True
     return Change(kind="modified", field=name, canonical=canonical, live=live), False
+
+
+def _checksum_of_normalized(normalized: Sequence[str]) -> str:
+    """``normalize.checksum`` of paragraphs already normalized (normalizing is idempotent,
+    so this is the same value without normalizing twice)."""
+    text = " ".join(p for p in normalized if p)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _date_part(value: str | None) -> str | None:
@@ -187,12 +236,18 @@ def compare(canonical: CanonicalCopy, live: Document) -> Drift:
             )
         )
 
-    body_changes = _body_changes(canonical.paragraphs, live.paragraphs)
+    normalized = [normalize_text(p) for p in canonical.paragraphs]
+    checksum_canonical = _checksum_of_normalized(normalized)
+    if checksum_canonical == live.checksum:
+        body_changes: list[Change] = []
+        similarity = 1.0  # the same words: no alignment needed
+    else:
+        body_changes, similarity = body_diff(
+            canonical.paragraphs, live.paragraphs, normalized=normalized
+        )
     changes.extend(body_changes)
     if not body_changes and list(canonical.paragraphs) != list(live.paragraphs):
         cosmetic = True
-
-    similarity = word_similarity("\n\n".join(canonical.paragraphs), "\n\n".join(live.paragraphs))
     if similarity < REWRITE_THRESHOLD:
         status = "rewritten"
     elif changes:
@@ -204,7 +259,7 @@ def compare(canonical: CanonicalCopy, live: Document) -> Drift:
     return Drift(
         status=status,
         similarity=round(similarity, 4),
-        checksum_canonical=checksum(canonical.paragraphs),
+        checksum_canonical=checksum_canonical,
         checksum_live=live.checksum,
         changes=tuple(changes),
     )

@@ -6,13 +6,21 @@ linkcheck). Fetcher and archive are passed in, so tests and the demo give real o
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from archiver.canonical import read_canonical
+from archiver.canonical import (
+    PARSER_VERSION,
+    canonical_from_bytes,
+    copy_from_json,
+    copy_to_json,
+    read_canonical,
+    read_copy_bytes,
+)
 from archiver.compare import (
     REWRITE_THRESHOLD,
     compare,
@@ -187,10 +195,20 @@ class _Recorder:
         return captures
 
 
+OFFLINE_DETAIL = "offline: not checked"
+
+
 def _offline_check(link: Link) -> LinkCheck:
     return precheck(link) or LinkCheck(
-        url=link.url, text=link.text, status="skipped", broken=False, detail="offline: not checked"
+        url=link.url, text=link.text, status="skipped", broken=False, detail=OFFLINE_DETAIL
     )
+
+
+def _fetchable(check: LinkCheck) -> bool:
+    """Was (or, offline, would) this link be fetched: not a placeholder, mailto:, bad URL."""
+    if check.status == "skipped":
+        return check.detail == OFFLINE_DETAIL
+    return check.status not in ("placeholder", "invalid")
 
 
 def _page_drift(copy: CanonicalCopy, capture: Capture, live: Document | None) -> tuple[Drift, str]:
@@ -247,16 +265,17 @@ def _source_drifts(
     seen: set[str] = {copy.url}
     for check in checks:
         url = check.url.strip()
-        if url in seen or check.broken or precheck(Link(url=url, text=check.text)) is not None:
+        if url in seen or check.broken or not _fetchable(check):
             continue
         seen.add(url)
         first_id, first = baselines.first(url)
         now_id, now = baselines.latest(url)
+        compared = first is not None and now is not None and first_id != now_id
         out.append(
             source_drift(
                 url=url,
                 anchor=check.text,
-                context=citing_context(copy.paragraphs, check.text),
+                context=citing_context(copy.paragraphs, check.text) if compared else check.text,
                 first=first,
                 now=now,
                 first_capture_id=first_id,
@@ -266,15 +285,39 @@ def _source_drifts(
     return tuple(out)
 
 
-def read_copies(paths: Sequence[str]) -> tuple[list[CanonicalCopy], list[InputError]]:
-    """Read every copy; the unreadable ones come back as errors, so one cannot stop the rest."""
-    copies: list[CanonicalCopy] = []
+def read_copies(
+    paths: Sequence[str], *, archive: Archive | None = None
+) -> tuple[list[CanonicalCopy], list[InputError]]:
+    """Read every copy; the unreadable ones come back as errors, so one cannot stop the rest.
+
+    With an archive, a copy whose bytes were parsed before (same SHA-256, same parser version)
+    is taken from the parse cache instead of being parsed again; new parses are cached.
+    """
+    raw: list[tuple[str, bytes, str]] = []
     errors: list[InputError] = []
     for path in paths:
         try:
-            copies.append(read_canonical(path))
+            data = read_copy_bytes(path)
         except InputError as exc:
             errors.append(exc)
+            continue
+        raw.append((path, data, hashlib.sha256(data).hexdigest()))
+    cached = archive.cached_parses([sha for _, _, sha in raw], PARSER_VERSION) if archive else {}
+    copies: list[CanonicalCopy] = []
+    fresh: list[tuple[str, str]] = []
+    for path, content, sha in raw:
+        if sha in cached:
+            copies.append(copy_from_json(cached[sha], path=path))
+            continue
+        try:
+            copy = canonical_from_bytes(content, path=path)
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        copies.append(copy)
+        fresh.append((sha, copy_to_json(copy)))
+    if archive is not None:
+        archive.save_parses(fresh, PARSER_VERSION)
     return copies, errors
 
 
@@ -303,11 +346,8 @@ def verify_many(
             pages[url] = (fetched_id, fetched_doc, fetched)
     else:
         for url in urls:
-            stored = archive.latest_capture(url)
-            if stored is None or stored.document is None:
-                pages[url] = (None, None, None)
-            else:
-                pages[url] = (stored.id, stored.document, None)
+            stored = archive.latest_document(url)
+            pages[url] = (stored[0], stored[1], None) if stored else (None, None, None)
 
     drifts: list[tuple[Drift, str]] = []
     all_links: list[Link] = []
@@ -343,14 +383,15 @@ def verify_many(
         links = checked[position : position + len(copy.links)]
         position += len(copy.links)
         drifted_sources = _source_drifts(copy, links, baselines) if sources else ()
-        archive.save_verification(
+        verification_id = archive.save_verification(
             canonical_path=copy.path,
             url=copy.url,
             drift=drift,
             capture_id=page_id,
-            links=list(links),
+            links=list(links) if fetcher is not None else [],  # offline: nothing was checked
             run_id=run_id,
         )
+        archive.save_source_drifts(verification_id, drifted_sources)
         results.append(
             Verification(
                 canonical=copy,
@@ -394,7 +435,7 @@ def verify_paths(
     unreadable copies are appended there and the others are still verified (the CLI reports
     them and exits 2 at the end, as a linter does with a file it cannot parse).
     """
-    copies, bad = read_copies(paths)
+    copies, bad = read_copies(paths, archive=archive)
     if bad and errors is None:
         raise bad[0]
     if errors is not None:

@@ -873,6 +873,79 @@ class Archive:
         return self._stored(rows[0], with_document=with_document) if rows else None
 
     @_guarded
+    def latest_document(self, url: str) -> tuple[int, Document] | None:
+        """(capture id, extraction) of the newest capture ``latest_capture`` would pick.
+
+        For ``verify --offline`` over many copies: the extraction is all a comparison needs,
+        so the body is not decompressed and re-hashed (``fsck`` is the place for that).
+        """
+        row = self.conn.execute(
+            """SELECT id, extraction_id FROM captures
+            WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
+            ORDER BY (status BETWEEN 200 AND 299) DESC, fetched_at DESC, id DESC LIMIT 1""",
+            {"url": url},
+        ).fetchone()
+        if row is None or row[1] is None:
+            return None
+        document = self._document(row[1])
+        return (int(row[0]), document) if document is not None else None
+
+    @_guarded
+    def cached_parses(self, keys: Sequence[str], parser: str) -> dict[str, str]:
+        """Parsed canonical copies by the SHA-256 of their bytes (those the cache holds)."""
+        found: dict[str, str] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for sha, data in self.conn.execute(
+                "SELECT sha256, data FROM canonical_parses "
+                f"WHERE parser = ? AND sha256 IN ({marks})",
+                [parser, *chunk],
+            ):
+                found[sha] = data
+        return found
+
+    @_guarded
+    def save_parses(self, items: Sequence[tuple[str, str]], parser: str) -> None:
+        """Remember parsed canonical copies, (sha256 of bytes, JSON), in one transaction."""
+        if not items:
+            return
+        when = utc_now()
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO canonical_parses (sha256, parser, data, parsed_at) "
+                "VALUES (?, ?, ?, ?)",
+                [(sha, parser, data, when) for sha, data in items],
+            )
+
+    @_guarded
+    def save_source_drifts(self, verification_id: int, drifts: Sequence[Any]) -> None:
+        """Record how each source of a verification compares with its first capture."""
+        if not drifts:
+            return
+        with self._transaction() as conn:
+            conn.executemany(
+                """INSERT INTO source_drifts (verification_id, url, text, status, similarity,
+                    passage, first_capture_id, capture_id, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    (
+                        verification_id,
+                        d.url,
+                        d.text,
+                        d.status,
+                        d.similarity,
+                        d.passage,
+                        d.first_capture_id,
+                        d.capture_id,
+                        d.detail,
+                    )
+                    for d in drifts
+                ],
+            )
+
+    @_guarded
     def latest_verifications(self) -> list[dict[str, Any]]:
         """The newest verification of each canonical copy (path and URL), oldest path first."""
         rows = list(
