@@ -521,3 +521,33 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
     click.echo(f"serving {ctx.obj['db_path']} on http://{host}:{port}/", err=True)
     uvicorn.run(app.app(), host=host, port=port, log_level="warning")
+
+
+# -- reports from the archive: report drift ---------------------------------------------------
+
+
+@cli.group("report")
+def report_group() -> None:
+    """Reports from what the archive holds (no network)."""
+
+
+@report_group.command("drift")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "csv", "json"]),
+    default="md",
+    show_default=True,
+    help="Output format; html shows canonical and live side by side.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.pass_context
+def report_drift(ctx: click.Context, fmt: str, output: str | None, as_json: bool) -> None:
+    """The newest drift verdict on every canonical copy verified (exit 1 if any drifted)."""
+    from archiver import drift_report
+
+    with _open_archive(ctx, readonly=True) as archive:
+        entries = drift_report.collect(archive, with_texts=not as_json and fmt == "html")
+    _write_or_echo(drift_report.format_drift(entries, "json" if as_json else fmt), output)
+    ctx.exit(1 if any(entry.status in drift_report.DRIFTED for entry in entries) else 0)
