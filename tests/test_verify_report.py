@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.drift_report import side_by_side
+from archiver.store import Archive
 from archiver.testserver import Page, Site, SiteServer, load_site
 from tests.conftest import SEED, SEED_PAGE, SEED_URL
 
@@ -105,7 +106,7 @@ def test_side_by_side_marks_only_real_changes() -> None:
 
 def test_empty_archive_report(tmp_path: Path) -> None:
     db = str(tmp_path / "a.db")
-    run("--db", db, "query", "select 1")  # creates the archive
+    Archive(db).close()  # an archive with nothing verified yet
     code, out = run("--db", db, "report", "drift", "--json")
     assert code == 0
     assert json.loads(out) == {"results": [], "summary": {}}
