@@ -216,3 +216,39 @@ def test_history_shows_verdicts(tmp_path: Path, web: tuple[Site, list[str]]) -> 
     lines = out.strip().splitlines()
     assert "canonical:cosmetic" in lines[-2] and "canonical:edited" in lines[-1]
     assert "previous:edited" in lines[-1]
+
+
+def test_terminal_output_is_plain_and_safe() -> None:
+    """Colour only on a terminal; page text cannot smuggle escape sequences either way."""
+    from archiver.report import diff_text, verification_text
+
+    hostile = "Edited \x1b]0;pwned\x07 text \x1b[2J here."
+    assert "\x1b" not in diff_text("Edited text here.", hostile, colour=False)
+    coloured = diff_text("Edited text here.", hostile, colour=True)
+    assert "\x1b[32m" in coloured and "\x1b]0;" not in coloured and "\x1b[2J" not in coloured
+    result = {
+        "canonical": "copy\x1b[2J.md",
+        "url": SEED_URL,
+        "status": "edited",
+        "similarity": 0.9,
+        "checksum_canonical": "sha256:a",
+        "checksum_live": "sha256:b",
+        "changes": [{"kind": "added", "field": "body", "canonical": None, "live": hostile}],
+        "links": [],
+    }
+    text = verification_text(result, colour=False)
+    assert "\x1b" not in text and "\x07" not in text
+    assert "live:      Edited ]0;pwned text [2J here." in text
+
+
+def test_cli_output_has_no_colour_when_not_a_terminal(
+    tmp_path: Path, web: tuple[Site, list[str]]
+) -> None:
+    site, routes = web
+    serve(site, lambda p: p.replace("large-scale violence", "force"))
+    code, out, _ = run(
+        "--db", str(tmp_path / "a.db"), "verify", str(SEED), "--no-check-links", *FAST, *routes
+    )
+    assert code == 1
+    assert "\x1b" not in out
+    assert "[-large-scale violence.-] {+force.+}" in out
