@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -327,9 +327,9 @@ def canonical_from_bytes(data: bytes, *, path: str) -> CanonicalCopy:
 PARSER_VERSION = "1"
 
 
-def copy_to_json(copy: CanonicalCopy) -> str:
+def copy_to_json(copy: CanonicalCopy, normalized: Sequence[str] | None = None) -> str:
     """A parsed copy as JSON (the parse cache), without its path: the same bytes parse the
-    same wherever the file lives."""
+    same wherever the file lives. ``normalized`` (its paragraphs normalized) may ride along."""
     return json.dumps(
         {
             "url": copy.url,
@@ -342,6 +342,7 @@ def copy_to_json(copy: CanonicalCopy) -> str:
             "paragraphs": list(copy.paragraphs),
             "links": [[link.url, link.text] for link in copy.links],
             "disclaimer": copy.disclaimer,
+            "normalized": list(normalized) if normalized is not None else None,
         },
         ensure_ascii=False,
     )
@@ -349,8 +350,15 @@ def copy_to_json(copy: CanonicalCopy) -> str:
 
 def copy_from_json(data: str, *, path: str) -> CanonicalCopy:
     """The copy :func:`copy_to_json` saved, found at ``path``."""
+    return copy_and_normalized_from_json(data, path=path)[0]
+
+
+def copy_and_normalized_from_json(
+    data: str, *, path: str
+) -> tuple[CanonicalCopy, list[str] | None]:
+    """The copy :func:`copy_to_json` saved, and its normalized paragraphs if saved with it."""
     fields = json.loads(data)
-    return CanonicalCopy(
+    copy = CanonicalCopy(
         path=path,
         url=fields["url"],
         title=fields["title"],
@@ -363,6 +371,7 @@ def copy_from_json(data: str, *, path: str) -> CanonicalCopy:
         links=tuple(Link(url=url, text=text) for url, text in fields["links"]),
         disclaimer=fields["disclaimer"],
     )
+    return copy, fields.get("normalized")
 
 
 def find_canonical_files(paths: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 from archiver.models import CanonicalCopy, Change, Document, Drift
-from archiver.normalize import checksum, normalize_text
+from archiver.normalize import NORMALIZER_VERSION, checksum, normalize_text
 
 REWRITE_THRESHOLD = 0.5
 _CORRECTION = re.compile(
@@ -135,6 +135,7 @@ def body_diff(
     live: Sequence[str],
     *,
     normalized: Sequence[str] | None = None,
+    live_normalized: Sequence[str] | None = None,
 ) -> tuple[list[Change], float]:
     """The body's changes, and its similarity, from one word-level alignment of the whole text.
 
@@ -147,7 +148,9 @@ def body_diff(
     cw, cown, cstarts = _flatten(
         normalized if normalized is not None else [normalize_text(p) for p in canonical]
     )
-    lw, lown, lstarts = _flatten([normalize_text(p) for p in live])
+    lw, lown, lstarts = _flatten(
+        live_normalized if live_normalized is not None else [normalize_text(p) for p in live]
+    )
     # (kind, canonical paragraphs, live paragraphs)
     found: list[tuple[str, set[int], set[int]]] = []
     opcodes, similarity = align(cw, lw)
@@ -193,6 +196,47 @@ def _field_change(name: str, canonical: str | None, live: str | None) -> tuple[C
     return Change(kind="modified", field=name, canonical=canonical, live=live), False
 
 
+# Normalized forms of canonical texts known from the parse cache, keyed by the text itself (so
+# a stale entry is impossible): a daily run over unchanged copies does not normalize them again.
+_KNOWN: dict[tuple[str, ...], tuple[str, ...]] = {}
+_KNOWN_LIMIT = 20_000
+
+
+def remember_normalized(paragraphs: tuple[str, ...], normalized: Sequence[str]) -> None:
+    """Record the normalized form of these paragraphs (from the parse cache)."""
+    if len(normalized) != len(paragraphs):
+        return
+    if len(_KNOWN) >= _KNOWN_LIMIT:
+        _KNOWN.clear()
+    _KNOWN[paragraphs] = tuple(normalized)
+
+
+def normalized_paragraphs(paragraphs: Sequence[str]) -> tuple[str, ...]:
+    """Each paragraph through ``normalize_text`` (or what :func:`remember_normalized` knows)."""
+    known = _KNOWN.get(tuple(paragraphs))
+    return known if known is not None else tuple(normalize_text(p) for p in paragraphs)
+
+
+def paragraph_hash(normalized: str) -> str:
+    """``normalize.paragraph_hashes`` of one paragraph already normalized."""
+    return "sha256:" + hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+
+
+def live_normalized(live: Document, known: Sequence[str]) -> list[str]:
+    """The live paragraphs normalized, reusing ``known`` normalized paragraphs (the canonical
+    copy's) wherever the extraction's per-paragraph hash says the paragraph is the same: only
+    the paragraphs that differ go through the normalizer again."""
+    hashes = live.paragraph_hashes
+    usable = live.normalizer == NORMALIZER_VERSION and len(hashes) == len(live.paragraphs)
+    if not usable:
+        return [normalize_text(p) for p in live.paragraphs]
+    by_hash = {paragraph_hash(p): p for p in known if p}
+    return [
+        by_hash.get(digest) or normalize_text(paragraph)
+        for digest, paragraph in zip(hashes, live.paragraphs, strict=True)
+    ]
+
+
 def _checksum_of_normalized(normalized: Sequence[str]) -> str:
     """``normalize.checksum`` of paragraphs already normalized (normalizing is idempotent,
     so this is the same value without normalizing twice)."""
@@ -236,14 +280,17 @@ def compare(canonical: CanonicalCopy, live: Document) -> Drift:
             )
         )
 
-    normalized = [normalize_text(p) for p in canonical.paragraphs]
+    normalized = normalized_paragraphs(canonical.paragraphs)
     checksum_canonical = _checksum_of_normalized(normalized)
     if checksum_canonical == live.checksum:
         body_changes: list[Change] = []
         similarity = 1.0  # the same words: no alignment needed
     else:
         body_changes, similarity = body_diff(
-            canonical.paragraphs, live.paragraphs, normalized=normalized
+            canonical.paragraphs,
+            live.paragraphs,
+            normalized=normalized,
+            live_normalized=live_normalized(live, normalized),
         )
     changes.extend(body_changes)
     if not body_changes and list(canonical.paragraphs) != list(live.paragraphs):

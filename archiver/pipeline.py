@@ -16,7 +16,7 @@ from typing import Any
 from archiver.canonical import (
     PARSER_VERSION,
     canonical_from_bytes,
-    copy_from_json,
+    copy_and_normalized_from_json,
     copy_to_json,
     read_canonical,
     read_copy_bytes,
@@ -25,6 +25,8 @@ from archiver.compare import (
     REWRITE_THRESHOLD,
     compare,
     compare_documents,
+    normalized_paragraphs,
+    remember_normalized,
     verdict_without_page,
     word_similarity,
 )
@@ -307,7 +309,10 @@ def read_copies(
     fresh: list[tuple[str, str]] = []
     for path, content, sha in raw:
         if sha in cached:
-            copies.append(copy_from_json(cached[sha], path=path))
+            copy, saved = copy_and_normalized_from_json(cached[sha], path=path)
+            if saved is not None:
+                remember_normalized(copy.paragraphs, saved)
+            copies.append(copy)
             continue
         try:
             copy = canonical_from_bytes(content, path=path)
@@ -315,7 +320,10 @@ def read_copies(
             errors.append(exc)
             continue
         copies.append(copy)
-        fresh.append((sha, copy_to_json(copy)))
+        if archive is not None:
+            normalized = normalized_paragraphs(copy.paragraphs)
+            remember_normalized(copy.paragraphs, normalized)
+            fresh.append((sha, copy_to_json(copy, normalized)))
     if archive is not None:
         archive.save_parses(fresh, PARSER_VERSION)
     return copies, errors

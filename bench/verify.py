@@ -31,7 +31,7 @@ from click.testing import CliRunner
 from archiver.cli import cli
 from archiver.extract import extract
 from archiver.models import Capture
-from archiver.normalize import checksum
+from archiver.normalize import checksum, paragraph_hashes
 from archiver.store import Archive
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +75,13 @@ def build(folder: Path, db: str, count: int) -> None:
                 content_type="text/html; charset=utf-8",
                 fetched_at="2026-11-24T00:00:00Z",
             )
-            doc = replace(document, url=url, paragraphs=tuple(live), checksum=checksum(live))
+            doc = replace(
+                document,
+                url=url,
+                paragraphs=tuple(live),
+                checksum=checksum(live),
+                paragraph_hashes=paragraph_hashes(live),
+            )
             archive.save_capture(capture, doc)
 
 

@@ -125,3 +125,24 @@ def test_without_page(seed_copy: CanonicalCopy) -> None:
     assert verdict_without_page(seed_copy, "soft_404").status == "missing"
     assert verdict_without_page(seed_copy, "server_error").status == "unreachable"
     assert replace(verdict_without_page(seed_copy, "timeout")).checksum_live is None
+
+
+def test_shortcuts_agree_with_the_normalizer(seed_copy: CanonicalCopy) -> None:
+    """compare's reuse of checksums and paragraph hashes must equal normalize's own values."""
+    from archiver.compare import _checksum_of_normalized, live_normalized, paragraph_hash
+    from archiver.extract import extract_file
+    from archiver.normalize import normalize_text, paragraph_hashes
+    from tests.conftest import SEED_PAGE
+
+    live = extract_file(str(SEED_PAGE))
+    assert [paragraph_hash(normalize_text(p)) for p in live.paragraphs] == list(
+        paragraph_hashes(live.paragraphs)
+    )
+    normalized = [normalize_text(p) for p in seed_copy.paragraphs]
+    assert _checksum_of_normalized(normalized) == checksum(seed_copy.paragraphs)
+    edited = replace(
+        live,
+        paragraphs=(*live.paragraphs[:-1], "Changed \u2014 text."),
+        paragraph_hashes=(*live.paragraph_hashes[:-1], paragraph_hash("Changed-text.")),
+    )
+    assert live_normalized(edited, normalized) == [normalize_text(p) for p in edited.paragraphs]
