@@ -58,6 +58,8 @@ class _Block:
 
 def parse_date(text: str) -> str | None:
     """An ISO date for a human date ("March 30, 2017" -> "2017-03-30"), or None."""
+    if not any(ch.isdigit() for ch in text[:80]):
+        return None  # every accepted form has digits: most body blocks stop here, cheaply
     cleaned = re.sub(r"^\s*(updated|published)\s*:\s*", "", text.strip(), flags=re.IGNORECASE)
     cleaned = re.sub(r"\s+", " ", cleaned).strip().rstrip(".")
     # "March 30, 2017 - 19:15" or "March 30, 2017 7:15 pm": keep the date part only.

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
+from archiver.canonical import parse_date
 from archiver.models import CanonicalCopy, Change, Document, Drift
 from archiver.normalize import NORMALIZER_VERSION, checksum, normalize_text
 
@@ -244,6 +245,30 @@ def _checksum_of_normalized(normalized: Sequence[str]) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_TIMESTAMP_LINE = re.compile(
+    r"^\s*(?:last\s+)?(?:updated|modified|published|posted)\b\s*(?:on|at)?\s*:?\s*(.+)$",
+    re.IGNORECASE,
+)
+
+
+def _is_timestamp_line(paragraph: str) -> bool:
+    """A paragraph that is only an "Updated: <date, time>" line: page furniture, not text."""
+    match = _TIMESTAMP_LINE.match(paragraph)
+    if match is None or len(paragraph) >= 80:
+        return False
+    return parse_date(match.group(1)) is not None
+
+
+def _without_timestamps(
+    paragraphs: Sequence[str], normalized: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """Paragraphs (and their normalized forms) with "Updated: ..." lines left out."""
+    keep = [i for i, p in enumerate(paragraphs) if not _is_timestamp_line(p)]
+    if len(keep) == len(paragraphs):
+        return list(paragraphs), list(normalized)
+    return [paragraphs[i] for i in keep], [normalized[i] for i in keep]
+
+
 def _date_part(value: str | None) -> str | None:
     return value[:10] if value else None
 
@@ -286,11 +311,14 @@ def compare(canonical: CanonicalCopy, live: Document) -> Drift:
         body_changes: list[Change] = []
         similarity = 1.0  # the same words: no alignment needed
     else:
+        live_words = live_normalized(live, normalized)
+        old_paragraphs, old_normalized = _without_timestamps(canonical.paragraphs, normalized)
+        new_paragraphs, new_normalized = _without_timestamps(live.paragraphs, live_words)
         body_changes, similarity = body_diff(
-            canonical.paragraphs,
-            live.paragraphs,
-            normalized=normalized,
-            live_normalized=live_normalized(live, normalized),
+            old_paragraphs,
+            new_paragraphs,
+            normalized=old_normalized,
+            live_normalized=new_normalized,
         )
     changes.extend(body_changes)
     if not body_changes and list(canonical.paragraphs) != list(live.paragraphs):

@@ -146,3 +146,12 @@ def test_shortcuts_agree_with_the_normalizer(seed_copy: CanonicalCopy) -> None:
         paragraph_hashes=(*live.paragraph_hashes[:-1], paragraph_hash("Changed-text.")),
     )
     assert live_normalized(edited, normalized) == [normalize_text(p) for p in edited.paragraphs]
+
+
+def test_updated_line_in_the_body_is_not_drift(seed_copy: CanonicalCopy) -> None:
+    paras = ["Updated: Nov. 20, 2026 - 10:00", *joined(seed_copy)]
+    drift = compare(seed_copy, live_from(seed_copy, paras))
+    assert drift.status == "cosmetic" and drift.changes == ()
+    # A real sentence that starts with the word stays text.
+    paras = ["Updated figures show a sharp rise in 2017.", *seed_copy.paragraphs]
+    assert compare(seed_copy, live_from(seed_copy, paras)).status == "edited"

@@ -200,6 +200,26 @@ def test_many_copies_one_unreadable(tmp_path: Path, web: tuple[Site, list[str]])
     assert "broken.md" in report["errors"][0]["error"]
 
 
+def test_each_page_fetched_once_for_many_copies(tmp_path: Path) -> None:
+    """Copies naming the same article share one fetch of it, and one of each source."""
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for number in range(4):
+        shutil.copy(SEED, folder / f"copy-{number}.md")
+    site = load_site()
+    site.add(Page(url="https://www.bellingcat.com/news/2017/03/20/bulgaria-russian-consultants/"))
+    with SiteServer(site, host="127.0.0.3") as server:
+        args = ["--db", str(tmp_path / "a.db"), "verify", str(folder), "--json", *FAST]
+        code, out, _ = run(*args, *server.connect_to_options())
+        requests = server.requests
+    assert code == 1  # the seed's broken links
+    assert json.loads(out)["summary"] == {"cosmetic": 4}
+    page_path = SEED_URL.split("themoscowtimes.com", 1)[1]
+    assert sum(1 for _, path in requests if path == page_path) == 1
+    reuters = "/investigates/special-report/russia-capitalism-rotenberg/"
+    assert sum(1 for _, path in requests if path == reuters) == 1
+
+
 def test_history_shows_verdicts(tmp_path: Path, web: tuple[Site, list[str]]) -> None:
     site, routes = web
     db = str(tmp_path / "a.db")
