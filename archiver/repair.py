@@ -24,7 +24,8 @@ from typing import Any
 
 from archiver.canonical import LinkSpan, link_spans
 from archiver.errors import CanonicalError, InputError
-from archiver.models import CanonicalCopy, LinkCheck
+from archiver.linkcheck import precheck
+from archiver.models import CanonicalCopy, Link, LinkCheck
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +80,21 @@ def plan_repairs(copy: CanonicalCopy, checks: Sequence[LinkCheck]) -> list[Fix |
         raise ValueError("one link check per link of the copy is needed")
     fixes: list[Fix | None] = []
     for link, check in zip(copy.links, checks, strict=True):
-        if check.broken and check.archived_url:
+        if check.broken and check.archived_url and _web_url(check.archived_url):
             fixes.append(
                 Fix(text=link.text, old=link.url, new=check.archived_url, reason="archived")
             )
-        elif check.recovered and check.url != link.url:
+        elif check.recovered and check.url != link.url and _web_url(check.url):
             fixes.append(Fix(text=link.text, old=link.url, new=check.url, reason="recovered"))
         else:
             fixes.append(None)
     return fixes
+
+
+def _web_url(url: str) -> bool:
+    """Only a well-formed http(s) URL is written into a copy (never ``javascript:``, ``data:``
+    or anything else a hostile page might offer under a matching anchor text)."""
+    return precheck(Link(url=url, text="")) is None and url.lower().startswith(("http:", "https:"))
 
 
 def _destination(url: str) -> str:

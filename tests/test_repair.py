@@ -100,7 +100,7 @@ def test_broken_link_gets_its_archived_copy() -> None:
 @pytest.mark.parametrize(
     ("source", "written"),
     [
-        ("[a](#)", "https://x.example/a(b) c"),
+        ("[a](#)", "https://x.example/wiki/A_(b)"),
         ('[a](<#> "title")', "https://x.example/a"),
         ("[a]()", "https://x.example/a"),
     ],
@@ -111,7 +111,7 @@ def test_destination_forms(source: str, written: str) -> None:
     check = LinkCheck(url=written, text="a", status="ok", broken=False, recovered=True)
     new, made, _ = repair_text(text, copy, plan_repairs(copy, [check]))
     assert len(made) == 1
-    assert parse_canonical(new).links[0].url == written.replace(" ", "%20")
+    assert parse_canonical(new).links[0].url == written
     assert new.endswith(" and more.\n") and new.startswith("Original url:")
 
 
@@ -150,3 +150,11 @@ def test_cli_repair_and_dry_run(tmp_path: Path, connect_to: list[str]) -> None:
     links = json.loads(result.stdout)["results"][0]["links"]
     assert not any(link["recovered"] for link in links)
     assert not any(link["status"] == "placeholder" for link in links)
+
+
+def test_only_web_urls_are_written() -> None:
+    text = "Original url: <https://example.org/a>\n\nSee [here](#).\n"
+    copy = parse_canonical(text)
+    for hostile in ("javascript:alert(1)", "data:text/html,<b>x</b>", "mailto:a@b.c"):
+        check = LinkCheck(url=hostile, text="here", status="ok", broken=False, recovered=True)
+        assert plan_repairs(copy, [check]) == [None]

@@ -110,6 +110,19 @@ def test_verdicts_from_page_variants(
     assert exit_code == code
 
 
+def test_rewrite(tmp_path: Path, web: tuple[Site, list[str]]) -> None:
+    """Another article's text at the same URL (no redirect): rewritten, not missing."""
+    site, routes = web
+    other = (SEED_PAGE.parent / "mt-a56132.html").read_bytes()
+    site.add(Page(url=SEED_URL, body=other))
+    code, report = verify_json(tmp_path, routes, "--no-check-links")
+    result = the_result(report)
+    assert result["status"] == "rewritten"
+    assert float(result["similarity"]) < 0.5  # type: ignore[arg-type]
+    assert "title" in {c["field"] for c in result["changes"]}  # type: ignore[attr-defined]
+    assert code == 1
+
+
 def test_removed_and_added_paragraph(tmp_path: Path, web: tuple[Site, list[str]]) -> None:
     site, routes = web
     removed = "Russian business owners tend to form structures reminiscent of clans"
