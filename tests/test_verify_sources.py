@@ -100,7 +100,7 @@ def test_no_baseline_is_not_a_verdict() -> None:
     assert source_drift(**kwargs, first=doc(CITED), now=None).status == "not_compared"  # type: ignore[arg-type]
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def web() -> Iterator[tuple[Site, list[str]]]:
     site = load_site()
     # The one source answering 503 would cost retries in every run; it is not what this tests.
