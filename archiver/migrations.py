@@ -220,8 +220,9 @@ def _m003_drift(db: Database) -> None:
 
     ``canonical_parses`` lets a run over hundreds of unchanged copies skip re-parsing their
     Markdown (keyed by the SHA-256 of the file's bytes and the parser version).
-    ``source_drifts`` keeps, per verification, how each cited source compares with its first
-    capture (see ``archiver.sources``).
+    ``source_drifts`` keeps, per verification, how each cited source that could be compared
+    with its first capture compares (``same``, ``changed``, ``passage_missing``; see
+    ``archiver.sources``).
     """
     db.table("canonical_parses").create(
         {"sha256": str, "parser": str, "data": str, "parsed_at": str},

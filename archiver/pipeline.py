@@ -37,7 +37,7 @@ from archiver.linkcheck import _OFFLINE_ERRORS as OFFLINE_ERRORS
 from archiver.linkcheck import check_links, classify, network_unavailable, precheck
 from archiver.models import CanonicalCopy, Capture, Document, Drift, Link, LinkCheck
 from archiver.normalize import normalize_text
-from archiver.sources import SourceDrift, citing_context, source_drift
+from archiver.sources import COMPARED, SourceDrift, citing_context, source_drift
 from archiver.store import Archive
 
 log = logging.getLogger(__name__)
@@ -381,10 +381,17 @@ def verify_many(
             if source.ok:
                 baselines.remember(url, source_id, source_doc)
     else:
-        all_checks = [_offline_check(link) for link in all_links]
+        verdicts: dict[str, LinkCheck] = {}  # one precheck per distinct URL in the run
+        all_checks = []
+        for link in all_links:
+            if link.url not in verdicts:
+                verdicts[link.url] = _offline_check(link)
+            known = verdicts[link.url]
+            all_checks.append(known if known.text == link.text else replace(known, text=link.text))
     checked = _with_recovered(all_checks, all_flags)
 
     results: list[Verification] = []
+    to_store: list[tuple[int, list[SourceDrift]]] = []
     position = 0
     for copy, (drift, detail) in zip(copies, drifts, strict=True):
         page_id, _, page_capture = pages[copy.url]
@@ -399,7 +406,9 @@ def verify_many(
             links=list(links) if fetcher is not None else [],  # offline: nothing was checked
             run_id=run_id,
         )
-        archive.save_source_drifts(verification_id, drifted_sources)
+        compared = [d for d in drifted_sources if d.status in COMPARED]
+        if compared:
+            to_store.append((verification_id, compared))
         results.append(
             Verification(
                 canonical=copy,
@@ -412,6 +421,7 @@ def verify_many(
                 page_error=page_capture.error if page_capture is not None else None,
             )
         )
+    archive.save_source_drifts_many(to_store)
     return results
 
 

@@ -37,6 +37,8 @@ MIN_SHARED_WORDS = 3
 PASSAGE_KEPT = 0.8
 _CONTENT_WORD = re.compile(r"\w{4,}")
 FLAGGED = frozenset({"passage_missing"})
+#: Verdicts that compared two captures (the ones the archive keeps).
+COMPARED = frozenset({"same", "changed", "passage_missing"})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -922,7 +922,14 @@ class Archive:
     @_guarded
     def save_source_drifts(self, verification_id: int, drifts: Sequence[Any]) -> None:
         """Record how each source of a verification compares with its first capture."""
-        if not drifts:
+        self.save_source_drifts_many([(verification_id, drifts)])
+
+    @_guarded
+    def save_source_drifts_many(self, items: Sequence[tuple[int, Sequence[Any]]]) -> None:
+        """Source drifts of many verifications (``archiver.sources.SourceDrift``), one
+        transaction."""
+        rows = [(verification_id, d) for verification_id, drifts in items for d in drifts]
+        if not rows:
             return
         with self._transaction() as conn:
             conn.executemany(
@@ -941,7 +948,7 @@ class Archive:
                         d.capture_id,
                         d.detail,
                     )
-                    for d in drifts
+                    for verification_id, d in rows
                 ],
             )
 
