@@ -198,18 +198,19 @@ class _Recorder:
 
 
 OFFLINE_DETAIL = "offline: not checked"
+UNCHECKED_DETAIL = "not checked (--no-check-links)"
 
 
-def _offline_check(link: Link) -> LinkCheck:
+def _unchecked(link: Link, detail: str = OFFLINE_DETAIL) -> LinkCheck:
     return precheck(link) or LinkCheck(
-        url=link.url, text=link.text, status="skipped", broken=False, detail=OFFLINE_DETAIL
+        url=link.url, text=link.text, status="skipped", broken=False, detail=detail
     )
 
 
 def _fetchable(check: LinkCheck) -> bool:
-    """Was (or, offline, would) this link be fetched: not a placeholder, mailto:, bad URL."""
+    """Was (or, unchecked, would) this link be fetched: not a placeholder, mailto:, bad URL."""
     if check.status == "skipped":
-        return check.detail == OFFLINE_DETAIL
+        return check.detail in (OFFLINE_DETAIL, UNCHECKED_DETAIL)
     return check.status not in ("placeholder", "invalid")
 
 
@@ -381,11 +382,12 @@ def verify_many(
             if source.ok:
                 baselines.remember(url, source_id, source_doc)
     else:
+        detail = OFFLINE_DETAIL if fetcher is None else UNCHECKED_DETAIL
         verdicts: dict[str, LinkCheck] = {}  # one precheck per distinct URL in the run
         all_checks = []
         for link in all_links:
             if link.url not in verdicts:
-                verdicts[link.url] = _offline_check(link)
+                verdicts[link.url] = _unchecked(link, detail)
             known = verdicts[link.url]
             all_checks.append(known if known.text == link.text else replace(known, text=link.text))
     checked = _with_recovered(all_checks, all_flags)
@@ -403,7 +405,7 @@ def verify_many(
             url=copy.url,
             drift=drift,
             capture_id=page_id,
-            links=list(links) if fetcher is not None else [],  # offline: nothing was checked
+            links=list(links) if fetcher is not None and check else [],  # else: none checked
             run_id=run_id,
         )
         compared = [d for d in drifted_sources if d.status in COMPARED]
