@@ -355,8 +355,8 @@ def verify_many(
             pages[url] = (fetched_id, fetched_doc, fetched)
     else:
         for url in urls:
-            stored = archive.latest_document(url)
-            pages[url] = (stored[0], stored[1], None) if stored else (None, None, None)
+            state = archive.newest_state(url)
+            pages[url] = (state[0], state[2], state[1]) if state else (None, None, None)
 
     drifts: list[tuple[Drift, str]] = []
     all_links: list[Link] = []

@@ -873,22 +873,38 @@ class Archive:
         return self._stored(rows[0], with_document=with_document) if rows else None
 
     @_guarded
-    def latest_document(self, url: str) -> tuple[int, Document] | None:
-        """(capture id, extraction) of the newest capture ``latest_capture`` would pick.
+    def newest_state(self, url: str) -> tuple[int, Capture, Document | None] | None:
+        """The newest capture of that URL (a 304 does not count: it says "as before"), with
+        its extraction, for ``verify --offline``: a page that answered 404 last time is gone,
+        whatever older captures hold.
 
-        For ``verify --offline`` over many copies: the extraction is all a comparison needs,
-        so the body is not decompressed and re-hashed (``fsck`` is the place for that).
+        The capture comes without its body: the extraction is all a comparison needs, so the
+        body is not decompressed and re-hashed here (``fsck`` is the place for that).
         """
-        row = self.conn.execute(
-            """SELECT id, extraction_id FROM captures
-            WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
-            ORDER BY (status BETWEEN 200 AND 299) DESC, fetched_at DESC, id DESC LIMIT 1""",
-            {"url": url},
-        ).fetchone()
-        if row is None or row[1] is None:
+        rows = list(
+            self.db.query(
+                """SELECT * FROM captures
+                WHERE (url = :url OR final_url = :url) AND kind != 'not_modified'
+                ORDER BY fetched_at DESC, id DESC LIMIT 1""",
+                {"url": url},
+            )
+        )
+        if not rows:
             return None
-        document = self._document(row[1])
-        return (int(row[0]), document) if document is not None else None
+        row = rows[0]
+        capture = Capture(
+            url=row["url"],
+            final_url=row["final_url"],
+            status=row["status"],
+            content_type=row["content_type"],
+            fetched_at=row["fetched_at"],
+            redirects=tuple(json.loads(row["redirects"] or "[]")),
+            error=row["error"],
+            detail=row["detail"] or "",
+            sha256=row["body_sha256"] or "-",
+        )
+        document = self._document(row["extraction_id"]) if row["extraction_id"] else None
+        return int(row["id"]), capture, document
 
     @_guarded
     def cached_parses(self, keys: Sequence[str], parser: str) -> dict[str, str]:

@@ -296,3 +296,20 @@ def test_cli_output_has_no_colour_when_not_a_terminal(
     assert code == 1
     assert "\x1b" not in out
     assert "[-large-scale violence.-] {+force.+}" in out
+
+
+def test_offline_uses_the_newest_capture(tmp_path: Path, web: tuple[Site, list[str]]) -> None:
+    """--offline judges by what the page answered last: once 404, the article is missing."""
+    site, routes = web
+    db = str(tmp_path / "a.db")
+    args = ["--db", db, "verify", str(SEED), "--no-check-links", *FAST, *routes]
+    serve(site, lambda p: p.replace("large-scale violence", "force"))
+    run(*args)
+    code, out, _ = run("--db", db, "verify", str(SEED), "--offline", "--json")
+    assert the_result(json.loads(out))["status"] == "edited"
+    site.add(Page(url=SEED_URL, status=404, body=b"<h1>Not Found</h1>"))
+    run(*args)
+    code, out, _ = run("--db", db, "verify", str(SEED), "--offline", "--json")
+    result = the_result(json.loads(out))
+    assert result["status"] == "missing" and "404" in str(result["detail"])
+    assert code == 1
