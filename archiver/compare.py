@@ -184,10 +184,18 @@ def body_diff(
     return changes, similarity
 
 
+_OPTIONAL_ON_PAGE = frozenset({"subtitle", "caption", "credits"})
+
+
 def _field_change(name: str, canonical: str | None, live: str | None) -> tuple[Change | None, bool]:
     """(a change if the field's words differ, whether it differs only cosmetically)."""
     if canonical is None:
         return None, False  # the copy does not keep this part: nothing to compare
+    if not live and name in _OPTIONAL_ON_PAGE:
+        # Many pages (and extraction profiles) have no subtitle or caption: its absence on the
+        # page says nothing about an edit, and flagging it would be a false alarm on every
+        # copy of such a site. A changed one is still found.
+        return None, False
     if live is None:
         return Change(kind="modified", field=name, canonical=canonical, live=None), False
     if canonical == live:

@@ -155,3 +155,11 @@ def test_updated_line_in_the_body_is_not_drift(seed_copy: CanonicalCopy) -> None
     # A real sentence that starts with the word stays text.
     paras = ["Updated figures show a sharp rise in 2017.", *seed_copy.paragraphs]
     assert compare(seed_copy, live_from(seed_copy, paras)).status == "edited"
+
+
+def test_page_without_subtitle_or_image_is_not_an_edit(seed_copy: CanonicalCopy) -> None:
+    live = live_from(seed_copy, subtitle=None, images=())
+    assert compare(seed_copy, live).status == "unchanged"
+    live = live_from(seed_copy, subtitle="A different standfirst entirely.")
+    assert [c.field for c in compare(seed_copy, live).changes] == ["subtitle"]
+    assert compare(seed_copy, live_from(seed_copy, title=None)).status == "edited"
