@@ -250,13 +250,15 @@ class _Baselines:
         return self._first[url]
 
     def latest(self, url: str) -> tuple[int | None, Document | None]:
+        """The source as it is now: its newest capture, if that was a readable page."""
         if url not in self._latest:
-            stored = self.archive.latest_capture(url)
-            ok = stored is not None and stored.capture.ok
-            self._latest[url] = (stored.id, stored.document) if stored and ok else (None, None)
+            state = self.archive.newest_state(url)
+            ok = state is not None and state[1].ok
+            self._latest[url] = (state[0], state[2]) if state and ok else (None, None)
         return self._latest[url]
 
-    def remember(self, url: str, capture_id: int, document: Document | None) -> None:
+    def remember(self, url: str, capture_id: int | None, document: Document | None) -> None:
+        """What this run's fetch of the source gave (None: it did not answer with a page)."""
         self._latest[url] = (capture_id, document)
 
 
@@ -347,7 +349,7 @@ def verify_many(
     """
     baselines = _Baselines(archive)
     urls = list(dict.fromkeys(copy.url for copy in copies))
-    # url -> (capture id, live document, verdict for a page with no document to compare)
+    # url -> (capture id, live document, the capture: fetched now, or the newest stored)
     pages: dict[str, tuple[int | None, Document | None, Capture | None]] = {}
     if fetcher is not None:
         for url, fetched in zip(urls, fetcher.fetch_many(urls), strict=True):
@@ -381,6 +383,8 @@ def verify_many(
             source_id, source_doc = _store(archive, source, run_id)
             if source.ok:
                 baselines.remember(url, source_id, source_doc)
+            else:
+                baselines.remember(url, None, None)  # no page now: not compared
     else:
         detail = OFFLINE_DETAIL if fetcher is None else UNCHECKED_DETAIL
         verdicts: dict[str, LinkCheck] = {}  # one precheck per distinct URL in the run

@@ -146,8 +146,12 @@ def test_source_that_drops_the_cited_passage_is_flagged(
     assert source["status"] == "passage_missing" and source["flagged"] is True
     assert source["passage"] == CITED
     assert code == 1
+    # Offline, from what the archive holds: the same verdict.
+    runner = CliRunner()
+    offline = runner.invoke(cli, ["--db", db, "verify", str(SEED), "--offline", "--json"])
+    assert wiki_source(json.loads(offline.stdout)["results"][0])["status"] == "passage_missing"
     with sqlite3.connect(db) as conn:
         stored = conn.execute(
             "select status from source_drifts where url = ? order by id", (WIKI,)
         ).fetchall()
-    assert [row[0] for row in stored] == ["changed", "passage_missing"]  # compared ones only
+    assert [row[0] for row in stored] == ["changed", "passage_missing", "passage_missing"]
