@@ -470,9 +470,10 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
     for item in timeline:
         what = item["error"] or item["status"]
         sha = (item["sha256"] or "-")[:12]
+        text = (item["checksum"] or "sha256:-").split(":", 1)[1][:12]
         verdict = item["verification"]["status"] if item["verification"] else "-"
         click.echo(
-            f"{item['capture_id']}\t{item['fetched_at']}\t{what}\t{sha}\t"
+            f"{item['capture_id']}\t{item['fetched_at']}\t{what}\tbody:{sha}\ttext:{text}\t"
             f"{item['vs_previous']}\tcanonical:{verdict}\tprevious:{item['drift_previous'] or '-'}"
         )
 
