@@ -545,10 +545,11 @@ def report_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.pass_context
 def report_drift(ctx: click.Context, fmt: str, output: str | None, as_json: bool) -> None:
-    """The newest drift verdict on every canonical copy verified (exit 1 if any drifted)."""
+    """The newest drift verdict on every canonical copy verified (exit 1 if any drifted, or
+    cites a source that no longer holds its passage)."""
     from archiver import drift_report
 
     with _open_archive(ctx, readonly=True) as archive:
         entries = drift_report.collect(archive, with_texts=not as_json and fmt == "html")
     _write_or_echo(drift_report.format_drift(entries, "json" if as_json else fmt), output)
-    ctx.exit(1 if any(entry.status in drift_report.DRIFTED for entry in entries) else 0)
+    ctx.exit(1 if any(entry.problem for entry in entries) else 0)

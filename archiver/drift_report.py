@@ -57,6 +57,11 @@ class DriftEntry:
     def status(self) -> str:
         return str(self.verification["status"])
 
+    @property
+    def problem(self) -> bool:
+        """Drifted, or cites a source that no longer holds the passage it was cited for."""
+        return self.status in DRIFTED or bool(_flagged(self.verification))
+
     def to_json(self) -> dict[str, Any]:
         v = self.verification
         return {
@@ -69,6 +74,7 @@ class DriftEntry:
             "capture_id": v["capture_id"],
             "verified_at": v["verified_at"],
             "changes": v["changes"],
+            "sources": v.get("sources", []),
         }
 
 
@@ -90,6 +96,10 @@ def collect(archive: Archive, *, with_texts: bool = True) -> list[DriftEntry]:
                 live = stored.document if stored is not None else None
         entries.append(DriftEntry(verification=row, canonical=canonical, live=live))
     return entries
+
+
+def _flagged(verification: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in verification.get("sources", []) if s["status"] == "passage_missing"]
 
 
 def summarize(entries: Sequence[DriftEntry]) -> dict[str, int]:
@@ -190,6 +200,12 @@ def _markdown(entries: Sequence[DriftEntry]) -> str:
             f"- checksums: canonical `{v['checksum_canonical']}`, live `{v['checksum_live']}`",
             "",
         ]
+        for source in _flagged(v):
+            lines.append(
+                f"- source no longer holds the passage it was cited for: "
+                f"<{_md_inline(source['url'])}> ({_md_inline(source['text'])})"
+            )
+            lines += ["", _fence(str(source.get("passage") or "")), ""]
         for change in v["changes"]:
             label = f"{change['kind']} {change['field']}"
             if change.get("note"):
@@ -346,6 +362,12 @@ def _html(entries: Sequence[DriftEntry]) -> str:
         parts.append("</table>")
         for change in notes:
             parts.append(f"<p><b>{html.escape(change['note'])}</b></p>")
+        for source in _flagged(v):
+            parts.append(
+                f"<p>Source no longer holds the passage it was cited for: "
+                f"{_href(str(source['url']))} ({html.escape(str(source['text']))})<br>"
+                f"<del>{html.escape(str(source.get('passage') or ''))}</del></p>"
+            )
         parts.append("</section>")
     parts.append("</body></html>\n")
     return "".join(parts)

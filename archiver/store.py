@@ -970,7 +970,8 @@ class Archive:
 
     @_guarded
     def latest_verifications(self) -> list[dict[str, Any]]:
-        """The newest verification of each canonical copy (path and URL), oldest path first."""
+        """The newest verification of each canonical copy (path and URL), by path, with the
+        sources it compared with their first capture (``sources``)."""
         rows = list(
             self.db.query(
                 """SELECT v.* FROM verifications v
@@ -979,8 +980,21 @@ class Archive:
                 ORDER BY v.canonical_path, v.url"""
             )
         )
+        has_sources = "source_drifts" in self.db.table_names()
         for row in rows:
             row["changes"] = json.loads(row["changes"] or "[]")
+            row["sources"] = (
+                list(
+                    self.db.query(
+                        """SELECT url, text, status, similarity, passage, first_capture_id,
+                            capture_id, detail FROM source_drifts
+                        WHERE verification_id = ? ORDER BY id""",
+                        [row["id"]],
+                    )
+                )
+                if has_sources
+                else []
+            )
         return rows
 
 

@@ -155,3 +155,11 @@ def test_source_that_drops_the_cited_passage_is_flagged(
             "select status from source_drifts where url = ? order by id", (WIKI,)
         ).fetchall()
     assert [row[0] for row in stored] == ["changed", "passage_missing", "passage_missing"]
+    # The drift report shows it (the article itself is only cosmetic: exit 1 for the source).
+    report = runner.invoke(cli, ["--db", db, "report", "drift", "--format", "html"])
+    assert report.exit_code == 1
+    assert "Source no longer holds the passage" in report.stdout and CITED in report.stdout
+    report = runner.invoke(cli, ["--db", db, "report", "drift", "--json"])
+    (entry,) = json.loads(report.stdout)["results"]
+    assert entry["status"] == "cosmetic"
+    assert [s["status"] for s in entry["sources"] if s["url"] == WIKI] == ["passage_missing"]
