@@ -211,10 +211,12 @@ def verify(
                     check=not no_check_links,
                     errors=errors,
                 )
-    for error in errors[:-1] if not results else errors:
-        click.echo(f"archiver: error: {error}", err=True)
-    if errors and not results:
+    if errors and not results:  # nothing readable: the last error is the one-line message
+        for error in errors[:-1]:
+            click.echo(f"archiver: error: {error}", err=True)
         raise errors[-1]
+    for error in errors:
+        click.echo(f"archiver: error: {error}", err=True)
     repairs = []
     if repair or dry_run:
         from archiver.repair import repair_file
