@@ -163,3 +163,18 @@ def test_page_without_subtitle_or_image_is_not_an_edit(seed_copy: CanonicalCopy)
     live = live_from(seed_copy, subtitle="A different standfirst entirely.")
     assert [c.field for c in compare(seed_copy, live).changes] == ["subtitle"]
     assert compare(seed_copy, live_from(seed_copy, title=None)).status == "edited"
+
+
+def test_paragraph_split_is_cosmetic_and_edit_beside_it_is_found(seed_copy: CanonicalCopy) -> None:
+    paras = list(seed_copy.paragraphs)
+    first = paras[0]
+    cut = first.index(" FBI director")
+    paras[0:1] = [first[:cut], first[cut + 1 :]]
+    assert compare(seed_copy, live_from(seed_copy, paras)).status == "cosmetic"
+    paras[1] = paras[1].replace("FBI director", "The FBI director")
+    drift = compare(seed_copy, live_from(seed_copy, paras))
+    assert drift.status == "edited"
+    (change,) = drift.changes
+    assert change.kind == "modified" and ("+", "The") in word_diff(
+        change.canonical or "", change.live or ""
+    )

@@ -313,3 +313,20 @@ def test_offline_uses_the_newest_capture(tmp_path: Path, web: tuple[Site, list[s
     result = the_result(json.loads(out))
     assert result["status"] == "missing" and "404" in str(result["detail"])
     assert code == 1
+
+
+def test_library_verify_paths_raises_on_a_bad_copy_unless_asked(tmp_path: Path) -> None:
+    from archiver.errors import CanonicalError, InputError
+    from archiver.pipeline import verify_paths
+    from archiver.store import Archive
+
+    bad = tmp_path / "bad.md"
+    bad.write_text("no url\n", encoding="utf-8")
+    with Archive.memory() as archive:
+        with pytest.raises(CanonicalError, match="bad.md: no original URL"):
+            verify_paths([str(bad), str(SEED)], fetcher=None, archive=archive)
+        errors: list[InputError] = []
+        paths = [str(bad), str(SEED)]
+        results = verify_paths(paths, fetcher=None, archive=archive, errors=errors)
+    assert len(results) == 1 and results[0].drift.status == "unreachable"
+    assert len(errors) == 1
