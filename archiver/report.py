@@ -191,6 +191,7 @@ def snapshot_text(snap: Any) -> str:
     return "\n".join(lines)
 
 
+MAX_CHANGES_SHOWN = 20  # a rewrite lists every paragraph; the terminal shows the first ones
 _TERMINAL_UNSAFE = {c: None for c in [*range(0x20), *range(0x7F, 0xA0)] if c != 0x0A}
 
 
@@ -233,7 +234,8 @@ def verification_text(result: dict[str, Any], *, colour: bool = False) -> str:
     ]
     if result.get("detail") and result["status"] in ("missing", "unreachable"):
         lines.append(f"  page:       {safe_text(result['detail'])}")
-    for change in result["changes"]:
+    shown = result["changes"][:MAX_CHANGES_SHOWN]
+    for change in shown:
         label = f"{change['kind']} {change['field']}"
         if change.get("note"):
             label += f" ({safe_text(change['note'])})"
@@ -245,6 +247,8 @@ def verification_text(result: dict[str, Any], *, colour: bool = False) -> str:
             lines.append(f"      canonical: {safe_text(old[:300])}")
         elif new is not None:
             lines.append(f"      live:      {safe_text(new[:300])}")
+    if len(result["changes"]) > len(shown):
+        lines.append(f"  ... and {len(result['changes']) - len(shown)} more changes (see --json)")
     checks = []
     for link in result["links"]:
         fields: dict[str, Any] = {
