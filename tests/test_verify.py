@@ -330,3 +330,17 @@ def test_library_verify_paths_raises_on_a_bad_copy_unless_asked(tmp_path: Path) 
         results = verify_paths(paths, fetcher=None, archive=archive, errors=errors)
     assert len(results) == 1 and results[0].drift.status == "unreachable"
     assert len(errors) == 1
+
+
+def test_nothing_answers_exits_3(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.3", 0))
+        port = probe.getsockname()[1]
+    route = ["--connect-to", f"www.themoscowtimes.com=127.0.0.3:{port}"]
+    args = ["--db", str(tmp_path / "a.db"), "verify", str(SEED), "--timeout", "2", *route]
+    code, out, err = run(*args)
+    assert code == 3
+    assert "network looks unavailable" in err
+    assert "Traceback" not in out + err
