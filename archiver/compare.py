@@ -179,7 +179,9 @@ def body_diff(
         note = ""
         if kind == "added" and new is not None:
             at_end = max(lset) == len(live) - 1
-            note = "correction note appended" if at_end and _CORRECTION.match(new) else ""
+            if _CORRECTION.match(new):
+                # Called out: an editor's note changes what the article claims to have said.
+                note = "correction note appended" if at_end else "correction note added"
         changes.append(Change(kind=kind, field="body", canonical=old, live=new, note=note))
     return changes, similarity
 

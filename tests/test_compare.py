@@ -178,3 +178,10 @@ def test_paragraph_split_is_cosmetic_and_edit_beside_it_is_found(seed_copy: Cano
     assert change.kind == "modified" and ("+", "The") in word_diff(
         change.canonical or "", change.live or ""
     )
+
+
+def test_editors_note_at_the_top_is_called_out(seed_copy: CanonicalCopy) -> None:
+    paras = ["Editor's note: this article was updated to clarify a quote.", *seed_copy.paragraphs]
+    drift = compare(seed_copy, live_from(seed_copy, paras))
+    assert drift.status == "edited"
+    assert [(c.kind, c.note) for c in drift.changes] == [("added", "correction note added")]
