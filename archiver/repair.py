@@ -153,8 +153,11 @@ def unified_diff(path: str, old: str, new: str) -> str:
 
 
 def write_atomically(path: str, data: bytes) -> None:
-    """Replace the file in one rename, keeping its permissions: never a half-written copy."""
-    target = Path(path)
+    """Replace the file in one rename, keeping its permissions: never a half-written copy.
+
+    A symlinked copy keeps its link: the file it points to is the one replaced.
+    """
+    target = Path(path).resolve()
     mode = target.stat().st_mode & 0o7777
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:

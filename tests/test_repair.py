@@ -158,3 +158,13 @@ def test_only_web_urls_are_written() -> None:
     for hostile in ("javascript:alert(1)", "data:text/html,<b>x</b>", "mailto:a@b.c"):
         check = LinkCheck(url=hostile, text="here", status="ok", broken=False, recovered=True)
         assert plan_repairs(copy, [check]) == [None]
+
+
+def test_symlinked_copy_keeps_its_link(tmp_path: Path) -> None:
+    real = awkward_copy(tmp_path)
+    link = tmp_path / "link.md"
+    link.symlink_to(real)
+    copy = read_canonical(link)
+    result = repair_file(copy, recovered_checks(link))
+    assert result.written and link.is_symlink()
+    assert b"(https://www.themoscowtimes.com/author/andrei-babitsky)" in real.read_bytes()
