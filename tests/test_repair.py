@@ -44,11 +44,13 @@ def recovered_checks(path: Path) -> list[LinkCheck]:
 
 def test_only_targets_change_byte_for_byte(tmp_path: Path) -> None:
     path = awkward_copy(tmp_path)
+    path.chmod(0o640)
     before = path.read_bytes()
     copy = read_canonical(path)
     checks = recovered_checks(path)
     result = repair_file(copy, checks)
     after = path.read_bytes()
+    assert path.stat().st_mode & 0o777 == 0o640
     assert result.written and len(result.fixes) == 13
     assert after.startswith("\ufeff---\r\nnote: kept as is\r\n---\r\n".encode())
     assert after.count(b"\r\n") == before.count(b"\r\n")
