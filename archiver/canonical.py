@@ -10,9 +10,10 @@ are None. Pure: :func:`parse_canonical` takes text, :func:`read_canonical` adds 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ class _Block:
 
 def parse_date(text: str) -> str | None:
     """An ISO date for a human date ("March 30, 2017" -> "2017-03-30"), or None."""
+    if not any(ch.isdigit() for ch in text[:80]):
+        return None  # every accepted form has digits: most body blocks stop here, cheaply
     cleaned = re.sub(r"^\s*(updated|published)\s*:\s*", "", text.strip(), flags=re.IGNORECASE)
     cleaned = re.sub(r"\s+", " ", cleaned).strip().rstrip(".")
     # "March 30, 2017 - 19:15" or "March 30, 2017 7:15 pm": keep the date part only.
@@ -292,6 +295,11 @@ def parse_canonical(text: str, *, path: str = "<canonical>") -> CanonicalCopy:
 def read_canonical(path: str | os.PathLike[str]) -> CanonicalCopy:
     """Read and parse one canonical copy; every problem is a one-line CanonicalError."""
     name = os.fspath(path)
+    return canonical_from_bytes(read_copy_bytes(name), path=name)
+
+
+def read_copy_bytes(name: str) -> bytes:
+    """The bytes of a copy file, refused when it is missing, not a file, or too large."""
     file = Path(name)
     if not file.exists():
         raise InputError(f"{name}: no such file")
@@ -299,7 +307,15 @@ def read_canonical(path: str | os.PathLike[str]) -> CanonicalCopy:
         raise InputError(f"{name}: not a file")
     if file.stat().st_size > MAX_CANONICAL_BYTES:
         raise CanonicalError(f"{name}: too large for a canonical copy (over 5 MiB)")
-    data = file.read_bytes()
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror}") from exc
+
+
+def canonical_from_bytes(data: bytes, *, path: str) -> CanonicalCopy:
+    """Decode and parse a copy's bytes (UTF-8 Markdown, no NUL bytes)."""
+    name = path
     if b"\x00" in data:
         raise CanonicalError(f"{name}: binary data, not a Markdown canonical copy")
     try:
@@ -307,6 +323,57 @@ def read_canonical(path: str | os.PathLike[str]) -> CanonicalCopy:
     except UnicodeDecodeError as exc:
         raise CanonicalError(f"{name}: not UTF-8 text (byte {exc.start})") from exc
     return parse_canonical(text, path=name)
+
+
+#: Bump when parse_canonical's output changes for any input: cached parses are then ignored.
+PARSER_VERSION = "1"
+
+
+def copy_to_json(copy: CanonicalCopy, normalized: Sequence[str] | None = None) -> str:
+    """A parsed copy as JSON (the parse cache), without its path: the same bytes parse the
+    same wherever the file lives. ``normalized`` (its paragraphs normalized) may ride along."""
+    return json.dumps(
+        {
+            "url": copy.url,
+            "title": copy.title,
+            "subtitle": copy.subtitle,
+            "authors": list(copy.authors),
+            "published": copy.published,
+            "caption": copy.caption,
+            "credits": copy.credits,
+            "paragraphs": list(copy.paragraphs),
+            "links": [[link.url, link.text] for link in copy.links],
+            "disclaimer": copy.disclaimer,
+            "normalized": list(normalized) if normalized is not None else None,
+        },
+        ensure_ascii=False,
+    )
+
+
+def copy_from_json(data: str, *, path: str) -> CanonicalCopy:
+    """The copy :func:`copy_to_json` saved, found at ``path``."""
+    return copy_and_normalized_from_json(data, path=path)[0]
+
+
+def copy_and_normalized_from_json(
+    data: str, *, path: str
+) -> tuple[CanonicalCopy, list[str] | None]:
+    """The copy :func:`copy_to_json` saved, and its normalized paragraphs if saved with it."""
+    fields = json.loads(data)
+    copy = CanonicalCopy(
+        path=path,
+        url=fields["url"],
+        title=fields["title"],
+        subtitle=fields["subtitle"],
+        authors=tuple(fields["authors"]),
+        published=fields["published"],
+        caption=fields["caption"],
+        credits=fields["credits"],
+        paragraphs=tuple(fields["paragraphs"]),
+        links=tuple(Link(url=url, text=text) for url, text in fields["links"]),
+        disclaimer=fields["disclaimer"],
+    )
+    return copy, fields.get("normalized")
 
 
 def find_canonical_files(paths: list[str]) -> list[str]:
@@ -319,3 +386,123 @@ def find_canonical_files(paths: list[str]) -> list[str]:
         else:
             found.append(item)
     return found
+
+
+# -- where each link's target is written (for --repair) --------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkSpan:
+    """A link of the copy and where its destination is written in the file's text.
+
+    ``start``/``end`` are offsets into the text given to :func:`link_spans` (``<...>`` included
+    when the destination is written so); None when the target cannot be rewritten in place, as
+    for a reference-style link whose target lives in a ``[label]: url`` definition.
+    """
+
+    text: str
+    href: str
+    start: int | None
+    end: int | None
+
+
+def _record_link_spans(md: MarkdownIt) -> MarkdownIt:
+    """Wrap markdown-it's own inline ``link`` rule so each link token remembers its source."""
+    from markdown_it.rules_inline.link import link as link_rule
+    from markdown_it.rules_inline.state_inline import StateInline
+
+    def recording(state: StateInline, silent: bool) -> bool:
+        start = state.pos
+        before = len(state.tokens)
+        label_end = state.md.helpers.parseLinkLabel(state, start, True)
+        if not link_rule(state, silent):
+            return False
+        if silent or label_end < 0:
+            return True
+        destination: tuple[int, int] | None = None
+        pos = label_end + 1
+        if pos < state.posMax and state.src[pos] == "(":
+            pos += 1
+            while pos < state.posMax and state.src[pos] in " \t\n":
+                pos += 1
+            found = state.md.helpers.parseLinkDestination(state.src, pos, state.posMax)
+            destination = (pos, found.pos if found.ok else pos)
+        for token in state.tokens[before:]:
+            if token.type == "link_open":
+                token.meta["source"] = (start, state.pos, destination)
+                break
+        return True
+
+    md.inline.ruler.at("link", recording)
+    return md
+
+
+_MD_SPANS = _record_link_spans(MarkdownIt("commonmark"))
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
+def _source_pattern(raw: str) -> re.Pattern[str]:
+    """The inline source as it sits in the file: any line ending, continuation indent allowed."""
+    return re.compile(r"\r?\n[ \t>]*".join(re.escape(piece) for piece in raw.split("\n")))
+
+
+def link_spans(text: str) -> list[LinkSpan]:
+    """Every (non-autolink) link of a copy, in order, with where its target is written."""
+    stripped = text.lstrip("\ufeff")
+    _, body = _front_matter(stripped, "<canonical>")
+    offset = len(text) - len(body)
+    starts = [0, *(m.end() for m in _NEWLINE.finditer(body)), len(body)]
+    tokens = _MD_SPANS.parse(body)
+    spans: list[LinkSpan] = []
+    for token in tokens:
+        if token.type != "inline" or token.map is None:
+            continue
+        first, last = token.map
+        region_start = starts[min(first, len(starts) - 1)]
+        region_end = starts[min(last, len(starts) - 1)]
+        cursor = region_start
+        children = token.children or []
+        for index, child in enumerate(children):
+            if child.type != "link_open" or child.markup == "autolink":
+                continue
+            anchor = _anchor_text(children, index + 1)
+            href = str(child.attrs.get("href", ""))
+            source = child.meta.get("source")
+            where: tuple[int, int] | None = None
+            if source is not None and source[2] is not None:
+                link_start, link_end, (dest_start, dest_end) = source
+                raw = token.content[link_start:link_end]
+                match = _source_pattern(raw).search(body, cursor, region_end)
+                if match is not None:
+                    cursor = match.end()
+                    tail = len(raw) - (dest_start - link_start)
+                    if "\n" not in raw[dest_start - link_start :]:
+                        begin = match.end() - tail
+                        where = (offset + begin, offset + begin + (dest_end - dest_start))
+            spans.append(
+                LinkSpan(
+                    text=anchor,
+                    href=href,
+                    start=where[0] if where else None,
+                    end=where[1] if where else None,
+                )
+            )
+    return spans
+
+
+def _anchor_text(children: list[Token], index: int) -> str:
+    """The anchor text of the link opened just before ``index``, as parse_canonical reads it."""
+    parts: list[str] = []
+    depth = 1
+    for child in children[index:]:
+        if child.type == "link_open":
+            depth += 1
+        elif child.type == "link_close":
+            depth -= 1
+            if depth == 0:
+                break
+        elif child.type in ("text", "code_inline", "html_inline", "image"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return _squash("".join(parts))

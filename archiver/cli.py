@@ -223,6 +223,13 @@ def snapshot(
 @click.option("--offline", is_flag=True, help="Compare with the newest stored capture; no fetch.")
 @click.option("--no-check-links", is_flag=True, help="Recover link targets but do not check them.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Write recovered link targets (or archived copies of broken ones) into the copies; "
+    "nothing else in them changes.",
+)
+@click.option("--dry-run", is_flag=True, help="With --repair: show the diff, write nothing.")
 @fetch_options
 @click.pass_context
 def verify(
@@ -231,33 +238,66 @@ def verify(
     offline: bool,
     no_check_links: bool,
     as_json: bool,
+    repair: bool,
+    dry_run: bool,
     **options: Any,
 ) -> None:
-    """Compare canonical copies (files, or every .md under a folder) with the live pages."""
+    """Compare canonical copies (files, or every .md under a folder) with the live pages.
+
+    A copy that cannot be read is reported on stderr and the others are still verified; the
+    exit code is then 2.
+    """
     files = find_canonical_files(list(paths))
     if not files:
         raise InputError(f"no canonical copies (*.md) found in {', '.join(paths)}")
+    errors: list[InputError] = []
     with _archive(ctx) as archive:
         if offline:
-            results = pipeline.verify_paths(files, fetcher=None, archive=archive)
+            results = pipeline.verify_paths(files, fetcher=None, archive=archive, errors=errors)
         else:
             with _fetcher(options) as fetcher:
                 results = pipeline.verify_paths(
-                    files, fetcher=fetcher, archive=archive, check=not no_check_links
+                    files,
+                    fetcher=fetcher,
+                    archive=archive,
+                    check=not no_check_links,
+                    errors=errors,
                 )
+    if errors and not results:  # nothing readable: the last error is the one-line message
+        for error in errors[:-1]:
+            click.echo(f"archiver: error: {error}", err=True)
+        raise errors[-1]
+    for error in errors:
+        click.echo(f"archiver: error: {error}", err=True)
+    repairs = []
+    if repair or dry_run:
+        from archiver.repair import repair_file
+
+        repairs = [repair_file(r.canonical, r.links, dry_run=dry_run) for r in results]
     documents = [r.to_json() for r in results]
     summary = summarize_drift(results)
     if as_json:
-        emit_json({"results": documents, "summary": summary})
+        bad = [{"error": str(error)} for error in errors]
+        out: dict[str, Any] = {"results": documents, "summary": summary, "errors": bad}
+        if repair or dry_run:
+            out["repairs"] = [r.to_json() for r in repairs]
+        emit_json(out)
     else:
         for document in documents:
             click.echo(report.verification_text(document, colour=_colour()))
         click.echo("summary: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
+        for done in repairs:
+            if dry_run and done.diff:
+                click.echo(_printable_block(done.diff), nl=False)
+            verb = "would write" if dry_run else "wrote"
+            click.echo(f"{done.path}: {verb} {len(done.fixes)} link target(s)", err=True)
+            for fix in done.skipped:
+                click.echo(f"{done.path}: not repaired (not an inline link): {fix.text}", err=True)
+    if errors:
+        ctx.exit(2)
     if not offline and pipeline.offline_run(results):
         raise NetworkUnavailable("nothing answered: the network looks unavailable; no verdict")
-    drifted = any(r.drift.status in ("edited", "rewritten", "missing") for r in results)
-    broken = any(c.broken for r in results for c in r.links)
-    ctx.exit(1 if drifted or broken else 0)
+    ctx.exit(1 if pipeline.found_problems(results) else 0)
 
 
 def _rot_options(func: F) -> F:
@@ -418,6 +458,11 @@ def _summary(path: str, doc: Document) -> str:
     return "\n".join(_printable(line) for line in lines)
 
 
+def _printable_block(text: str) -> str:
+    """Lines of page-derived text made safe for a terminal, line breaks kept."""
+    return "".join(_printable(line) + "\n" for line in text.splitlines())
+
+
 def _printable(text: str) -> str:
     """Drop control characters, so page text cannot drive the terminal."""
     return "".join(ch for ch in text if ch.isprintable() or ch == " ")
@@ -542,7 +587,7 @@ def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...], as_js
 def history(ctx: click.Context, url: str, as_json: bool) -> None:
     """Every capture of URL, its checksums, and how each compares with the one before."""
     with _open_archive(ctx, readonly=True) as archive:
-        timeline = archive.history(url)
+        timeline = pipeline.history_of(url, archive=archive)
     if as_json:
         emit_json({"url": url, "captures": timeline})
         return
@@ -551,10 +596,11 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
     for item in timeline:
         what = item["error"] or item["status"]
         sha = (item["sha256"] or "-")[:12]
+        text = (item["checksum"] or "sha256:-").split(":", 1)[1][:12]
         verdict = item["verification"]["status"] if item["verification"] else "-"
         click.echo(
-            f"{item['capture_id']}\t{item['fetched_at']}\t{what}\t{sha}\t"
-            f"{item['vs_previous']}\tcanonical:{verdict}"
+            f"{item['capture_id']}\t{item['fetched_at']}\t{what}\tbody:{sha}\ttext:{text}\t"
+            f"{item['vs_previous']}\tcanonical:{verdict}\tprevious:{item['drift_previous'] or '-'}"
         )
 
 
@@ -646,3 +692,26 @@ def report_linkrot(
     summary = rot_summary(articles)
     _write_or_echo(report.format_linkrot(articles, summary, "json" if as_json else fmt), output)
     ctx.exit(1 if summary["broken"] else 0)
+
+
+@report_group.command("drift")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "csv", "json"]),
+    default="md",
+    show_default=True,
+    help="Output format; html shows canonical and live side by side.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.pass_context
+def report_drift(ctx: click.Context, fmt: str, output: str | None, as_json: bool) -> None:
+    """The newest drift verdict on every canonical copy verified (exit 1 if any drifted, or
+    cites a source that no longer holds its passage)."""
+    from archiver import drift_report
+
+    with _open_archive(ctx, readonly=True) as archive:
+        entries = drift_report.collect(archive, with_texts=not as_json and fmt == "html")
+    _write_or_echo(drift_report.format_drift(entries, "json" if as_json else fmt), output)
+    ctx.exit(1 if any(entry.problem for entry in entries) else 0)

@@ -238,6 +238,44 @@ def _m004_indexes_for_lookups(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_link_checks_capture ON link_checks(capture_id)")
 
 
+def _m005_drift(db: Database) -> None:
+    """Drift verification: parsed canonical copies by content hash, and source drift verdicts.
+
+    ``canonical_parses`` lets a run over hundreds of unchanged copies skip re-parsing their
+    Markdown (keyed by the SHA-256 of the file's bytes and the parser version).
+    ``source_drifts`` keeps, per verification, how each cited source that could be compared
+    with its first capture compares (``same``, ``changed``, ``passage_missing``; see
+    ``archiver.sources``).
+    """
+    db.table("canonical_parses").create(
+        {"sha256": str, "parser": str, "data": str, "parsed_at": str},
+        pk=("sha256", "parser"),
+        not_null={"sha256", "parser", "data", "parsed_at"},
+        if_not_exists=True,
+    )
+    db.table("source_drifts").create(
+        {
+            "id": int,
+            "verification_id": int,
+            "url": str,
+            "text": str,
+            "status": str,
+            "similarity": float,
+            "passage": str,
+            "first_capture_id": int,
+            "capture_id": int,
+            "detail": str,
+        },
+        pk="id",
+        foreign_keys=[("verification_id", "verifications", "id")],
+        not_null={"verification_id", "url", "status"},
+        if_not_exists=True,
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_source_drifts_url ON source_drifts(url, verification_id)"
+    )
+
+
 Migration = Callable[[Database], None]
 
 #: Applied in order; the position (1-based) is the schema version. Append only.
@@ -246,6 +284,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m002_search_and_views,
     _m003_stemmed_search,
     _m004_indexes_for_lookups,
+    _m005_drift,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -263,6 +302,8 @@ TABLES = frozenset(
         "links",
         "verifications",
         "link_checks",
+        "canonical_parses",
+        "source_drifts",
     }
 )
 

@@ -197,14 +197,32 @@ def snapshot_text(snap: Any) -> str:
     return "\n".join(lines)
 
 
+MAX_CHANGES_SHOWN = 20  # a rewrite lists every paragraph; the terminal shows the first ones
+_TERMINAL_UNSAFE = {c: None for c in [*range(0x20), *range(0x7F, 0xA0)] if c != 0x0A}
+
+
+def safe_text(value: Any) -> str:
+    """Page or copy text made safe for a terminal: control characters (escape sequences that
+    could recolour, move the cursor or retitle the window) are dropped."""
+    return "" if value is None else str(value).translate(_TERMINAL_UNSAFE)
+
+
 def diff_text(canonical: str, live: str, *, colour: bool) -> str:
-    """A word diff for the terminal: removed words [-like this-], added {+like this+}."""
+    """A word diff for the terminal: removed words [-like this-], added {+like this+}.
+
+    In colour (a TTY, NO_COLOR unset) removed words are red and struck through, added green.
+    """
     out = []
-    for op, words in word_diff(canonical, live):
+    for op, raw in word_diff(canonical, live):
+        words = safe_text(raw)
         if op == "=":
             out.append(words)
         elif op == "-":
-            out.append(click.style(f"[-{words}-]", fg="red") if colour else f"[-{words}-]")
+            out.append(
+                click.style(f"[-{words}-]", fg="red", strikethrough=True)
+                if colour
+                else f"[-{words}-]"
+            )
         else:
             out.append(click.style(f"{{+{words}+}}", fg="green") if colour else f"{{+{words}+}}")
     return " ".join(out)
@@ -214,38 +232,52 @@ def verification_text(result: dict[str, Any], *, colour: bool = False) -> str:
     """A human report of one verification (from its JSON form)."""
     status = _colour(result["status"], colour)
     lines = [
-        f"{result['canonical']}",
-        f"  url:        {result['url']}",
+        f"{safe_text(result['canonical'])}",
+        f"  url:        {safe_text(result['url'])}",
         f"  verdict:    {status}  (similarity {result['similarity']:.3f})",
         f"  checksums:  canonical {result['checksum_canonical']}",
         f"              live      {result['checksum_live']}",
     ]
     if result.get("detail") and result["status"] in ("missing", "unreachable"):
-        lines.append(f"  page:       {result['detail']}")
-    for change in result["changes"]:
+        lines.append(f"  page:       {safe_text(result['detail'])}")
+    shown = result["changes"][:MAX_CHANGES_SHOWN]
+    for change in shown:
         label = f"{change['kind']} {change['field']}"
         if change.get("note"):
-            label += f" ({change['note']})"
+            label += f" ({safe_text(change['note'])})"
         lines.append(f"  - {label}")
         old, new = change.get("canonical"), change.get("live")
         if old is not None and new is not None:
             lines.append("      " + diff_text(old, new, colour=colour))
         elif old is not None:
-            lines.append(f"      canonical: {old[:300]}")
+            lines.append(f"      canonical: {safe_text(old[:300])}")
         elif new is not None:
-            lines.append(f"      live:      {new[:300]}")
-    checks = [
-        LinkCheck(
-            **{k: v for k, v in link.items() if k != "redirects"},
-            redirects=tuple(link["redirects"]),
-        )
-        for link in result["links"]
-    ]
+            lines.append(f"      live:      {safe_text(new[:300])}")
+    if len(result["changes"]) > len(shown):
+        lines.append(f"  ... and {len(result['changes']) - len(shown)} more changes (see --json)")
+    checks = []
+    for link in result["links"]:
+        fields: dict[str, Any] = {
+            k: (safe_text(v) if isinstance(v, str) else v)
+            for k, v in link.items()
+            if k != "redirects"
+        }
+        checks.append(LinkCheck(**fields, redirects=tuple(link["redirects"])))
     if checks:
         recovered = sum(bool(c.recovered) for c in checks)
         broken = sum(c.broken for c in checks)
         lines.append(f"  links:      {len(checks)} ({recovered} recovered, {broken} broken)")
         lines.extend("  " + line for line in link_lines(checks, colour=colour))
+    flagged = [s for s in result.get("sources", []) if s.get("flagged")]
+    compared = [s for s in result.get("sources", []) if s["status"] in ("same", "changed")]
+    if flagged or compared:
+        lines.append(
+            f"  sources:    {len(compared) + len(flagged)} compared with their first capture, "
+            f"{len(flagged)} no longer hold the cited passage"
+        )
+    for source in flagged:
+        lines.append(f"    {_colour('passage_missing', colour)}  {safe_text(source['url'])}")
+        lines.append(f"      cited for: {safe_text((source.get('passage') or '')[:300])}")
     return "\n".join(lines)
 
 

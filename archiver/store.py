@@ -844,6 +844,147 @@ class Archive:
             out.append(row)
         return out
 
+    # -- drift (verify): baselines and verifications -----------------------------------------
+
+    @_guarded
+    def first_capture(self, url: str, *, with_document: bool = True) -> StoredCapture | None:
+        """The oldest 2xx capture of that URL with an extraction: a source's baseline text."""
+        rows = list(
+            self.db.query(
+                """SELECT * FROM captures
+                WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
+                AND status BETWEEN 200 AND 299 AND extraction_id IS NOT NULL
+                ORDER BY fetched_at, id LIMIT 1""",
+                {"url": url},
+            )
+        )
+        return self._stored(rows[0], with_document=with_document) if rows else None
+
+    @_guarded
+    def newest_state(self, url: str) -> tuple[int, Capture, Document | None] | None:
+        """The newest capture of that URL (a 304 does not count: it says "as before"), with
+        its extraction, for ``verify --offline``: a page that answered 404 last time is gone,
+        whatever older captures hold.
+
+        The capture comes without its body: the extraction is all a comparison needs, so the
+        body is not decompressed and re-hashed here (``fsck`` is the place for that).
+        """
+        rows = list(
+            self.db.query(
+                """SELECT * FROM captures
+                WHERE (url = :url OR final_url = :url) AND kind != 'not_modified'
+                ORDER BY fetched_at DESC, id DESC LIMIT 1""",
+                {"url": url},
+            )
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        capture = Capture(
+            url=row["url"],
+            final_url=row["final_url"],
+            status=row["status"],
+            content_type=row["content_type"],
+            fetched_at=row["fetched_at"],
+            redirects=tuple(json.loads(row["redirects"] or "[]")),
+            error=row["error"],
+            detail=row["detail"] or "",
+            sha256=row["body_sha256"] or "-",
+        )
+        document = self._document(row["extraction_id"]) if row["extraction_id"] else None
+        return int(row["id"]), capture, document
+
+    @_guarded
+    def cached_parses(self, keys: Sequence[str], parser: str) -> dict[str, str]:
+        """Parsed canonical copies by the SHA-256 of their bytes (those the cache holds)."""
+        found: dict[str, str] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for sha, data in self.conn.execute(
+                "SELECT sha256, data FROM canonical_parses "
+                f"WHERE parser = ? AND sha256 IN ({marks})",
+                [parser, *chunk],
+            ):
+                found[sha] = data
+        return found
+
+    @_guarded
+    def save_parses(self, items: Sequence[tuple[str, str]], parser: str) -> None:
+        """Remember parsed canonical copies, (sha256 of bytes, JSON), in one transaction."""
+        if not items:
+            return
+        when = utc_now()
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO canonical_parses (sha256, parser, data, parsed_at) "
+                "VALUES (?, ?, ?, ?)",
+                [(sha, parser, data, when) for sha, data in items],
+            )
+
+    @_guarded
+    def save_source_drifts(self, verification_id: int, drifts: Sequence[Any]) -> None:
+        """Record how each source of a verification compares with its first capture."""
+        self.save_source_drifts_many([(verification_id, drifts)])
+
+    @_guarded
+    def save_source_drifts_many(self, items: Sequence[tuple[int, Sequence[Any]]]) -> None:
+        """Source drifts of many verifications (``archiver.sources.SourceDrift``), one
+        transaction."""
+        rows = [(verification_id, d) for verification_id, drifts in items for d in drifts]
+        if not rows:
+            return
+        with self._transaction() as conn:
+            conn.executemany(
+                """INSERT INTO source_drifts (verification_id, url, text, status, similarity,
+                    passage, first_capture_id, capture_id, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    (
+                        verification_id,
+                        d.url,
+                        d.text,
+                        d.status,
+                        d.similarity,
+                        d.passage,
+                        d.first_capture_id,
+                        d.capture_id,
+                        d.detail,
+                    )
+                    for verification_id, d in rows
+                ],
+            )
+
+    @_guarded
+    def latest_verifications(self) -> list[dict[str, Any]]:
+        """The newest verification of each canonical copy (path and URL), by path, with the
+        sources it compared with their first capture (``sources``)."""
+        rows = list(
+            self.db.query(
+                """SELECT v.* FROM verifications v
+                WHERE v.id = (SELECT max(w.id) FROM verifications w
+                    WHERE w.canonical_path = v.canonical_path AND w.url = v.url)
+                ORDER BY v.canonical_path, v.url"""
+            )
+        )
+        has_sources = "source_drifts" in self.db.table_names()
+        for row in rows:
+            row["changes"] = json.loads(row["changes"] or "[]")
+            row["sources"] = (
+                list(
+                    self.db.query(
+                        """SELECT url, text, status, similarity, passage, first_capture_id,
+                            capture_id, detail FROM source_drifts
+                        WHERE verification_id = ? ORDER BY id""",
+                        [row["id"]],
+                    )
+                )
+                if has_sources
+                else []
+            )
+        return rows
+
 
 def capture_kind(capture: Capture) -> str:
     """How a capture is recorded: ``response`` (with a body), ``not_modified`` or ``error``."""

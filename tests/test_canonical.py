@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,30 @@ def test_find_files(tmp_path: Path) -> None:
     (tmp_path / "c.txt").write_text("x")
     found = find_canonical_files([str(tmp_path)])
     assert [Path(f).name for f in found] == ["a.md", "b.md"]
+
+
+def test_line_endings_and_bom_do_not_change_the_parse(seed_copy: CanonicalCopy) -> None:
+    from tests.conftest import SEED
+
+    text = SEED.read_text(encoding="utf-8")
+    crlf = parse_canonical("\ufeff" + text.replace("\n", "\r\n"), path=seed_copy.path)
+    assert crlf == seed_copy
+
+
+def test_parse_cache_round_trip(seed_copy: CanonicalCopy) -> None:
+    from archiver.canonical import copy_from_json, copy_to_json
+
+    again = copy_from_json(copy_to_json(seed_copy), path="elsewhere.md")
+    assert again == replace(seed_copy, path="elsewhere.md")
+
+
+def test_byline_with_several_authors_and_same_line_url() -> None:
+    copy = parse_canonical(
+        "# Title\n\nA subtitle.\n\nBy Anna Smith and Boris Ivanov\n\n30 March 2017\n\n"
+        "The body.\n\nOriginal url: <https://example.org/a>\n"
+    )
+    assert copy.authors == ("Anna Smith", "Boris Ivanov")
+    assert copy.subtitle == "A subtitle."
+    assert copy.published == "2017-03-30"
+    assert copy.url == "https://example.org/a"
+    assert copy.paragraphs == ("The body.",)

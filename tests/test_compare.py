@@ -125,3 +125,63 @@ def test_without_page(seed_copy: CanonicalCopy) -> None:
     assert verdict_without_page(seed_copy, "soft_404").status == "missing"
     assert verdict_without_page(seed_copy, "server_error").status == "unreachable"
     assert replace(verdict_without_page(seed_copy, "timeout")).checksum_live is None
+
+
+def test_shortcuts_agree_with_the_normalizer(seed_copy: CanonicalCopy) -> None:
+    """compare's reuse of checksums and paragraph hashes must equal normalize's own values."""
+    from archiver.compare import _checksum_of_normalized, live_normalized, paragraph_hash
+    from archiver.extract import extract_file
+    from archiver.normalize import normalize_text, paragraph_hashes
+    from tests.conftest import SEED_PAGE
+
+    live = extract_file(str(SEED_PAGE))
+    assert [paragraph_hash(normalize_text(p)) for p in live.paragraphs] == list(
+        paragraph_hashes(live.paragraphs)
+    )
+    normalized = [normalize_text(p) for p in seed_copy.paragraphs]
+    assert _checksum_of_normalized(normalized) == checksum(seed_copy.paragraphs)
+    edited = replace(
+        live,
+        paragraphs=(*live.paragraphs[:-1], "Changed \u2014 text."),
+        paragraph_hashes=(*live.paragraph_hashes[:-1], paragraph_hash("Changed-text.")),
+    )
+    assert live_normalized(edited, normalized) == [normalize_text(p) for p in edited.paragraphs]
+
+
+def test_updated_line_in_the_body_is_not_drift(seed_copy: CanonicalCopy) -> None:
+    paras = ["Updated: Nov. 20, 2026 - 10:00", *joined(seed_copy)]
+    drift = compare(seed_copy, live_from(seed_copy, paras))
+    assert drift.status == "cosmetic" and drift.changes == ()
+    # A real sentence that starts with the word stays text.
+    paras = ["Updated figures show a sharp rise in 2017.", *seed_copy.paragraphs]
+    assert compare(seed_copy, live_from(seed_copy, paras)).status == "edited"
+
+
+def test_page_without_subtitle_or_image_is_not_an_edit(seed_copy: CanonicalCopy) -> None:
+    live = live_from(seed_copy, subtitle=None, images=())
+    assert compare(seed_copy, live).status == "unchanged"
+    live = live_from(seed_copy, subtitle="A different standfirst entirely.")
+    assert [c.field for c in compare(seed_copy, live).changes] == ["subtitle"]
+    assert compare(seed_copy, live_from(seed_copy, title=None)).status == "edited"
+
+
+def test_paragraph_split_is_cosmetic_and_edit_beside_it_is_found(seed_copy: CanonicalCopy) -> None:
+    paras = list(seed_copy.paragraphs)
+    first = paras[0]
+    cut = first.index(" FBI director")
+    paras[0:1] = [first[:cut], first[cut + 1 :]]
+    assert compare(seed_copy, live_from(seed_copy, paras)).status == "cosmetic"
+    paras[1] = paras[1].replace("FBI director", "The FBI director")
+    drift = compare(seed_copy, live_from(seed_copy, paras))
+    assert drift.status == "edited"
+    (change,) = drift.changes
+    assert change.kind == "modified" and ("+", "The") in word_diff(
+        change.canonical or "", change.live or ""
+    )
+
+
+def test_editors_note_at_the_top_is_called_out(seed_copy: CanonicalCopy) -> None:
+    paras = ["Editor's note: this article was updated to clarify a quote.", *seed_copy.paragraphs]
+    drift = compare(seed_copy, live_from(seed_copy, paras))
+    assert drift.status == "edited"
+    assert [(c.kind, c.note) for c in drift.changes] == [("added", "correction note added")]
