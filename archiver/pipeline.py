@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -18,7 +17,6 @@ from archiver.canonical import (
     canonical_from_bytes,
     copy_and_normalized_from_json,
     copy_to_json,
-    read_canonical,
     read_copy_bytes,
 )
 from archiver.compare import (
@@ -509,41 +507,6 @@ def history_of(url: str, *, archive: Archive) -> list[dict[str, Any]]:
             item["changes_previous"] = [change.to_json() for change in drift.changes]
         previous = document
     return timeline
-
-
-def links_of(target: str, *, fetcher: Fetcher, archive: Archive) -> tuple[str, list[LinkCheck]]:
-    """Check the links of a URL, a canonical copy (``.md``) or a stored capture id."""
-    if target.isdigit():
-        stored = archive.get_capture(int(target))
-        if stored is None:
-            raise InputError(f"no capture with id {target} in the archive")
-        if stored.document is None:
-            raise InputError(f"capture {target} has no extracted document (not an HTML page?)")
-        source, capture_id = stored.capture.url, stored.id
-        links = list(stored.document.links)
-        flags: list[bool] | None = None
-    elif target.lower().endswith((".md", ".markdown")) or os.path.exists(target):
-        copy = read_canonical(target)
-        (capture,) = fetcher.fetch_many([copy.url])
-        capture_id, live = _store(archive, capture, None)
-        pairs = recover_links(copy.links, live.links if live else ())
-        source = copy.url
-        links = [link for link, _ in pairs]
-        flags = [recovered for _, recovered in pairs]
-    else:
-        if precheck(Link(url=target, text="")) is not None:
-            raise InputError(f"not a URL, a canonical copy or a capture id: {target[:200]}")
-        (capture,) = fetcher.fetch_many([target])
-        capture_id, live = _store(archive, capture, None)
-        if live is None:
-            page = classify(Link(url=target, text=""), capture)
-            return target, [page]
-        source, links, flags = target, list(live.links), None
-    checks = check_links(links, fetcher)
-    if flags is not None:
-        checks = list(_with_recovered(checks, flags))
-    archive.save_link_checks(checks, source_url=source, capture_id=capture_id)
-    return source, checks
 
 
 def offline_run(verifications: Sequence[Verification]) -> bool:
