@@ -245,7 +245,7 @@ def _m005_drift(db: Database) -> None:
     Markdown (keyed by the SHA-256 of the file's bytes and the parser version).
     ``source_drifts`` keeps, per verification, how each cited source that could be compared
     with its first capture compares (``same``, ``changed``, ``passage_missing``; see
-    ``archiver.sources``).
+    ``archiver.citations``).
     """
     db.table("canonical_parses").create(
         {"sha256": str, "parser": str, "data": str, "parsed_at": str},

@@ -19,6 +19,7 @@ from archiver.canonical import (
     copy_to_json,
     read_copy_bytes,
 )
+from archiver.citations import COMPARED, SourceDrift, citing_context, source_drift
 from archiver.compare import (
     REWRITE_THRESHOLD,
     compare,
@@ -35,7 +36,6 @@ from archiver.linkcheck import _OFFLINE_ERRORS as OFFLINE_ERRORS
 from archiver.linkcheck import check_links, classify, network_unavailable, precheck
 from archiver.models import CanonicalCopy, Capture, Document, Drift, Link, LinkCheck
 from archiver.normalize import normalize_text
-from archiver.sources import COMPARED, SourceDrift, citing_context, source_drift
 from archiver.store import Archive
 
 log = logging.getLogger(__name__)

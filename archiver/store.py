@@ -930,7 +930,7 @@ class Archive:
 
     @_guarded
     def save_source_drifts_many(self, items: Sequence[tuple[int, Sequence[Any]]]) -> None:
-        """Source drifts of many verifications (``archiver.sources.SourceDrift``), one
+        """Source drifts of many verifications (``archiver.citations.SourceDrift``), one
         transaction."""
         rows = [(verification_id, d) for verification_id, drifts in items for d in drifts]
         if not rows:

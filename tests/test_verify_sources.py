@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from archiver.citations import cited_passage, citing_context, contains_passage, source_drift
 from archiver.cli import cli
 from archiver.models import Document
 from archiver.normalize import checksum
-from archiver.sources import cited_passage, citing_context, contains_passage, source_drift
 from archiver.testserver import Page, Site, SiteServer, load_site
 from tests.conftest import SEED
 
