@@ -215,10 +215,33 @@ def _m002_search_and_views(db: Database) -> None:
     )
 
 
+def _m003_run_items(db: Database) -> None:
+    """Scheduled runs: what each run did to each item, so a killed run can be resumed."""
+    db.table("run_items").create(
+        {
+            "id": int,
+            "run_id": int,
+            "item": str,
+            "kind": str,
+            "url": str,
+            "outcome": str,
+            "detail": str,
+            "done_at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        not_null={"run_id", "item", "kind", "url", "outcome", "done_at"},
+        if_not_exists=True,
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_run_items_run ON run_items(run_id, item)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_run_items_item ON run_items(item, done_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_captures_run ON captures(run_id)")
+
+
 Migration = Callable[[Database], None]
 
 #: Applied in order; the position (1-based) is the schema version. Append only.
-MIGRATIONS: tuple[Migration, ...] = (_m001_initial, _m002_search_and_views)
+MIGRATIONS: tuple[Migration, ...] = (_m001_initial, _m002_search_and_views, _m003_run_items)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
