@@ -11,6 +11,7 @@ Paths in the config are relative to the config file's folder, so the same file w
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Sequence
@@ -104,7 +105,7 @@ class RunConfig:
         if self.db is None:
             return None
         path = Path(self.db).expanduser()
-        return str(path if path.is_absolute() else self.base / path)
+        return os.path.normpath(path if path.is_absolute() else self.base / path)
 
 
 def parse_duration(value: Any) -> float:
@@ -138,6 +139,8 @@ def key_line(text: str, table: str, key: str | None = None, index: int = 0) -> i
         header = _HEADER.match(raw)
         if header and not raw.lstrip().startswith("#"):
             name = header.group(2).replace('"', "").replace("'", "").replace(" ", "")
+            if table == "" and key is not None and name.split(".")[0] == key:
+                return number  # a top-level key written as a table header
             if header.group(1) == "[[":
                 count = seen.get(name, -1) + 1
                 seen[name] = count

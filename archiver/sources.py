@@ -105,8 +105,9 @@ def parse_feed(data: bytes, *, base_url: str | None = None) -> list[tuple[str, s
     """
     headers = {"content-location": base_url} if base_url else None
     parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True)
-    if parsed.bozo and not parsed.entries:
-        raise ValueError(f"not an RSS/Atom feed ({parsed.get('bozo_exception', 'unreadable')})")
+    if not parsed.entries and (parsed.bozo or not parsed.get("version")):
+        why = parsed.get("bozo_exception") or "no feed element"
+        raise ValueError(f"not an RSS/Atom feed ({why})")
     out: list[tuple[str, str | None]] = []
     for entry in parsed.entries:
         link = str(entry.get("link") or "").strip()

@@ -68,6 +68,7 @@ def source_page(title: str) -> bytes:
 class _Handler(BaseHTTPRequestHandler):
     server: NewsWeb._Server  # type: ignore[name-defined]
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body in separate writes: no 40 ms stall
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass

@@ -1,0 +1,365 @@
+"""Scheduled runs: schedule, conditional GET, news and webhooks, the lock, and resume after SIGKILL.
+
+Every run here is real: canonical copies on disk, a real SQLite archive, a loopback news site
+(:mod:`tests.run_web`) and, for the crash and lock tests, the real command in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import cli
+from archiver.config import Schedule, load_config
+from archiver.lock import RunLock, lock_path
+from archiver.models import Link
+from archiver.run import item_interval, link_is_due, plan, run
+from archiver.sources import Item
+from archiver.store import Archive
+from tests.run_web import Answer, NewsWeb, article, build_site, source_page, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+FEED = ROOT / "tests" / "data" / "feeds" / "moscowtimes-rss-2017-01-23.xml"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+FORCE = (
+    '[schedule]\nrecent_every = "0s"\nold_every = "0s"\nlinks_live_every = "0s"\n'
+    'links_broken_every = "0s"\n\n'
+)
+
+
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return list(conn.execute(sql))
+    finally:
+        conn.close()
+
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "archiver", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+# -- the schedule (pure) -----------------------------------------------------------------------
+
+
+def _item(key: str, published: str | None = None) -> Item:
+    return Item(url=f"https://a.test/{key}", published=published)
+
+
+def test_recent_articles_often_old_ones_rarely_undated_as_recent() -> None:
+    schedule = Schedule(recent_days=30, recent_every=3600, old_every=30 * 86400)
+    recent = _item("r", (NOW - timedelta(days=2)).isoformat())
+    old = _item("o", "2017-03-30")
+    assert item_interval(recent, schedule, NOW) == 3600
+    assert item_interval(old, schedule, NOW) == 30 * 86400
+    assert item_interval(_item("u"), schedule, NOW) == 3600
+
+
+def test_plan_splits_due_not_due_and_resumed() -> None:
+    schedule = Schedule(recent_every=3600, old_every=30 * 86400)
+    items = [_item("new"), _item("fresh"), _item("old", "2017-01-01"), _item("stale"), _item("k")]
+    hour_ago = (NOW - timedelta(minutes=59)).isoformat()
+    last = {
+        "https://a.test/fresh": hour_ago,
+        "https://a.test/old": (NOW - timedelta(days=10)).isoformat(),
+        "https://a.test/stale": (NOW - timedelta(hours=2)).isoformat(),
+    }
+    result = plan(items, last_done=last, resumed_done={"https://a.test/k"}, schedule=schedule,
+                  now=NOW)  # fmt: skip
+    assert [i.url[-3:] for i in result.due] == ["new", "ale"]
+    assert [i.url[-3:] for i in result.not_due] == ["esh", "old"]
+    assert [i.url[-1:] for i in result.resumed] == ["k"]
+
+
+def test_broken_links_are_checked_less_often_than_live_ones_suspects_daily() -> None:
+    schedule = Schedule(links_live_every=7 * 86400, links_suspect_every=86400,
+                        links_broken_every=30 * 86400)  # fmt: skip
+    two_days = (NOW - timedelta(days=2)).isoformat()
+    ten_days = (NOW - timedelta(days=10)).isoformat()
+    states = {
+        "https://a.test/live": (two_days, "ok", False),
+        "https://a.test/live-old": (ten_days, "ok", False),
+        "https://a.test/dead": (ten_days, "not_found", True),
+        "https://a.test/flaky": (two_days, "timeout", False),
+    }
+
+    def due(url: str) -> bool:
+        return link_is_due(Link(url=url, text=""), states, schedule, NOW)
+
+    assert not due("https://a.test/live")
+    assert due("https://a.test/live-old")
+    assert not due("https://a.test/dead")  # broken 10 days ago: next look after 30
+    assert due("https://a.test/flaky")  # a suspect: evidence every day
+    assert due("https://a.test/never-seen")
+    assert due("#")  # a placeholder costs nothing: always reported
+
+
+# -- runs over a loopback site ------------------------------------------------------------------
+
+
+def test_a_run_verifies_copies_checks_links_and_records_itself(tmp_path: Path) -> None:
+    with NewsWeb() as web:
+        build_site(web, tmp_path / "copies", 3, broken=1)
+        config = load_config(
+            str(write_config(tmp_path / "a.toml", web, '[[sources]]\ncanonical = "copies"\n'))
+        )
+        db = str(tmp_path / "archive.db")
+        first = run(config, db_path=db)
+        summary = first.to_json()
+        assert summary["status"] == "done"
+        assert summary["items"] == {"total": 3, "visited": 3, "not_due": 0, "resumed": 0}
+        assert summary["captures"] == 3
+        assert summary["drift"] == {"unchanged": 3}
+        assert summary["links"] == {"not_found": 1, "ok": 5}
+        assert summary["new_broken_links"] == 1
+        assert summary["new_broken"][0]["url"] == "https://sources.test/gone-1"
+        assert first.exit_code == 1
+        requests_after_first = len(web.requests)
+
+        second = run(config, db_path=db)
+        assert second.to_json()["items"]["not_due"] == 3
+        assert second.exit_code == 0
+        assert len(web.requests) == requests_after_first  # nothing due: nothing fetched
+
+    runs = _rows(tmp_path / "archive.db", "SELECT id, command, status, summary FROM runs")
+    assert [(r[0], r[1], r[2]) for r in runs] == [(1, "run", "done"), (2, "run", "done")]
+    assert json.loads(runs[0][3])["new_broken_links"] == 1
+    items = _rows(tmp_path / "archive.db", "SELECT run_id, outcome FROM run_items")
+    assert items == [(1, "unchanged")] * 3
+    assert not Path(lock_path(db)).read_text()  # a clean exit leaves no holder
+
+
+def test_unchanged_pages_cost_a_304_and_keep_their_verdict(tmp_path: Path) -> None:
+    with NewsWeb() as web:
+        build_site(web, tmp_path / "copies", 2)
+        config = load_config(
+            str(
+                write_config(
+                    tmp_path / "a.toml", web, FORCE + '[[sources]]\ncanonical = "copies"\n'
+                )
+            )
+        )
+        db = str(tmp_path / "archive.db")
+        run(config, db_path=db)
+        second = run(config, db_path=db).to_json()
+        conditional = [r for r in web.requests if r[0] == "news.test" and r[3]]
+    assert second["not_modified"] == 2
+    assert second["drift"] == {"unchanged": 2}
+    assert len(conditional) == 2  # the second visit of each page sent If-None-Match
+    kinds = _rows(tmp_path / "archive.db", "SELECT kind, count(*) FROM captures GROUP BY kind")
+    assert dict(kinds) == {"response": 2, "not_modified": 2}
+
+
+def test_news_only_once_a_webhook_when_something_new_breaks_or_drifts(tmp_path: Path) -> None:
+    with NewsWeb() as web, NewsWeb("127.0.0.4") as hooks:
+        made = build_site(web, tmp_path / "copies", 2)
+        url, _, _ = article(2, "news.test", [])
+        body = (
+            '[notify]\nwebhook = "http://127.0.0.4:{port}/hook"\n\n' + FORCE
+            + '[[sources]]\ncanonical = "copies"\n'
+        ).replace("{port}", hooks.address.split(":")[1])  # fmt: skip
+        config = load_config(str(write_config(tmp_path / "a.toml", web, body)))
+        db = str(tmp_path / "archive.db")
+        assert run(config, db_path=db).exit_code == 0
+        assert hooks.posts == []  # nothing new: nobody is disturbed
+
+        edited = article(2, "news.test", [("https://sources.test/doc-2", "document 2")])[2]
+        web.add(
+            url, Answer(body=edited.replace(b"Paragraph three closes", b"Paragraph three ends"))
+        )
+        web.add("https://sources.test/doc-1", Answer(status=410, body=b"gone"))
+        news = run(config, db_path=db)
+        summary = news.to_json()
+        assert news.exit_code == 1
+        assert summary["new_drift"] == [
+            {"canonical": str(made[1][1]), "url": made[1][0], "status": "edited"}
+        ]
+        assert [b["url"] for b in summary["new_broken"]] == ["https://sources.test/doc-1"]
+        assert summary["notified"] is True
+        assert len(hooks.posts) == 1
+        path, posted = hooks.posts[0]
+        assert path == "/hook" and posted["event"] == "archiver.run"
+        assert posted["new_broken_links"] == 1 and posted["new_drift"][0]["status"] == "edited"
+
+        again = run(config, db_path=db).to_json()
+        assert again["broken_links"] == 1 and again["new_broken_links"] == 0
+        assert again["new_drift"] == []
+        assert len(hooks.posts) == 1  # the same news is not sent twice
+
+
+def test_a_feed_whose_old_style_urls_redirect(tmp_path: Path) -> None:
+    """The real 2017 feed, served on loopback; each old-style URL answers 301 to a new one."""
+    from archiver.sources import parse_feed
+
+    entries = parse_feed(FEED.read_bytes())[:4]
+    with NewsWeb() as web:
+        web.add("https://themoscowtimes.com/feeds/articles.xml",
+                Answer(body=FEED.read_bytes(), content_type="application/rss+xml"))  # fmt: skip
+        new_style = {}
+        for old, _ in entries:
+            slug, _, number = old.rsplit("/", 1)[1].rpartition("-")
+            new = f"https://www.themoscowtimes.com/2017/01/23/{slug}-a{number}"
+            new_style[old] = new
+            web.add(old, Answer(status=301, location=new, body=b""))
+            web.add(new, Answer(body=source_page(slug)))
+        body = '[[sources]]\nfeed = "https://themoscowtimes.com/feeds/articles.xml"\nlimit = 4\n'
+        config = load_config(str(write_config(tmp_path / "a.toml", web, body)))
+        result = run(config, db_path=str(tmp_path / "archive.db"))
+    summary = result.to_json()
+    assert summary["items"]["visited"] == 4 and summary["errors"] == 0
+    assert [r.outcome for r in result.results] == ["redirected"] * 4
+    finals = dict(_rows(tmp_path / "archive.db", "SELECT url, final_url FROM captures"))
+    for old, new in new_style.items():
+        assert finals[old] == new
+    assert "https://themoscowtimes.com/feeds/articles.xml" in finals  # the feed is kept too
+    assert result.exit_code == 0
+
+
+def test_nothing_answering_exits_3_and_marks_nothing_done(tmp_path: Path) -> None:
+    with NewsWeb() as web:  # only to write the copies: nothing is routed to it
+        build_site(web, tmp_path / "copies", 2)
+    (tmp_path / "a.toml").write_text(
+        '[archive]\ndb = "archive.db"\n[fetch]\ntimeout = 1\nretries = 0\nper_host_rate = 50\n'
+        'connect_to = ["news.test=127.0.0.1:9", "sources.test=127.0.0.1:9"]\n'
+        '[[sources]]\ncanonical = "copies"\n'
+    )
+    result = CliRunner().invoke(cli, ["run", "--config", str(tmp_path / "a.toml"), "--json"])
+    assert result.exit_code == 3, result.output
+    assert "nothing answered" in result.output and "Traceback" not in result.output
+    db = tmp_path / "archive.db"
+    assert _rows(db, "SELECT status FROM runs") == [("network_unavailable",)]
+    assert {row[0] for row in _rows(db, "SELECT outcome FROM run_items")} == {"unreachable"}
+
+
+# -- one at a time ------------------------------------------------------------------------------
+
+
+def test_a_second_run_while_one_is_going_exits_3(tmp_path: Path) -> None:
+    config = tmp_path / "a.toml"
+    config.write_text('[archive]\ndb = "archive.db"\n[[sources]]\nurls = ["https://a.test/"]\n')
+    with RunLock(lock_path(str(tmp_path / "archive.db"))):
+        result = _cli("run", "--config", str(config))
+    assert result.returncode == 3
+    message = result.stderr.strip()
+    assert f"another run holds {tmp_path / 'archive.db'}.lock (pid {os.getpid()}" in message
+    assert "one run at a time" in message and "Traceback" not in message
+    assert len(message.splitlines()) == 1
+    assert not (tmp_path / "archive.db").exists()  # refused before touching the archive
+
+
+def test_a_stale_lock_of_a_killed_run_is_detected_and_taken_over(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    db = tmp_path / "archive.db"
+    with Archive(str(db)) as archive:
+        killed = archive.start_run(command="run", config="old.toml")  # left "running"
+    Path(lock_path(str(db))).write_text(
+        json.dumps(
+            {"pid": dead.pid, "host": os.uname().nodename, "started": "2026-01-01T00:00:00Z"}
+        )
+    )
+    with NewsWeb() as web:
+        build_site(web, tmp_path / "copies", 1)
+        config = write_config(tmp_path / "a.toml", web, '[[sources]]\ncanonical = "copies"\n')
+        result = CliRunner().invoke(cli, ["run", "--config", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["stale_lock"]["pid"] == dead.pid
+    assert summary["status"] == "done"
+    statuses = dict(_rows(db, "SELECT id, status FROM runs"))
+    assert statuses == {killed: "interrupted", summary["run_id"]: "done"}
+
+
+# -- crash safety ------------------------------------------------------------------------------
+
+
+def test_sigkill_mid_run_then_the_next_run_resumes_without_duplicates(tmp_path: Path) -> None:
+    count = 6
+    with NewsWeb() as web:
+        made = build_site(web, tmp_path / "copies", count)
+        config = write_config(tmp_path / "a.toml", web, '[[sources]]\ncanonical = "copies"\n')
+        db = tmp_path / "archive.db"
+        web.delay = 0.1  # slow enough to be killed in the middle
+        command = [sys.executable, "-m", "archiver", "run", "--config", str(config), "--json"]
+        first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        done = 0
+        while time.monotonic() < deadline:
+            if db.exists():
+                try:
+                    done = _rows(db, "SELECT count(*) FROM run_items")[0][0]
+                except sqlite3.OperationalError:
+                    done = 0  # the schema is still being created
+            if done >= 3:
+                break
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        out, err = first.communicate(timeout=10)
+        assert first.returncode == -signal.SIGKILL, err
+        assert 3 <= done < count, "the run was not killed in the middle"
+        assert _rows(db, "SELECT status FROM runs") == [("running",)]
+
+        web.delay = 0.0
+        second = _cli("run", "--config", str(config), "--json")
+    assert second.returncode == 0, second.stderr
+    summary = json.loads(second.stdout)
+    assert summary["resumed_from"] == [1]
+    resumed = summary["items"]["resumed"]
+    assert resumed >= 3
+    assert summary["items"]["visited"] + resumed == count
+    assert dict(_rows(db, "SELECT id, status FROM runs")) == {1: "interrupted", 2: "done"}
+    # Every copy verified once, every page captured once: nothing lost, nothing twice.
+    per_item = _rows(db, "SELECT item, count(*) FROM run_items GROUP BY item")
+    assert len(per_item) == count and all(n == 1 for _, n in per_item)
+    per_page = dict(_rows(db, "SELECT url, count(*) FROM captures GROUP BY url"))
+    assert all(per_page[url] == 1 for url, _ in made)
+    per_copy = _rows(db, "SELECT canonical_path, count(*) FROM verifications GROUP BY 1")
+    assert len(per_copy) == count and all(n == 1 for _, n in per_copy)
+    fsck = _cli("--db", str(db), "fsck", "--json")
+    assert fsck.returncode == 0, fsck.stdout
+    assert json.loads(fsck.stdout)["ok"] is True
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the lock is fcntl.flock, POSIX only")
+def test_lock_is_released_by_the_kernel_when_the_holder_dies(tmp_path: Path) -> None:
+    path = lock_path(str(tmp_path / "archive.db"))
+    code = f"import time, archiver.lock as m; m.RunLock({path!r}).acquire(); time.sleep(30)"
+    holder = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not _holder_written(path):
+            time.sleep(0.02)
+        from archiver.errors import ArchiveLocked
+
+        with pytest.raises(ArchiveLocked):
+            RunLock(path).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+    lock = RunLock(path).acquire()
+    try:
+        assert lock.stale is not None and lock.stale.pid == holder.pid
+    finally:
+        lock.release()
+
+
+def _holder_written(path: str) -> bool:
+    return Path(path).exists() and bool(Path(path).read_text().strip())
