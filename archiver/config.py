@@ -94,6 +94,7 @@ class RunConfig:
     sources: tuple[Source, ...] = ()
     notify: Notify = field(default_factory=Notify)
     max_items: int | None = None
+    batch: int = 64  # items whose pages and links are fetched together, concurrently
 
     @property
     def base(self) -> Path:
@@ -246,7 +247,11 @@ def parse_config(text: str, *, path: str = "archive.toml") -> RunConfig:
             check.number(archive["max_items"], "archive", "max_items", minimum=1, integer=True)
         )
 
-    policy, routes = _fetch(check, check.table(data, "fetch", _FETCH_KEYS | {"connect_to"}))
+    fetch = check.table(data, "fetch", _FETCH_KEYS | {"connect_to", "batch"})
+    policy, routes = _fetch(check, fetch)
+    batch = 64
+    if "batch" in fetch:
+        batch = int(check.number(fetch["batch"], "fetch", "batch", minimum=1, integer=True))
     schedule = _schedule(check, check.table(data, "schedule", _SCHEDULE_KEYS))
     notify = _notify(check, check.table(data, "notify", _NOTIFY_KEYS))
 
@@ -267,6 +272,7 @@ def parse_config(text: str, *, path: str = "archive.toml") -> RunConfig:
         sources=sources,
         notify=notify,
         max_items=max_items,
+        batch=batch,
     )
 
 

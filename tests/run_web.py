@@ -186,7 +186,7 @@ def build_site(
     return made
 
 
-def write_config(path: Path, web: NewsWeb, body: str) -> Path:
+def write_config(path: Path, web: NewsWeb, body: str, *, batch: int = 64) -> Path:
     """A run config with fast politeness for loopback and ``web``'s routes, then ``body``."""
     routes = ", ".join(f'"{r}"' for r in web.routes())
     path.write_text(
@@ -198,6 +198,7 @@ def write_config(path: Path, web: NewsWeb, body: str) -> Path:
         "timeout = 5\n"
         "retries = 0\n"
         "respect_robots = false\n"
+        f"batch = {batch}\n"
         f"connect_to = [{routes}]\n\n" + body,
         encoding="utf-8",
     )

@@ -295,7 +295,8 @@ def test_sigkill_mid_run_then_the_next_run_resumes_without_duplicates(tmp_path: 
     count = 6
     with NewsWeb() as web:
         made = build_site(web, tmp_path / "copies", count)
-        config = write_config(tmp_path / "a.toml", web, '[[sources]]\ncanonical = "copies"\n')
+        body = '[[sources]]\ncanonical = "copies"\n'
+        config = write_config(tmp_path / "a.toml", web, body, batch=2)
         db = tmp_path / "archive.db"
         web.delay = 0.1  # slow enough to be killed in the middle
         command = [sys.executable, "-m", "archiver", "run", "--config", str(config), "--json"]
