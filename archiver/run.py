@@ -33,7 +33,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -332,46 +332,61 @@ class _Visitor:
         return stored.capture if stored is not None else page.capture
 
     def prefetch(self, items: Sequence[Item]) -> None:
-        """Fetch the pages of a batch of items at once, then their due links, all concurrently.
+        """Fetch the pages of a batch of items and their due links, all concurrently.
 
-        The fetcher keeps every per-host limit, so a batch costs what the slowest host's
-        politeness allows instead of the sum of every request's latency. Pages are stored as
-        they are fetched (the same captures :meth:`page` would store, one transaction each).
+        The fetcher keeps every per-host limit, so a batch costs what the busiest host's
+        politeness allows instead of the sum of every request's latency. Each page is stored
+        (and extracted) as soon as it arrives, in this thread, while the others are still on
+        the wire; its due links are then sent for in the background. The captures stored are
+        the ones :meth:`page` would store, one transaction each.
         """
-        urls = [
-            item.url
-            for item in items
-            if item.url not in self.cycle
-            and not (item.canonical and item.canonical.path in self.resumed_verdicts)
-        ]
-        urls = list(dict.fromkeys(urls))
-        if urls:
-            asked = [(url, *self.archive.validators(url)) for url in urls]
-            workers = max(1, min(self.fetcher.policy.max_connections, len(asked)))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archiver-run") as pool:
-                captures = list(
-                    pool.map(
-                        lambda a: self.fetcher.fetch(a[0], etag=a[1], last_modified=a[2]), asked
-                    )
-                )
-            for url, capture in zip(urls, captures, strict=True):
-                self._pages[url] = self._store_page(url, capture)
-        wanted: list[str] = []
+        by_url: dict[str, list[Item]] = {}
         for item in items:
-            page = self._pages.get(item.url)
-            if page is None or not item.follow_links:
-                continue
-            if item.canonical is not None:
-                live = page.document.links if page.document else ()
-                links = [link for link, _ in recover_links(item.canonical.links, live)]
-            else:
-                links = list(page.document.links) if page.document else []
-            wanted += [
-                links[i].url.strip()
-                for i in self.due_links(links)
-                if precheck(links[i]) is None and links[i].url.strip() not in self.cycle
-            ]
-        self.batch.warm(wanted)
+            if not (item.canonical and item.canonical.path in self.resumed_verdicts):
+                by_url.setdefault(item.url, []).append(item)
+        asked = [(url, *self.archive.validators(url)) for url in by_url if url not in self.cycle]
+        if not asked:
+            return
+        sent: set[str] = set()
+        jobs: list[tuple[list[str], Future[list[Capture]]]] = []
+        wanted: list[str] = []
+        workers = max(1, min(self.fetcher.policy.max_connections, len(asked)))
+        with (
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archiver-page") as pages,
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="archiver-links") as links,
+        ):
+            futures = {
+                pages.submit(self.fetcher.fetch, url, etag=etag, last_modified=modified): url
+                for url, etag, modified in asked
+            }
+            for future in as_completed(futures):
+                url = futures[future]
+                page = self._store_page(url, future.result())
+                self._pages[url] = page
+                for item in by_url[url]:
+                    wanted += [u for u in self._due_targets(item, page) if u not in sent]
+                    sent.update(wanted)
+                if len(wanted) >= 32:
+                    jobs.append((wanted, links.submit(self.fetcher.fetch_many, wanted)))
+                    wanted = []
+            if wanted:
+                jobs.append((wanted, links.submit(self.fetcher.fetch_many, wanted)))
+            for urls, job in jobs:
+                self.batch.cache.update(zip(urls, job.result(), strict=True))
+
+    def _due_targets(self, item: Item, page: _Page) -> list[str]:
+        """The URLs of an item's links that are due and need fetching."""
+        if not item.follow_links or page.document is None:
+            return []
+        if item.canonical is not None:
+            pairs = recover_links(item.canonical.links, page.document.links)
+            links = [link for link, _ in pairs]
+        else:
+            links = list(page.document.links)
+        targets = [
+            links[i].url.strip() for i in self.due_links(links) if precheck(links[i]) is None
+        ]
+        return [url for url in dict.fromkeys(targets) if url not in self.cycle]
 
     def end_batch(self) -> None:
         self.batch.cache.clear()

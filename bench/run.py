@@ -99,7 +99,7 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.02, help="seconds each answer waits")
     parser.add_argument("--rate", type=float, default=20.0, help="per-host requests a second")
     parser.add_argument("--connections", type=int, default=4, help="per-host connections")
-    parser.add_argument("--sample", type=int, default=100, help="copies for the verify baseline")
+    parser.add_argument("--sample", type=int, default=50, help="copies for the verify baseline")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-run-"))

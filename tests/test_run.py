@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -364,3 +365,56 @@ def test_lock_is_released_by_the_kernel_when_the_holder_dies(tmp_path: Path) -> 
 
 def _holder_written(path: str) -> bool:
     return Path(path).exists() and bool(Path(path).read_text().strip())
+
+
+# -- the documentation works as written -------------------------------------------------------
+
+DOCS = ROOT / "docs" / "runs.md"
+UNITS = ROOT / "examples" / "systemd"
+
+
+@pytest.mark.parametrize("name", ["archiver-run.service", "archiver-run.timer"])
+def test_the_units_in_the_docs_are_the_checked_files(name: str) -> None:
+    unit = (UNITS / name).read_text()
+    assert f"# /etc/systemd/system/{name}\n{unit}" in DOCS.read_text()
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not here")
+def test_systemd_units_verify(tmp_path: Path) -> None:
+    """``systemd-analyze verify`` on the units, the install folder pointed at this checkout."""
+    archiver_bin = Path(sys.executable).parent / "archiver"
+    if not archiver_bin.exists():
+        pytest.skip("no archiver console script next to this Python")
+    for name in ("archiver-run.service", "archiver-run.timer"):
+        text = (
+            (UNITS / name).read_text().replace("/srv/archiver/.venv/bin", str(archiver_bin.parent))
+        )
+        (tmp_path / name).write_text(text.replace("/srv/archiver", str(ROOT)))
+    done = subprocess.run(
+        ["systemd-analyze", "verify", *(str(p) for p in sorted(tmp_path.iterdir()))],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    calendar = subprocess.run(
+        ["systemd-analyze", "calendar", "*-*-* 00/6:17:00"], capture_output=True, text=True,
+        check=False, timeout=60,
+    )  # fmt: skip
+    assert calendar.returncode == 0 and "Next elapse" in calendar.stdout
+
+
+def test_the_crontab_line_is_five_fields_and_a_run_command() -> None:
+    text = DOCS.read_text()
+    block = text.split("```crontab\n", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert len(block) == 1
+    fields = block[0].split()
+    minute, hour, day, month, weekday = fields[:5]
+    assert minute.isdigit() and 0 <= int(minute) < 60
+    assert hour.startswith("*/") and 24 % int(hour[2:]) == 0
+    assert (day, month, weekday) == ("*", "*", "*")
+    command = fields[5:]
+    assert command[0].endswith("/.venv/bin/archiver") and command[1] == "run"
+    # The options it uses exist, as written.
+    result = CliRunner().invoke(cli, ["run", "--help"])
+    for option in command[2:]:
+        if option.startswith("-"):
+            assert option in result.output
