@@ -132,5 +132,5 @@ def _read(fd: int) -> str:
 
 
 def lock_path(db_path: str) -> str:
-    """The lock file of an archive: next to it, so each archive has its own."""
-    return os.path.abspath(db_path) + ".lock"
+    """The lock file of an archive: next to it (symlinks resolved), so each has its own."""
+    return os.path.realpath(db_path) + ".lock"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+import socket
 from email.message import EmailMessage
 from typing import Any
 
@@ -80,7 +81,13 @@ def send_email(notify: Notify, summary: dict[str, Any]) -> None:
     message["To"] = ", ".join(notify.email_to)
     message.set_content(message_text(summary))
     try:
-        with smtplib.SMTP(notify.smtp_host, notify.smtp_port, timeout=notify.timeout) as smtp:
+        # The host name, not socket.getfqdn(): that asks DNS, which can hang a cron job.
+        with smtplib.SMTP(
+            notify.smtp_host,
+            notify.smtp_port,
+            local_hostname=socket.gethostname(),
+            timeout=notify.timeout,
+        ) as smtp:
             smtp.send_message(message)
     except (smtplib.SMTPException, OSError) as exc:
         raise OSError(f"e-mail via {notify.smtp_host}:{notify.smtp_port}: {exc}") from exc

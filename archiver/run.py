@@ -43,7 +43,7 @@ from typing import Any
 from archiver import notify
 from archiver.compare import compare, verdict_without_page
 from archiver.config import RunConfig, Schedule
-from archiver.errors import ArchiverError, NetworkUnavailable
+from archiver.errors import ArchiverError, JobError, NetworkUnavailable
 from archiver.fetch import Fetcher
 from archiver.linkcheck import (
     SUSPECT,
@@ -361,7 +361,13 @@ class _Visitor:
             }
             for future in as_completed(futures):
                 url = futures[future]
-                page = self._store_page(url, future.result())
+                try:
+                    page = self._store_page(url, future.result())
+                except JobError:
+                    raise
+                except Exception as exc:  # visited again, one at a time, by visit()
+                    log.warning("%s: %s: %s", url, type(exc).__name__, exc)
+                    continue
                 self._pages[url] = page
                 for item in by_url[url]:
                     wanted += [u for u in self._due_targets(item, page) if u not in sent]
@@ -624,7 +630,16 @@ def execute(
                 visitor.prefetch(the_plan.due[index : index + config.batch])
             if progress:
                 progress(index, total, item.url)
-            outcome = visitor.visit(item)
+            try:
+                outcome = visitor.visit(item)
+            except JobError:
+                raise  # the archive is locked or corrupt, the network gone: stop here
+            except Exception as exc:  # one bad page must not stop a scheduled run
+                log.warning("%s: %s: %s", item.key, type(exc).__name__, exc)
+                log.debug("the failure in full", exc_info=True)
+                detail = f"{type(exc).__name__}: {exc}"[:300]
+                outcome = ItemResult(item=item, outcome="error", detail=detail)
+                result.errors.append({"item": item.key, "detail": detail})
             result.results.append(outcome)
             archive.mark_item(
                 run_id,
@@ -723,6 +738,11 @@ def run(
                 return execute(
                     config, archive=archive, fetcher=active, progress=progress, stale_lock=stale
                 )
+        except KeyboardInterrupt as exc:
+            raise JobError(
+                f"run interrupted ({exc or 'Ctrl-C'}): recorded as interrupted; "
+                "the next run resumes where it stopped"
+            ) from exc
         finally:
             if own:
                 active.close()

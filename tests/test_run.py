@@ -10,9 +10,11 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +25,7 @@ from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.config import Schedule, load_config
+from archiver.fetch import Fetcher
 from archiver.lock import RunLock, lock_path
 from archiver.models import Link
 from archiver.run import item_interval, link_is_due, plan, run
@@ -418,3 +421,203 @@ def test_the_crontab_line_is_five_fields_and_a_run_command() -> None:
     for option in command[2:]:
         if option.startswith("-"):
             assert option in result.output
+
+
+# -- more of the same run: signals, e-mail, a bad item, the terminal -------------------------
+
+
+def test_sigterm_ends_a_run_as_interrupted_exit_3_and_the_next_resumes(tmp_path: Path) -> None:
+    with NewsWeb() as web:
+        build_site(web, tmp_path / "copies", 5)
+        body = '[[sources]]\ncanonical = "copies"\n'
+        config = write_config(tmp_path / "a.toml", web, body, batch=1)
+        db = tmp_path / "archive.db"
+        web.delay = 0.1
+        command = [sys.executable, "-m", "archiver", "run", "--config", str(config)]
+        first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _done_items(db) < 1:
+            time.sleep(0.02)
+        first.send_signal(signal.SIGTERM)
+        _, err = first.communicate(timeout=20)
+        web.delay = 0.0
+        second = _cli("run", "--config", str(config), "--json")
+    assert first.returncode == 3, err
+    assert "run interrupted" in err and "Traceback" not in err
+    assert _rows(db, "SELECT id, status FROM runs")[0] == (1, "interrupted")
+    summary = json.loads(second.stdout)
+    assert summary["resumed_from"] == [1]
+    assert summary["items"]["resumed"] + summary["items"]["visited"] == 5
+
+
+def _done_items(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        return int(_rows(db, "SELECT count(*) FROM run_items")[0][0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+class SMTPSink:
+    """The smallest SMTP server smtplib will talk to, on loopback; keeps each message."""
+
+    def __init__(self, address: str = "127.0.0.5") -> None:
+        self.messages: list[str] = []
+        self.server = socket.create_server((address, 0))
+        self.server.settimeout(0.05)  # accept() wakes up to see that it should stop
+        self.port = self.server.getsockname()[1]
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.settimeout(10)
+            with conn, conn.makefile("rb") as reader:
+                conn.sendall(b"220 sink\r\n")
+                for line in reader:
+                    verb = line[:4].upper()
+                    if verb == b"DATA":
+                        conn.sendall(b"354 go on\r\n")
+                        data = []
+                        for part in reader:
+                            if part == b".\r\n":
+                                break
+                            data.append(part)
+                        self.messages.append(b"".join(data).decode("utf-8", "replace"))
+                        conn.sendall(b"250 kept\r\n")
+                    elif verb == b"QUIT":
+                        conn.sendall(b"221 bye\r\n")
+                        break
+                    else:
+                        conn.sendall(b"250 ok\r\n")
+
+    def __enter__(self) -> SMTPSink:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+        self.server.close()
+
+
+def test_an_email_says_what_newly_broke(tmp_path: Path) -> None:
+    with NewsWeb() as web, SMTPSink() as sink:
+        build_site(web, tmp_path / "copies", 2, broken=1)
+        body = (
+            f'[notify]\nemail_to = ["archivist@example.org"]\nsmtp_host = "127.0.0.5"\n'
+            f"smtp_port = {sink.port}\n\n" + '[[sources]]\ncanonical = "copies"\n'
+        )
+        config = load_config(str(write_config(tmp_path / "a.toml", web, body)))
+        result = run(config, db_path=str(tmp_path / "archive.db"))
+    assert result.notified is True
+    assert len(sink.messages) == 1
+    message = sink.messages[0]
+    assert "Subject: archiver: 1 new broken link(s), 0 new drift" in message
+    assert "To: archivist@example.org" in message
+    assert "broken link: not_found: https://sources.test/gone-1" in message
+
+
+def test_a_notification_that_cannot_be_sent_is_an_error_not_a_lost_run(tmp_path: Path) -> None:
+    with NewsWeb() as web:
+        build_site(web, tmp_path / "copies", 1, broken=1)
+        body = '[notify]\nwebhook = "http://127.0.0.1:9/hook"\ntimeout = 1\n\n'
+        body += '[[sources]]\ncanonical = "copies"\n'
+        config = load_config(str(write_config(tmp_path / "a.toml", web, body)))
+        result = run(config, db_path=str(tmp_path / "archive.db"))
+    summary = result.to_json()
+    assert summary["status"] == "done" and summary["notified"] is False
+    assert summary["errors"] == 1 and "webhook" in summary["error_details"][0]["detail"]
+    assert summary["new_broken_links"] == 1  # the findings are kept all the same
+
+
+class _FailingOn(Fetcher):
+    """A real fetcher that fails (as a bug would) on one URL."""
+
+    def __init__(self, bad: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bad = bad
+
+    def fetch(self, url: str, **kwargs: Any) -> Any:
+        if url == self.bad:
+            raise RuntimeError("boom")
+        return super().fetch(url, **kwargs)
+
+
+def test_one_item_failing_does_not_stop_the_run_and_is_retried(tmp_path: Path) -> None:
+    with NewsWeb() as web:
+        made = build_site(web, tmp_path / "copies", 3)
+        config = load_config(
+            str(write_config(tmp_path / "a.toml", web, '[[sources]]\ncanonical = "copies"\n'))
+        )
+        db = str(tmp_path / "archive.db")
+        routes = {r.split("=")[0]: r.split("=")[1] for r in web.routes()}
+        with _FailingOn(made[1][0], policy=config.policy, routes=routes) as fetcher:
+            first = run(config, db_path=db, fetcher=fetcher)
+        summary = first.to_json()
+        assert [r.outcome for r in first.results] == ["unchanged", "error", "unchanged"]
+        assert (
+            summary["errors"] == 1 and "RuntimeError: boom" in summary["error_details"][0]["detail"]
+        )
+        assert first.exit_code == 1
+        again = run(config, db_path=db).to_json()
+    assert again["items"]["visited"] == 1 and again["items"]["not_due"] == 2
+    assert again["drift"] == {"unchanged": 1}
+
+
+def test_db_on_the_command_line_wins_over_the_config(tmp_path: Path) -> None:
+    with NewsWeb() as web:
+        build_site(web, tmp_path / "copies", 1)
+        config = write_config(tmp_path / "a.toml", web, '[[sources]]\ncanonical = "copies"\n')
+        other = tmp_path / "elsewhere" / "other.db"
+        result = CliRunner().invoke(cli, ["--db", str(other), "run", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert other.exists() and not (tmp_path / "archive.db").exists()
+
+
+def test_silent_off_a_terminal_progress_bar_on_one(tmp_path: Path) -> None:
+    import pty
+
+    with NewsWeb() as web:
+        build_site(web, tmp_path / "copies", 3)
+        config = write_config(
+            tmp_path / "a.toml", web, FORCE + '[[sources]]\ncanonical = "copies"\n'
+        )
+        quiet = _cli("run", "--config", str(config), "--json")
+        assert quiet.returncode == 0 and quiet.stderr == ""
+        assert json.loads(quiet.stdout)["items"]["visited"] == 3
+
+        master, slave = pty.openpty()
+        chunks: list[bytes] = []
+
+        def drain() -> None:
+            while True:
+                try:
+                    data = os.read(master, 4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                chunks.append(data)
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        env = {**os.environ, "TERM": "xterm", "COLUMNS": "100"}
+        done = subprocess.run(
+            [sys.executable, "-m", "archiver", "run", "--config", str(config), "--json"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=slave, env=env, timeout=60, check=False,
+        )  # fmt: skip
+        os.close(slave)
+        reader.join(timeout=5)
+        os.close(master)
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["items"]["visited"] == 3  # stdout is still only the JSON
+    assert b"archiving" in b"".join(chunks)
