@@ -56,7 +56,7 @@ from archiver.linkcheck import (
 from archiver.lock import RunLock, lock_path
 from archiver.models import Capture, Document, Link, LinkCheck
 from archiver.pipeline import extract_capture, recover_links
-from archiver.sources import Expansion, Item, expand
+from archiver.sources import Expansion, Item, check_local, expand
 from archiver.store import Archive
 
 log = logging.getLogger(__name__)
@@ -727,6 +727,7 @@ def run(
     fetcher: Fetcher | None = None,
 ) -> RunResult:
     """Take the lock, open the archive and a fetcher, run once, let everything go."""
+    check_local(config)
     with RunLock(lock_path(db_path)) as lock, _terminate_as_interrupt():
         stale = None
         if lock.stale is not None:

@@ -256,6 +256,27 @@ def _source_items(
     return items
 
 
+def check_local(config: RunConfig) -> None:
+    """Raise ConfigError (naming the line) for a local folder, copy or list that is not there.
+
+    Run before the archive is opened, so a typo in a path changes nothing; globs may match
+    nothing (an empty month is not a mistake), and remote feeds are the run's business.
+    """
+    for source in config.sources:
+        value = source.value
+        if not isinstance(value, str):
+            continue  # an inline list of URLs
+        if source.kind in ("feed", "sitemap") and check_url(value) is None:
+            continue  # remote: fetching it is the run's business
+        if source.kind == "canonical" and any(ch in value for ch in "*?["):
+            continue
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else config.base / path
+        if not path.exists():
+            where = f"{config.path}:{source.line}" if source.line else config.path
+            raise ConfigError(f"{where}: [[sources]] {source.kind}: no such file or folder: {path}")
+
+
 def expand(config: RunConfig, fetch: Fetch) -> Expansion:
     """Every item of every source, once each (a bare URL that a canonical copy has is dropped).
 

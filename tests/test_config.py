@@ -165,3 +165,4 @@ def test_cli_missing_canonical_folder_exits_2_naming_the_source_line(tmp_path: P
     result = CliRunner().invoke(cli, ["run", "--config", str(config)])
     assert result.exit_code == 2, result.output
     assert f"{config}:4:" in result.output and "no-such-folder" in result.output
+    assert not (tmp_path / "a.db").exists()  # checked before the archive is opened

@@ -621,3 +621,40 @@ def test_silent_off_a_terminal_progress_bar_on_one(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert json.loads(done.stdout)["items"]["visited"] == 3  # stdout is still only the JSON
     assert b"archiving" in b"".join(chunks)
+
+
+def test_a_sitemap_index_with_a_gzipped_child_capped_by_max_items(tmp_path: Path) -> None:
+    import gzip
+
+    with NewsWeb() as web:
+        made = build_site(web, tmp_path / "unused", 4)
+        urls = [url for url, _ in made]
+
+        def urlset(locs: list[str]) -> bytes:
+            entries = "".join(f"<url><loc>{u}</loc></url>" for u in locs)
+            return (
+                '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                f"{entries}</urlset>"
+            ).encode()
+
+        index = (
+            b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            b"<sitemap><loc>https://news.test/sitemap-1.xml</loc></sitemap>"
+            b"<sitemap><loc>https://news.test/sitemap-2.xml.gz</loc></sitemap></sitemapindex>"
+        )
+        xml = "application/xml"
+        web.add("https://news.test/sitemap.xml", Answer(body=index, content_type=xml))
+        web.add("https://news.test/sitemap-1.xml", Answer(body=urlset(urls[:2]), content_type=xml))
+        packed = gzip.compress(urlset(urls[2:]))
+        web.add("https://news.test/sitemap-2.xml.gz", Answer(body=packed, content_type="x/gzip"))
+        body = '[[sources]]\nsitemap = "https://news.test/sitemap.xml"\n'
+        text = write_config(tmp_path / "a.toml", web, body).read_text()
+        (tmp_path / "a.toml").write_text(
+            text.replace('db = "archive.db"', 'db = "archive.db"\nmax_items = 3')
+        )
+        result = run(load_config(str(tmp_path / "a.toml")), db_path=str(tmp_path / "archive.db"))
+    summary = result.to_json()
+    assert [r.item.url for r in result.results] == urls[:3]
+    assert [r.outcome for r in result.results] == ["ok"] * 3
+    assert summary["captures"] == 3 + 3 * 3  # the three sitemaps; each page and its 2 sources
+    assert summary["links"] == {"ok": 6} and summary["errors"] == 0

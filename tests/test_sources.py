@@ -171,3 +171,21 @@ def test_expand_a_feed_that_does_not_answer_is_a_run_error_not_a_crash(tmp_path:
     result = expand(config, failing)
     assert [item.url for item in result.items] == ["https://a.test/"]
     assert "HTTP 503" in result.errors[0][1]
+
+
+def test_check_local_names_a_missing_local_feed_but_not_a_remote_one(tmp_path: Path) -> None:
+    from archiver.sources import check_local
+
+    (tmp_path / "copies").mkdir()
+    good = parse_config(
+        '[[sources]]\ncanonical = "copies"\n[[sources]]\ncanonical = "nothing-yet/*.md"\n'
+        '[[sources]]\nfeed = "https://news.test/rss"\n[[sources]]\nurls = ["https://a.test/"]\n',
+        path=str(tmp_path / "a.toml"),
+    )
+    check_local(good)  # no error: globs may match nothing, remote feeds are fetched later
+    bad = parse_config(
+        '[[sources]]\ncanonical = "copies"\n\n[[sources]]\nsitemap = "saved/sitemap.xml"\n',
+        path=str(tmp_path / "a.toml"),
+    )
+    with pytest.raises(ConfigError, match=r"a\.toml:4: \[\[sources\]\] sitemap: no such file"):
+        check_local(bad)
