@@ -658,3 +658,18 @@ def test_a_sitemap_index_with_a_gzipped_child_capped_by_max_items(tmp_path: Path
     assert [r.outcome for r in result.results] == ["ok"] * 3
     assert summary["captures"] == 3 + 3 * 3  # the three sitemaps; each page and its 2 sources
     assert summary["links"] == {"ok": 6} and summary["errors"] == 0
+
+
+def test_quiet_prints_only_news(tmp_path: Path) -> None:
+    with NewsWeb() as web:
+        build_site(web, tmp_path / "copies", 2, broken=1)
+        body = FORCE + '[[sources]]\ncanonical = "copies"\n'
+        config = str(write_config(tmp_path / "a.toml", web, body))
+        runner = CliRunner()
+        first = runner.invoke(cli, ["run", "--config", config, "-q"])
+        second = runner.invoke(cli, ["run", "--config", config, "-q"])
+    assert first.exit_code == 1
+    assert "new broken links: 1" in first.output
+    assert "broken not_found: https://sources.test/gone-1" in first.output
+    assert second.exit_code == 1  # still broken, so still exit 1 ...
+    assert second.output == ""  # ... but nothing new to say
