@@ -43,7 +43,8 @@ FORCE = (
 
 
 def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    # Not mode=ro: a read-only connection cannot open a WAL database whose -shm is gone.
+    conn = sqlite3.connect(db, timeout=10)
     try:
         return list(conn.execute(sql))
     finally:
@@ -318,7 +319,7 @@ def test_sigkill_mid_run_then_the_next_run_resumes_without_duplicates(tmp_path: 
             time.sleep(0.02)
         first.send_signal(signal.SIGKILL)
         out, err = first.communicate(timeout=10)
-        assert first.returncode == -signal.SIGKILL, err
+        assert first.returncode == -signal.SIGKILL, (done, out, err)
         assert 3 <= done < count, "the run was not killed in the middle"
         assert _rows(db, "SELECT status FROM runs") == [("running",)]
 
