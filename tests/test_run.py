@@ -674,3 +674,27 @@ def test_quiet_prints_only_news(tmp_path: Path) -> None:
     assert "broken not_found: https://sources.test/gone-1" in first.output
     assert second.exit_code == 1  # still broken, so still exit 1 ...
     assert second.output == ""  # ... but nothing new to say
+
+
+def test_two_real_runs_at_once_the_second_exits_3_naming_the_first(tmp_path: Path) -> None:
+    with NewsWeb() as web:
+        build_site(web, tmp_path / "copies", 4)
+        config = write_config(
+            tmp_path / "a.toml", web, '[[sources]]\ncanonical = "copies"\n', batch=1
+        )
+        db = tmp_path / "archive.db"
+        web.delay = 0.5  # the first run takes seconds, until the second has been refused
+        command = [sys.executable, "-m", "archiver", "run", "--config", str(config), "--json"]
+        first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _holder_written(lock_path(str(db))):
+            time.sleep(0.02)
+        second = _cli("run", "--config", str(config), "--json")
+        web.delay = 0.0
+        out, err = first.communicate(timeout=60)
+    assert second.returncode == 3, second.stderr
+    assert f"(pid {first.pid} on " in second.stderr and second.stdout == ""
+    assert first.returncode == 0, err
+    assert json.loads(out)["items"]["visited"] == 4  # the first run was not disturbed
+    assert _rows(db, "SELECT count(*) FROM runs") == [(1,)]  # the refused run left no trace
