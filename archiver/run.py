@@ -209,9 +209,13 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        """The contract's code: 1 when drift, broken links or errors were found, else 0."""
-        drifted = any(r.drift in DRIFTED for r in self.results)
-        return 1 if drifted or self.broken_links or self.errors else 0
+        """The contract's code: 1 when drift, broken links or errors were found, else 0.
+
+        What the interrupted runs this one resumed found counts as found by this one.
+        """
+        drifted = any(r.drift in DRIFTED for r in self.results) or self.new_drift
+        broken = self.broken_links or self.new_broken
+        return 1 if drifted or broken or self.errors else 0
 
     def to_json(self) -> dict[str, Any]:
         captures = self.source_captures + sum(r.captures for r in self.results)
@@ -286,8 +290,15 @@ class _Visitor:
         self.cycle = archive.run_captures(resume_ids)  # url -> capture id stored this cycle
         self.resumed_verdicts = archive.run_verifications(resume_ids)
         self.link_states = archive.link_states(ignore=NO_VERDICT)
-        self.link_states_before = dict(self.link_states)
-        self.drift_before = archive.drift_states()
+        # News is measured from before the runs this one resumes: what they found is news too.
+        chain_start = archive.run_started(min(resume_ids)) if resume_ids else None
+        self.link_states_before = (
+            archive.link_states(ignore=NO_VERDICT, before=chain_start)
+            if chain_start
+            else dict(self.link_states)
+        )
+        self.resumed_checks = archive.run_link_checks(resume_ids)
+        self.drift_before = archive.drift_states(before_run=min(resume_ids, default=run_id))
         self.batch = _Batch(fetcher)
         self._pages: dict[str, _Page] = {}
 
@@ -425,7 +436,7 @@ class _Visitor:
         copy = item.canonical
         assert copy is not None
         if copy.path in self.resumed_verdicts:
-            status = self.resumed_verdicts[copy.path]
+            status = self.resumed_verdicts[copy.path][0]
             return ItemResult(item=item, outcome=status, drift=status, resumed=True,
                               detail="verified by the interrupted run")  # fmt: skip
         page = self.page(copy.url)
@@ -684,22 +695,27 @@ def execute(
 
 def _news(result: RunResult, visitor: _Visitor) -> None:
     """What is new since the last run: links newly broken, copies newly drifted."""
+    found = [(c.url, c.status, c.broken, r.item.url) for r in result.results for c in r.checks]
+    found = [
+        (c["url"], c["status"], bool(c["broken"]), c["source_url"]) for c in visitor.resumed_checks
+    ] + found
     seen: set[str] = set()
-    for item_result in result.results:
-        for check in item_result.checks:
-            url = check.url.strip()
-            before = visitor.link_states_before.get(url)
-            if check.broken and url not in seen and (before is None or not before[2]):
-                seen.add(url)
-                result.new_broken.append(
-                    {"url": check.url, "status": check.status, "source": item_result.item.url}
-                )
+    for url, status, broken, source in found:
+        before = visitor.link_states_before.get(url.strip())
+        if broken and url.strip() not in seen and (before is None or not before[2]):
+            seen.add(url.strip())
+            result.new_broken.append({"url": url, "status": status, "source": source})
+    copies = {r.item.canonical.path: r for r in result.results if r.item.canonical is not None}
+    for path, (status, url) in visitor.resumed_verdicts.items():
+        if path not in copies and status in DRIFTED and visitor.drift_before.get(path) != status:
+            result.new_drift.append({"canonical": path, "url": url, "status": status})
+    for path, item_result in copies.items():
         copy = item_result.item.canonical
-        if copy is not None and item_result.drift in DRIFTED and not item_result.resumed:
-            if visitor.drift_before.get(copy.path) != item_result.drift:
-                result.new_drift.append(
-                    {"canonical": copy.path, "url": copy.url, "status": item_result.drift}
-                )
+        assert copy is not None
+        if item_result.drift in DRIFTED and visitor.drift_before.get(path) != item_result.drift:
+            result.new_drift.append(
+                {"canonical": path, "url": copy.url, "status": item_result.drift}
+            )
 
 
 @contextmanager

@@ -937,37 +937,71 @@ class Archive:
         return {row[0]: row[1] for row in rows}
 
     @_guarded
-    def run_verifications(self, run_ids: Sequence[int]) -> dict[str, str]:
-        """Canonical path to the drift status those runs recorded."""
+    def run_verifications(self, run_ids: Sequence[int]) -> dict[str, tuple[str, str]]:
+        """Canonical path to the (drift status, URL) those runs recorded."""
         if not run_ids:
             return {}
         marks = ",".join("?" * len(run_ids))
         rows = self.conn.execute(
-            f"SELECT canonical_path, status FROM verifications WHERE run_id IN ({marks}) "
+            f"SELECT canonical_path, status, url FROM verifications WHERE run_id IN ({marks}) "
             "ORDER BY id",
             tuple(run_ids),
         )
-        return {row[0]: row[1] for row in rows}
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     @_guarded
-    def link_states(self, *, ignore: Sequence[str] = ()) -> dict[str, tuple[str, str, bool]]:
-        """Each link target's newest verdict: (checked_at, status, broken); ``ignore``d skipped."""
+    def run_started(self, run_id: int) -> str | None:
+        """When a run started (ISO 8601), or None if there is no such run."""
+        row = self.conn.execute("SELECT started_at FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    @_guarded
+    def link_states(
+        self, *, ignore: Sequence[str] = (), before: str | None = None
+    ) -> dict[str, tuple[str, str, bool]]:
+        """Each link target's newest verdict: (checked_at, status, broken).
+
+        Verdicts in ``ignore`` (no verdict at all, like ``network_unavailable``) are passed
+        over; with ``before`` (ISO 8601), only checks made before that time count.
+        """
         skip = ",".join("?" * len(ignore)) or "''"
         rows = self.conn.execute(
             f"""SELECT l.url, l.checked_at, l.status, l.broken FROM link_checks l
-            JOIN (SELECT url, max(id) AS id FROM link_checks WHERE status NOT IN ({skip})
-                GROUP BY url) newest ON newest.id = l.id""",
-            tuple(ignore),
+            JOIN (SELECT url, max(id) AS id FROM link_checks
+                WHERE status NOT IN ({skip}) AND checked_at < ? GROUP BY url) newest
+            ON newest.id = l.id""",
+            (*ignore, before or "9999"),
         )
         return {row[0]: (row[1], row[2], bool(row[3])) for row in rows}
 
     @_guarded
-    def drift_states(self) -> dict[str, str]:
-        """Each canonical copy's newest drift verdict."""
+    def run_link_checks(self, run_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """The link checks those runs made (through their verifications or page captures)."""
+        if not run_ids:
+            return []
+        marks = ",".join("?" * len(run_ids))
+        return list(
+            self.db.query(
+                f"""SELECT l.url, l.status, l.broken, l.source_url FROM link_checks l
+                LEFT JOIN verifications v ON v.id = l.verification_id
+                LEFT JOIN captures c ON c.id = l.capture_id
+                WHERE v.run_id IN ({marks})
+                    OR (l.verification_id IS NULL AND c.run_id IN ({marks}))
+                ORDER BY l.id""",
+                [*run_ids, *run_ids],
+            )
+        )
+
+    @_guarded
+    def drift_states(self, *, before_run: int | None = None) -> dict[str, str]:
+        """Each canonical copy's newest drift verdict (made before run ``before_run``, if given)."""
+        limit = before_run if before_run is not None else 2**62
         rows = self.conn.execute(
             """SELECT v.canonical_path, v.status FROM verifications v
             JOIN (SELECT canonical_path, max(id) AS id FROM verifications
-                GROUP BY canonical_path) newest ON newest.id = v.id"""
+                WHERE run_id IS NULL OR run_id < ? GROUP BY canonical_path) newest
+            ON newest.id = v.id""",
+            (limit,),
         )
         return {row[0]: row[1] for row in rows}
 

@@ -299,7 +299,7 @@ def test_a_stale_lock_of_a_killed_run_is_detected_and_taken_over(tmp_path: Path)
 def test_sigkill_mid_run_then_the_next_run_resumes_without_duplicates(tmp_path: Path) -> None:
     count = 6
     with NewsWeb() as web:
-        made = build_site(web, tmp_path / "copies", count)
+        made = build_site(web, tmp_path / "copies", count, broken=2)
         body = '[[sources]]\ncanonical = "copies"\n'
         config = write_config(tmp_path / "a.toml", web, body, batch=2)
         db = tmp_path / "archive.db"
@@ -325,9 +325,12 @@ def test_sigkill_mid_run_then_the_next_run_resumes_without_duplicates(tmp_path: 
 
         web.delay = 0.0
         second = _cli("run", "--config", str(config), "--json")
-    assert second.returncode == 0, second.stderr
+    assert second.returncode == 1, second.stderr
     summary = json.loads(second.stdout)
     assert summary["resumed_from"] == [1]
+    # The killed run found two broken links and never said so: the resumed run does.
+    news = sorted(entry["url"] for entry in summary["new_broken"])
+    assert news == ["https://sources.test/gone-1", "https://sources.test/gone-2"]
     resumed = summary["items"]["resumed"]
     assert resumed >= 3
     assert summary["items"]["visited"] + resumed == count
