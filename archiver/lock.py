@@ -34,18 +34,6 @@ class Holder:
     host: str
     started_at: str
 
-    def alive(self) -> bool:
-        """Whether that process still exists (only answerable on the same host)."""
-        if self.host != socket.gethostname():
-            return True
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
 
 def read_holder(text: str) -> Holder | None:
     """The holder recorded in a lock file's text, or None (empty, or not ours)."""

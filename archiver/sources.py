@@ -13,6 +13,7 @@ the fetcher for remote feeds and sitemaps.
 from __future__ import annotations
 
 import glob
+import io
 import logging
 import zlib
 from collections.abc import Callable, Sequence
@@ -104,7 +105,9 @@ def parse_feed(data: bytes, *, base_url: str | None = None) -> list[tuple[str, s
     a small mistake still gives its entries, and that is what an archivist wants).
     """
     headers = {"content-location": base_url} if base_url else None
-    parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True)
+    # A stream, never bytes: feedparser tries bytes as a file name first, and a hostile
+    # server could answer with the path of a local file.
+    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=True)
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         why = parsed.get("bozo_exception") or "no feed element"
         raise ValueError(f"not an RSS/Atom feed ({why})")

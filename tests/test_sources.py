@@ -189,3 +189,9 @@ def test_check_local_names_a_missing_local_feed_but_not_a_remote_one(tmp_path: P
     )
     with pytest.raises(ConfigError, match=r"a\.toml:4: \[\[sources\]\] sitemap: no such file"):
         check_local(bad)
+
+
+def test_a_feed_body_naming_a_local_file_is_not_read_from_disk() -> None:
+    """feedparser opens bytes as a file name if it can; the body is handed over as a stream."""
+    with pytest.raises(ValueError, match="not an RSS/Atom feed"):
+        parse_feed(str(MT_FEED).encode())
