@@ -5,7 +5,7 @@ One run, in order:
 1. take the archive's lock (:mod:`archiver.lock`), so two runs never interleave; runs the
    archive still calls ``running`` have no process behind them and become ``interrupted``;
 2. expand the sources (:mod:`archiver.sources`) into items;
-3. decide what is due (pure :func:`plan`): an item whose last good visit is older than its
+3. decide what is due (the pure :func:`archiver.schedule.plan`): an item whose last good visit is older than its
    interval (recent articles often, old ones rarely) and not already done by the interrupted
    run this one resumes; inside an item, each link by its own state (broken links less often
    than live ones, suspects daily so evidence piles up);
@@ -42,7 +42,7 @@ from typing import Any
 
 from archiver import notify
 from archiver.compare import compare, verdict_without_page
-from archiver.config import RunConfig, Schedule
+from archiver.config import RunConfig
 from archiver.errors import ArchiverError, JobError, NetworkUnavailable
 from archiver.fetch import Fetcher
 from archiver.linkcheck import (
@@ -56,6 +56,7 @@ from archiver.linkcheck import (
 from archiver.lock import RunLock, lock_path
 from archiver.models import Capture, Document, Link, LinkCheck
 from archiver.pipeline import extract_capture, recover_links
+from archiver.schedule import age_of, link_is_due, plan
 from archiver.sources import Expansion, Item, check_local, expand
 from archiver.store import Archive
 
@@ -68,89 +69,6 @@ FAILED = ("unreachable", "error", "network_unavailable", *sorted(SUSPECT))
 NO_VERDICT = ("network_unavailable", "skipped", "placeholder")
 
 Progress = Callable[[int, int, str], None]
-
-
-# -- deciding what is due (pure) ----------------------------------------------------------------
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """An ISO 8601 time or date (``Z`` or offset, or none: UTC), or None."""
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def item_interval(item: Item, schedule: Schedule, now: datetime) -> float:
-    """Seconds between visits: ``recent_every`` for recent (or undated) articles, else old."""
-    published = parse_time(item.published)
-    if published is None or (now - published).total_seconds() < schedule.recent_days * 86400:
-        return schedule.recent_every
-    return schedule.old_every
-
-
-def link_interval(state: tuple[str, str, bool] | None, schedule: Schedule) -> float:
-    """Seconds between checks of a link, by its last verdict (never checked: now)."""
-    if state is None:
-        return 0.0
-    _, status, broken = state
-    if broken:
-        return schedule.links_broken_every
-    if status in SUSPECT:
-        return schedule.links_suspect_every
-    return schedule.links_live_every
-
-
-def _age(when: str | None, now: datetime) -> float | None:
-    moment = parse_time(when)
-    return None if moment is None else (now - moment).total_seconds()
-
-
-@dataclass(frozen=True, kw_only=True)
-class Plan:
-    """Which items this run visits, which wait for their time, which the killed run did."""
-
-    due: tuple[Item, ...]
-    not_due: tuple[Item, ...] = ()
-    resumed: tuple[Item, ...] = ()
-
-
-def plan(
-    items: Sequence[Item],
-    *,
-    last_done: dict[str, str],
-    resumed_done: set[str],
-    schedule: Schedule,
-    now: datetime,
-) -> Plan:
-    """Split the items: done by the run being resumed, not due yet, or due now."""
-    due: list[Item] = []
-    not_due: list[Item] = []
-    resumed: list[Item] = []
-    for item in items:
-        if item.key in resumed_done:
-            resumed.append(item)
-            continue
-        age = _age(last_done.get(item.key), now)
-        if age is not None and age < item_interval(item, schedule, now):
-            not_due.append(item)
-        else:
-            due.append(item)
-    return Plan(due=tuple(due), not_due=tuple(not_due), resumed=tuple(resumed))
-
-
-def link_is_due(
-    link: Link, states: dict[str, tuple[str, str, bool]], schedule: Schedule, now: datetime
-) -> bool:
-    """Whether a link is checked now: free verdicts (placeholder, mailto) always; else by age."""
-    if precheck(link) is not None:
-        return True
-    state = states.get(link.url.strip())
-    age = _age(state[0], now) if state else None
-    return age is None or age >= link_interval(state, schedule)
 
 
 # -- the run's results ----------------------------------------------------------------------------
@@ -571,7 +489,7 @@ def _resume_chain(archive: Archive, run_id: int, window: float) -> list[int]:
         previous = archive.last_run(before=before)
         if previous is None or previous["status"] != "interrupted":
             break
-        age = _age(previous["started_at"], now)
+        age = age_of(previous["started_at"], now)
         if age is None or age > window:
             break
         chain.append(int(previous["id"]))

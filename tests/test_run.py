@@ -28,7 +28,8 @@ from archiver.config import Schedule, load_config
 from archiver.fetch import Fetcher
 from archiver.lock import RunLock, lock_path
 from archiver.models import Link
-from archiver.run import item_interval, link_is_due, plan, run
+from archiver.run import run
+from archiver.schedule import item_interval, link_is_due, plan
 from archiver.sources import Item
 from archiver.store import Archive
 from tests.run_web import Answer, NewsWeb, article, build_site, source_page, write_config
