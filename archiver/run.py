@@ -5,10 +5,10 @@ One run, in order:
 1. take the archive's lock (:mod:`archiver.lock`), so two runs never interleave; runs the
    archive still calls ``running`` have no process behind them and become ``interrupted``;
 2. expand the sources (:mod:`archiver.sources`) into items;
-3. decide what is due (the pure :func:`archiver.schedule.plan`): an item whose last good visit is older than its
-   interval (recent articles often, old ones rarely) and not already done by the interrupted
-   run this one resumes; inside an item, each link by its own state (broken links less often
-   than live ones, suspects daily so evidence piles up);
+3. decide what is due (the pure :func:`archiver.schedule.plan`): an item whose last good
+   visit is older than its interval (recent articles often, old ones rarely) and not already
+   done by the interrupted run this one resumes; inside an item, each link by its own state
+   (broken links less often than live ones, suspects daily so evidence piles up);
 4. visit each due item: a conditional GET of the page (so an unchanged page costs a 304), then
    for a canonical copy the drift verdict and its due links, for a bare URL the due sources it
    links to, captured and classified; then one ``run_items`` row says the item is done;
