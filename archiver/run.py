@@ -716,7 +716,7 @@ def progress_bar() -> Iterator[Progress | None]:
         task = bar.add_task("", total=None)
 
         def update(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=label[-60:])
+            bar.update(task, completed=done, total=total, description=_safe(label)[-60:])
 
         yield update
 
