@@ -702,3 +702,21 @@ def test_two_real_runs_at_once_the_second_exits_3_naming_the_first(tmp_path: Pat
     assert first.returncode == 0, err
     assert json.loads(out)["items"]["visited"] == 4  # the first run was not disturbed
     assert _rows(db, "SELECT count(*) FROM runs") == [(1,)]  # the refused run left no trace
+
+
+def test_the_example_config_over_the_bundled_web_as_the_docs_show(
+    tmp_path: Path, connect_to: list[str]
+) -> None:
+    """``examples/archive.toml`` as written (the seed copy), the hosts routed to loopback."""
+    db = str(tmp_path / "archive.db")
+    args = ["--db", db, "run", "--config", str(ROOT / "examples" / "archive.toml"), "--json"]
+    runner = CliRunner()
+    first = runner.invoke(cli, [*args, "--per-host-rate", "10", *connect_to])
+    assert first.exit_code == 1, first.output
+    summary = json.loads(first.stdout)
+    assert summary["items"]["visited"] == 1 and summary["drift"] == {"cosmetic": 1}
+    assert summary["new_broken_links"] == 4
+    assert summary["links"]["not_found"] == 1 and summary["links"]["gone"] == 1
+    second = runner.invoke(cli, [*args, *connect_to])
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.stdout)["items"]["not_due"] == 1  # a 2017 article: in 30 days
