@@ -714,9 +714,11 @@ def test_the_example_config_over_the_bundled_web_as_the_docs_show(
     first = runner.invoke(cli, [*args, "--per-host-rate", "10", *connect_to])
     assert first.exit_code == 1, first.output
     summary = json.loads(first.stdout)
-    assert summary["items"]["visited"] == 1 and summary["drift"] == {"cosmetic": 1}
-    assert summary["new_broken_links"] == 4
-    assert summary["links"]["not_found"] == 1 and summary["links"]["gone"] == 1
+    assert summary["items"]["visited"] == 1 and sum(summary["drift"].values()) == 1
+    # The bundled web answers 404 and 410 for two of the seed's sources (tests/web/site.toml).
+    broken = {entry["url"] for entry in summary["new_broken"]}
+    assert "https://www.occrp.org/en/panamapapers/profiles/sergei-roldugin" in broken
+    assert "https://www.rferl.org/a/putin-dresden-kgb-friends/28343152.html" in broken
     second = runner.invoke(cli, [*args, *connect_to])
     assert second.exit_code == 0, second.output
     assert json.loads(second.stdout)["items"]["not_due"] == 1  # a 2017 article: in 30 days
