@@ -16,7 +16,7 @@ import glob
 import io
 import logging
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -312,11 +312,3 @@ def expand(config: RunConfig, fetch: Fetch) -> Expansion:
     if config.max_items is not None:
         items = items[: config.max_items]
     return Expansion(items=tuple(items), errors=tuple(errors), captures=tuple(captures))
-
-
-def describe_items(items: Sequence[Item]) -> dict[str, int]:
-    """How many items of each kind (canonical copies, bare URLs)."""
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item.kind] = counts.get(item.kind, 0) + 1
-    return counts
