@@ -715,3 +715,41 @@ def report_drift(ctx: click.Context, fmt: str, output: str | None, as_json: bool
         entries = drift_report.collect(archive, with_texts=not as_json and fmt == "html")
     _write_or_echo(drift_report.format_drift(entries, "json" if as_json else fmt), output)
     ctx.exit(1 if any(entry.problem for entry in entries) else 0)
+
+
+# -- scheduled runs (issue 8) -----------------------------------------------------------------
+
+
+@cli.command("run")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The run's TOML config. Default: $ARCHIVER_CONFIG or archive.toml.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON.")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print nothing unless something new broke or drifted."
+)
+@fetch_options
+@click.pass_context
+def run_command(
+    ctx: click.Context, config_path: str | None, as_json: bool, quiet: bool, **options: Any
+) -> None:
+    """One scheduled archival run over everything the config names (cron-ready, resumable)."""
+    from archiver import run as scheduled
+    from archiver.config import load_config, with_overrides
+
+    path = config_path or os.environ.get("ARCHIVER_CONFIG") or "archive.toml"
+    config = with_overrides(load_config(path), **options)
+    explicit = ctx.find_root().params.get("db_path") or os.environ.get("ARCHIVER_DB")
+    db_path = explicit or config.db_path() or ctx.obj["db_path"]
+    with scheduled.progress_bar() as progress:
+        result = scheduled.run(config, db_path=db_path, progress=progress)
+    summary = result.to_json()
+    if as_json:
+        emit_json(summary)
+    elif not quiet or summary["new_broken"] or summary["new_drift"] or summary["errors"]:
+        click.echo(scheduled.summary_text(summary))
+    ctx.exit(result.exit_code)

@@ -276,6 +276,29 @@ def _m005_drift(db: Database) -> None:
     )
 
 
+def _m006_run_items(db: Database) -> None:
+    """Scheduled runs: what each run did to each item, so a killed run can be resumed."""
+    db.table("run_items").create(
+        {
+            "id": int,
+            "run_id": int,
+            "item": str,
+            "kind": str,
+            "url": str,
+            "outcome": str,
+            "detail": str,
+            "done_at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        not_null={"run_id", "item", "kind", "url", "outcome", "done_at"},
+        if_not_exists=True,
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_run_items_run ON run_items(run_id, item)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_run_items_item ON run_items(item, done_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_captures_run ON captures(run_id)")
+
+
 Migration = Callable[[Database], None]
 
 #: Applied in order; the position (1-based) is the schema version. Append only.
@@ -285,6 +308,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m003_stemmed_search,
     _m004_indexes_for_lookups,
     _m005_drift,
+    _m006_run_items,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -304,6 +328,7 @@ TABLES = frozenset(
         "link_checks",
         "canonical_parses",
         "source_drifts",
+        "run_items",
     }
 )
 

@@ -985,6 +985,155 @@ class Archive:
             )
         return rows
 
+    # -- scheduled runs (archiver.run) -----------------------------------------------------
+
+    @_guarded
+    def mark_item(
+        self, run_id: int, *, item: str, kind: str, url: str, outcome: str, detail: str = ""
+    ) -> None:
+        """Record that a run finished with one item (the run log resume and schedule read)."""
+        with self._transaction() as conn:
+            conn.execute(
+                """INSERT INTO run_items (run_id, item, kind, url, outcome, detail, done_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (run_id, item, kind, url, outcome, detail, utc_now()),
+            )
+
+    @_guarded
+    def items_done(self, run_ids: Sequence[int], *, failed: Sequence[str] = ()) -> set[str]:
+        """Items those runs finished, leaving out the outcomes named in ``failed``."""
+        if not run_ids:
+            return set()
+        marks = ",".join("?" * len(run_ids))
+        skip = ",".join("?" * len(failed)) or "''"
+        rows = self.conn.execute(
+            f"SELECT item FROM run_items WHERE run_id IN ({marks}) AND outcome NOT IN ({skip})",
+            (*run_ids, *failed),
+        )
+        return {row[0] for row in rows}
+
+    @_guarded
+    def item_times(self, *, failed: Sequence[str] = ()) -> dict[str, str]:
+        """When each item was last finished by a run (outcomes in ``failed`` do not count)."""
+        skip = ",".join("?" * len(failed)) or "''"
+        rows = self.conn.execute(
+            f"SELECT item, max(done_at) FROM run_items WHERE outcome NOT IN ({skip}) GROUP BY item",
+            tuple(failed),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    @_guarded
+    def runs_with_status(self, status: str, *, command: str = "run") -> list[dict[str, Any]]:
+        """Runs of a command in one status, oldest first (``running`` ones no lock holds)."""
+        return list(
+            self.db.query(
+                "SELECT id, config, started_at, status FROM runs "
+                "WHERE status = ? AND command = ? ORDER BY id",
+                [status, command],
+            )
+        )
+
+    @_guarded
+    def last_run(self, *, command: str = "run", before: int | None = None) -> dict[str, Any] | None:
+        """The newest run of a command (before run id ``before``, when given)."""
+        rows = list(
+            self.db.query(
+                "SELECT id, config, started_at, finished_at, status FROM runs "
+                "WHERE command = ? AND id < ? ORDER BY id DESC LIMIT 1",
+                [command, before if before is not None else 2**62],
+            )
+        )
+        return rows[0] if rows else None
+
+    @_guarded
+    def set_run_status(self, run_ids: Sequence[int], status: str) -> None:
+        """Mark runs (e.g. ``interrupted``: found ``running`` with no process behind them)."""
+        with self._transaction() as conn:
+            conn.executemany(
+                "UPDATE runs SET status = ? WHERE id = ?", [(status, i) for i in run_ids]
+            )
+
+    @_guarded
+    def run_captures(self, run_ids: Sequence[int]) -> dict[str, int]:
+        """URL to the newest capture id those runs stored, so a resumed run does not refetch."""
+        if not run_ids:
+            return {}
+        marks = ",".join("?" * len(run_ids))
+        rows = self.conn.execute(
+            f"SELECT url, max(id) FROM captures WHERE run_id IN ({marks}) GROUP BY url",
+            tuple(run_ids),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    @_guarded
+    def run_verifications(self, run_ids: Sequence[int]) -> dict[str, tuple[str, str]]:
+        """Canonical path to the (drift status, URL) those runs recorded."""
+        if not run_ids:
+            return {}
+        marks = ",".join("?" * len(run_ids))
+        rows = self.conn.execute(
+            f"SELECT canonical_path, status, url FROM verifications WHERE run_id IN ({marks}) "
+            "ORDER BY id",
+            tuple(run_ids),
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    @_guarded
+    def run_started(self, run_id: int) -> str | None:
+        """When a run started (ISO 8601), or None if there is no such run."""
+        row = self.conn.execute("SELECT started_at FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    @_guarded
+    def link_states(
+        self, *, ignore: Sequence[str] = (), before: str | None = None
+    ) -> dict[str, tuple[str, str, bool]]:
+        """Each link target's newest verdict: (checked_at, status, broken).
+
+        Verdicts in ``ignore`` (no verdict at all, like ``network_unavailable``) are passed
+        over; with ``before`` (ISO 8601), only checks made before that time count.
+        """
+        skip = ",".join("?" * len(ignore)) or "''"
+        rows = self.conn.execute(
+            f"""SELECT l.url, l.checked_at, l.status, l.broken FROM link_checks l
+            JOIN (SELECT url, max(id) AS id FROM link_checks
+                WHERE status NOT IN ({skip}) AND checked_at < ? GROUP BY url) newest
+            ON newest.id = l.id""",
+            (*ignore, before or "9999"),
+        )
+        return {row[0]: (row[1], row[2], bool(row[3])) for row in rows}
+
+    @_guarded
+    def run_link_checks(self, run_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """The link checks those runs made (through their verifications or page captures)."""
+        if not run_ids:
+            return []
+        marks = ",".join("?" * len(run_ids))
+        return list(
+            self.db.query(
+                f"""SELECT l.url, l.status, l.broken, l.source_url FROM link_checks l
+                LEFT JOIN verifications v ON v.id = l.verification_id
+                LEFT JOIN captures c ON c.id = l.capture_id
+                WHERE v.run_id IN ({marks})
+                    OR (l.verification_id IS NULL AND c.run_id IN ({marks}))
+                ORDER BY l.id""",
+                [*run_ids, *run_ids],
+            )
+        )
+
+    @_guarded
+    def drift_states(self, *, before_run: int | None = None) -> dict[str, str]:
+        """Each canonical copy's newest drift verdict (made before run ``before_run``, if given)."""
+        limit = before_run if before_run is not None else 2**62
+        rows = self.conn.execute(
+            """SELECT v.canonical_path, v.status FROM verifications v
+            JOIN (SELECT canonical_path, max(id) AS id FROM verifications
+                WHERE run_id IS NULL OR run_id < ? GROUP BY canonical_path) newest
+            ON newest.id = v.id""",
+            (limit,),
+        )
+        return {row[0]: row[1] for row in rows}
+
 
 def capture_kind(capture: Capture) -> str:
     """How a capture is recorded: ``response`` (with a body), ``not_modified`` or ``error``."""
