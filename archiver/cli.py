@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
 
-from archiver import __version__, pipeline, report
+from archiver import __version__, drift_report, pipeline, report
 from archiver.canonical import find_canonical_files
 from archiver.errors import ArchiverError, InputError, NetworkUnavailable
-from archiver.fetch import Fetcher, parse_routes, policy_from_options
+from archiver.fetch import Fetcher, FetchPolicy, parse_routes, policy_from_options
 from archiver.linkcheck import network_unavailable
 from archiver.models import Document
 from archiver.pipeline import summarize_drift
@@ -32,6 +32,17 @@ DEFAULT_DB = os.path.join("db", "archive.db")
 def emit_json(data: Any) -> None:
     """Print one JSON document on stdout (the contract: nothing else goes there)."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _stacked(options: list[Callable[[F], F]]) -> Callable[[F], F]:
+    """One decorator applying ``options`` so that ``--help`` lists them in this order."""
+
+    def decorate(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
 
 
 def fetch_options(func: F) -> F:
@@ -65,9 +76,7 @@ def fetch_options(func: F) -> F:
             "(replays and offline demos). Repeatable.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return _stacked(options)(func)
 
 
 class _OneLine(click.ClickException):
@@ -120,31 +129,15 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
 @click.option("--head", is_flag=True, help="Send HEAD (GET when the server refuses HEAD).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @fetch_options
-def fetch_command(
-    urls: tuple[str, ...],
-    head: bool,
-    as_json: bool,
-    per_host_rate: float | None,
-    per_host_connections: int | None,
-    timeout: float | None,
-    user_agent: str | None,
-    connect_to: tuple[str, ...],
-) -> None:
+def fetch_command(urls: tuple[str, ...], head: bool, as_json: bool, **options: Any) -> None:
     """Fetch URLs politely and report what answered; nothing is stored.
 
     Exit 1 when any URL failed or answered an error status, 3 when nothing answered at all.
     """
-    from archiver.fetch import fetch_urls, parse_routes, policy_from_options, summarize
+    from archiver.fetch import fetch_urls, summarize
 
-    policy = policy_from_options(
-        per_host_rate=per_host_rate,
-        per_host_connections=per_host_connections,
-        timeout=timeout,
-        user_agent=user_agent,
-    )
-    captures = fetch_urls(
-        urls, policy, routes=parse_routes(connect_to), method="HEAD" if head else "GET"
-    )
+    routes = parse_routes(options["connect_to"])
+    captures = fetch_urls(urls, _policy(options), routes=routes, method="HEAD" if head else "GET")
     if as_json:
         emit_json({"captures": [summarize(capture) for capture in captures]})
     else:
@@ -166,31 +159,27 @@ def main() -> None:
 # --- fetching commands: snapshot, verify, links ---------------------------------------------
 
 
-def _fetcher(options: dict[str, Any]) -> Fetcher:
-    policy = policy_from_options(
+def _policy(options: dict[str, Any]) -> FetchPolicy:
+    """The fetch policy the command line's ``fetch_options`` ask for."""
+    return policy_from_options(
         per_host_rate=options.get("per_host_rate"),
         per_host_connections=options.get("per_host_connections"),
         timeout=options.get("timeout"),
         user_agent=options.get("user_agent"),
     )
-    return Fetcher(policy, routes=parse_routes(options.get("connect_to") or ()))
 
 
-def _archive(ctx: click.Context) -> Archive:
-    return Archive(ctx.obj["db_path"])
+def _fetcher(options: dict[str, Any]) -> Fetcher:
+    return Fetcher(_policy(options), routes=parse_routes(options.get("connect_to") or ()))
+
+
+def _archive(ctx: click.Context, *, readonly: bool = False) -> Archive:
+    """The archive ``--db`` names; read-only for the commands that only read it."""
+    return Archive(ctx.obj["db_path"], readonly=readonly)
 
 
 def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-def _write_or_echo(text: str, output: str | None) -> None:
-    if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text if text.endswith("\n") else text + "\n")
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text)
 
 
 @cli.command()
@@ -318,9 +307,42 @@ def _rot_options(func: F) -> F:
             help="Different days those failing checks must span.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return _stacked(options)(func)
+
+
+def _report_options(
+    formats: Sequence[str],
+    *,
+    default: str,
+    help: str = "Output format.",  # noqa: A002
+) -> Callable[[F], F]:
+    """--format, -o/--output and --json, as every command that writes a report takes them."""
+    return _stacked(
+        [
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(formats),
+                default=default,
+                show_default=True,
+                help=help,
+            ),
+            click.option(
+                "-o", "--output", type=click.Path(dir_okay=False), help="Write the report here."
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Same as --format json."),
+        ]
+    )
+
+
+def _write_report(text: str, output: str | None) -> None:
+    """The report into ``output`` (saying so on stderr), or on stdout."""
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text)
 
 
 def _wayback(options: dict[str, Any], no_lookup: bool, wayback_url: str | None) -> Any:
@@ -341,15 +363,7 @@ def _wayback(options: dict[str, Any], no_lookup: bool, wayback_url: str | None) 
 
 @cli.command()
 @click.argument("target")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(report.FORMATS),
-    default="text",
-    help="Output format.",
-)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@_report_options(report.FORMATS, default="text")
 @click.option(
     "--no-archive-lookup",
     is_flag=True,
@@ -396,7 +410,7 @@ def links(
             wayback.close()
     checks = list(result.checks)
     text = report.format_links(result.source, checks, "json" if as_json else fmt, colour=_colour())
-    _write_or_echo(text, output)
+    _write_report(text, output)
     if result.offline:
         raise NetworkUnavailable("nothing answered: the network looks unavailable; no verdict")
     ctx.exit(1 if any(c.broken for c in checks) else 0)
@@ -482,12 +496,6 @@ def _clean(value: Any) -> str:
     return str(value).translate(_CONTROL)
 
 
-def _open_archive(ctx: click.Context, *, readonly: bool) -> Any:
-    from archiver.store import Archive
-
-    return Archive(ctx.obj["db_path"], readonly=readonly)
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         import base64
@@ -501,7 +509,7 @@ def _jsonable(value: Any) -> Any:
 @click.pass_context
 def fsck(ctx: click.Context, as_json: bool) -> None:
     """Re-hash every stored body and run SQLite's integrity check (exit 1 on problems)."""
-    with _open_archive(ctx, readonly=True) as archive:
+    with _archive(ctx, readonly=True) as archive:
         result = archive.fsck()
     if as_json:
         emit_json(result.to_json())
@@ -526,7 +534,7 @@ def fsck(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def search(ctx: click.Context, text: str, limit: int, raw: bool, as_json: bool) -> None:
     """Full-text search over extracted articles; words are ANDed, "quoted phrases" kept."""
-    with _open_archive(ctx, readonly=True) as archive:
+    with _archive(ctx, readonly=True) as archive:
         hits = archive.search(text, limit=limit, raw=raw)
     if as_json:
         emit_json({"query": text, "results": hits})
@@ -555,7 +563,7 @@ def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...], as_js
     """Run SQL against the archive on a read-only connection."""
     if as_json:
         fmt = "json"
-    with _open_archive(ctx, readonly=True) as archive:
+    with _archive(ctx, readonly=True) as archive:
         columns, rows = archive.query(sql, params)
     if fmt == "json":
         emit_json([{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows])
@@ -586,7 +594,7 @@ def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...], as_js
 @click.pass_context
 def history(ctx: click.Context, url: str, as_json: bool) -> None:
     """Every capture of URL, its checksums, and how each compares with the one before."""
-    with _open_archive(ctx, readonly=True) as archive:
+    with _archive(ctx, readonly=True) as archive:
         timeline = pipeline.history_of(url, archive=archive)
     if as_json:
         emit_json({"url": url, "captures": timeline})
@@ -615,7 +623,7 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
 @click.pass_context
 def export_warc_command(ctx: click.Context, file: str, no_revisits: bool, as_json: bool) -> None:
     """Write every capture to FILE as gzipped WARC/1.1 (replayable in pywb, ReplayWeb.page)."""
-    with _open_archive(ctx, readonly=True) as archive:
+    with _archive(ctx, readonly=True) as archive:
         count = archive.export_warc(file, revisits=not no_revisits)
     if as_json:
         emit_json({"warc": file, "captures": count})
@@ -630,7 +638,7 @@ def export_warc_command(ctx: click.Context, file: str, no_revisits: bool, as_jso
 def import_warc_command(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
     """Bring the captures of WARC files (wget --warc-file, Browsertrix, export-warc) in."""
     counts = {}
-    with _open_archive(ctx, readonly=False) as archive:
+    with _archive(ctx) as archive:
         for file in files:
             counts[file] = archive.import_warc(file)
     if as_json:
@@ -664,15 +672,7 @@ def report_group() -> None:
 
 
 @report_group.command("linkrot")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(report.FORMATS),
-    default="text",
-    help="Output format.",
-)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@_report_options(report.FORMATS, default="text")
 @_rot_options
 @click.pass_context
 def report_linkrot(
@@ -687,33 +687,26 @@ def report_linkrot(
     from archiver.linkrot import RotPolicy, rot_report, rot_summary
 
     policy = RotPolicy(checks=suspect_checks, days=suspect_days)
-    with _open_archive(ctx, readonly=True) as archive:
+    with _archive(ctx, readonly=True) as archive:
         articles = rot_report(archive, policy=policy)
     summary = rot_summary(articles)
-    _write_or_echo(report.format_linkrot(articles, summary, "json" if as_json else fmt), output)
+    _write_report(report.format_linkrot(articles, summary, "json" if as_json else fmt), output)
     ctx.exit(1 if summary["broken"] else 0)
 
 
 @report_group.command("drift")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["md", "html", "csv", "json"]),
+@_report_options(
+    drift_report.FORMATS,
     default="md",
-    show_default=True,
     help="Output format; html shows canonical and live side by side.",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.pass_context
 def report_drift(ctx: click.Context, fmt: str, output: str | None, as_json: bool) -> None:
     """The newest drift verdict on every canonical copy verified (exit 1 if any drifted, or
     cites a source that no longer holds its passage)."""
-    from archiver import drift_report
-
-    with _open_archive(ctx, readonly=True) as archive:
+    with _archive(ctx, readonly=True) as archive:
         entries = drift_report.collect(archive, with_texts=not as_json and fmt == "html")
-    _write_or_echo(drift_report.format_drift(entries, "json" if as_json else fmt), output)
+    _write_report(drift_report.format_drift(entries, "json" if as_json else fmt), output)
     ctx.exit(1 if any(entry.problem for entry in entries) else 0)
 
 
