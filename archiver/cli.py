@@ -99,7 +99,14 @@ class JobFailed(_OneLine):
 
 
 class ArchiverGroup(click.Group):
-    """The one place where library errors become one-line messages and exit codes."""
+    """The one place where library errors become one-line messages and exit codes.
+
+    ``--help`` lists the commands in the order this module defines them: the fetching
+    commands first, then the offline ones and those that read the archive.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -130,9 +137,10 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @fetch_options
 def fetch_command(urls: tuple[str, ...], head: bool, as_json: bool, **options: Any) -> None:
-    """Fetch URLs politely and report what answered; nothing is stored.
+    """Fetch URLs politely and report what answered.
 
-    Exit 1 when any URL failed or answered an error status, 3 when nothing answered at all.
+    Nothing is stored. Exit 1 when any URL failed or answered an error status, 3 when nothing
+    answered at all.
     """
     from archiver.fetch import fetch_urls, summarize
 
@@ -149,11 +157,6 @@ def fetch_command(urls: tuple[str, ...], head: bool, as_json: bool, **options: A
     failed = [c for c in captures if c.error or not (c.ok or c.not_modified)]
     if failed:
         raise click.exceptions.Exit(1)
-
-
-def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="archiver")
 
 
 # --- fetching commands: snapshot, verify, links ---------------------------------------------
@@ -191,7 +194,10 @@ def _colour() -> bool:
 def snapshot(
     ctx: click.Context, urls: tuple[str, ...], no_links: bool, as_json: bool, **options: Any
 ) -> None:
-    """Capture each URL and every source it links to: raw bytes, extraction, checksums."""
+    """Capture each URL and every source it links to.
+
+    The raw bytes, the extraction and their checksums are stored in the archive.
+    """
     with _archive(ctx) as archive, _fetcher(options) as fetcher:
         results = pipeline.snapshot(
             list(urls), fetcher=fetcher, archive=archive, follow_links=not no_links
@@ -231,10 +237,10 @@ def verify(
     dry_run: bool,
     **options: Any,
 ) -> None:
-    """Compare canonical copies (files, or every .md under a folder) with the live pages.
+    """Compare canonical copies with the live pages.
 
-    A copy that cannot be read is reported on stderr and the others are still verified; the
-    exit code is then 2.
+    PATHS are copies (.md), or folders: every .md under them is a copy. A copy that cannot be
+    read is reported on stderr and the others are still verified; the exit code is then 2.
     """
     files = find_canonical_files(list(paths))
     if not files:
@@ -297,7 +303,7 @@ def _rot_options(func: F) -> F:
             type=click.IntRange(min=1),
             default=3,
             show_default=True,
-            help="Checks a suspect (timeout, 5xx, 403, 429...) must fail before it is broken.",
+            help="Checks a suspect (timeout, 5xx, 401/403/429...) must fail before it is broken.",
         ),
         click.option(
             "--suspect-days",
@@ -390,11 +396,12 @@ def links(
     suspect_days: int,
     **options: Any,
 ) -> None:
-    """Check every link of TARGET: a URL, a canonical copy (.md), or a stored capture id.
+    """Check every link of TARGET (a URL, .md copy or capture id).
 
-    Suspects (timeouts, 5xx, 401/403/429) turn broken only when the archive has seen them fail
-    on --suspect-checks checks over --suspect-days days. Broken links get the archived copy
-    nearest the article's publication date from the Wayback Machine.
+    TARGET is a URL, a canonical copy (.md), or the id of a stored capture. Suspects (timeouts,
+    5xx, 401/403/429) turn broken only when the archive has seen them fail on --suspect-checks
+    checks over --suspect-days days. Broken links get the archived copy nearest the article's
+    publication date from the Wayback Machine.
     """
     from archiver.linkrot import RotPolicy, check_target
 
@@ -434,7 +441,10 @@ def links(
 def extract_command(
     files: tuple[str, ...], url: str | None, profile: str | None, as_json: bool
 ) -> None:
-    """Extract article text and metadata from saved HTML files (no network)."""
+    """Extract article text and metadata from saved HTML files.
+
+    Nothing is fetched: links are resolved against --url, or the page's canonical link.
+    """
     from archiver.extract import extract_file, extract_many
 
     if len(files) == 1:
@@ -508,7 +518,10 @@ def _jsonable(value: Any) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def fsck(ctx: click.Context, as_json: bool) -> None:
-    """Re-hash every stored body and run SQLite's integrity check (exit 1 on problems)."""
+    """Re-hash every stored body and check SQLite's integrity.
+
+    Exit 1 when a body no longer matches its checksum or the database has problems.
+    """
     with _archive(ctx, readonly=True) as archive:
         result = archive.fsck()
     if as_json:
@@ -528,12 +541,17 @@ def fsck(ctx: click.Context, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("text")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most hits shown."
+)
 @click.option("--raw", is_flag=True, help="TEXT is FTS5 query syntax, passed as it is.")
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
 @click.pass_context
 def search(ctx: click.Context, text: str, limit: int, raw: bool, as_json: bool) -> None:
-    """Full-text search over extracted articles; words are ANDed, "quoted phrases" kept."""
+    """Full-text search over the extracted articles.
+
+    Words are ANDed; "quoted phrases" are kept together (--raw: FTS5 syntax as it is).
+    """
     with _archive(ctx, readonly=True) as archive:
         hits = archive.search(text, limit=limit, raw=raw)
     if as_json:
@@ -555,6 +573,7 @@ def search(ctx: click.Context, text: str, limit: int, raw: bool, as_json: bool) 
     type=click.Choice(["table", "json", "csv"]),
     default="table",
     show_default=True,
+    help="Output format.",
 )
 @click.option("-p", "--param", "params", multiple=True, help="A value for a ? in SQL (repeat).")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
@@ -593,7 +612,10 @@ def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...], as_js
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @click.pass_context
 def history(ctx: click.Context, url: str, as_json: bool) -> None:
-    """Every capture of URL, its checksums, and how each compares with the one before."""
+    """List every capture of URL and what changed between them.
+
+    Each capture's checksums, how it compares with the one before, and its drift verdicts.
+    """
     with _archive(ctx, readonly=True) as archive:
         timeline = pipeline.history_of(url, archive=archive)
     if as_json:
@@ -619,10 +641,13 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
     is_flag=True,
     help="Write every body in full, even one already written (no revisit records).",
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 def export_warc_command(ctx: click.Context, file: str, no_revisits: bool, as_json: bool) -> None:
-    """Write every capture to FILE as gzipped WARC/1.1 (replayable in pywb, ReplayWeb.page)."""
+    """Write every capture to FILE as gzipped WARC/1.1.
+
+    The file replays in pywb and ReplayWeb.page, and import-warc reads it back.
+    """
     with _archive(ctx, readonly=True) as archive:
         count = archive.export_warc(file, revisits=not no_revisits)
     if as_json:
@@ -633,10 +658,13 @@ def export_warc_command(ctx: click.Context, file: str, no_revisits: bool, as_jso
 
 @cli.command("import-warc")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 def import_warc_command(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
-    """Bring the captures of WARC files (wget --warc-file, Browsertrix, export-warc) in."""
+    """Bring the captures of WARC files into the archive.
+
+    Reads what wget --warc-file, Browsertrix or export-warc write.
+    """
     counts = {}
     with _archive(ctx) as archive:
         for file in files:
@@ -649,11 +677,20 @@ def import_warc_command(ctx: click.Context, files: tuple[str, ...], as_json: boo
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(min=0, max=65535), default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(min=0, max=65535),
+    default=8001,
+    show_default=True,
+    help="Port to listen on.",
+)
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Open the archive in Datasette, with canned queries for link rot and drift (extra)."""
+    """Browse the archive in Datasette (the serve extra).
+
+    Canned queries for link rot and drift come with it (pip install -e '.[serve]').
+    """
     from archiver.store import datasette_app
 
     app = datasette_app(ctx.obj["db_path"])
@@ -663,7 +700,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     uvicorn.run(app.app(), host=host, port=port, log_level="warning")
 
 
-# --- reports over the archive: report linkrot (report drift joins this group) ---------------
+# --- reports over the archive: report linkrot, report drift ---------------------------------
 
 
 @cli.group("report")
@@ -683,7 +720,10 @@ def report_linkrot(
     suspect_checks: int,
     suspect_days: int,
 ) -> None:
-    """Per article: its broken links, since when, and the archived copy; then the suspects."""
+    """Broken links per article, since when, and archived copies.
+
+    Then the suspects, failing but not yet broken. Exit 1 if any link is broken.
+    """
     from archiver.linkrot import RotPolicy, rot_report, rot_summary
 
     policy = RotPolicy(checks=suspect_checks, days=suspect_days)
@@ -702,8 +742,10 @@ def report_linkrot(
 )
 @click.pass_context
 def report_drift(ctx: click.Context, fmt: str, output: str | None, as_json: bool) -> None:
-    """The newest drift verdict on every canonical copy verified (exit 1 if any drifted, or
-    cites a source that no longer holds its passage)."""
+    """The newest drift verdict of every verified canonical copy.
+
+    Exit 1 if any drifted, or cites a source that no longer holds its passage.
+    """
     with _archive(ctx, readonly=True) as archive:
         entries = drift_report.collect(archive, with_texts=not as_json and fmt == "html")
     _write_report(drift_report.format_drift(entries, "json" if as_json else fmt), output)
@@ -730,7 +772,10 @@ def report_drift(ctx: click.Context, fmt: str, output: str | None, as_json: bool
 def run_command(
     ctx: click.Context, config_path: str | None, as_json: bool, quiet: bool, **options: Any
 ) -> None:
-    """One scheduled archival run over everything the config names (cron-ready, resumable)."""
+    """One scheduled archival run over everything the config names.
+
+    Cron-ready: it takes the archive's lock, and a run killed midway is resumed by the next.
+    """
     from archiver import run as scheduled
     from archiver.config import load_config, with_overrides
 
@@ -746,3 +791,8 @@ def run_command(
     elif not quiet or summary["new_broken"] or summary["new_drift"] or summary["errors"]:
         click.echo(scheduled.summary_text(summary))
     ctx.exit(result.exit_code)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="archiver")
