@@ -101,8 +101,8 @@ class JobFailed(_OneLine):
 class ArchiverGroup(click.Group):
     """The one place where library errors become one-line messages and exit codes.
 
-    ``--help`` lists the commands in the order this module defines them: the fetching
-    commands first, then the offline ones and those that read the archive.
+    ``--help`` lists the commands in the order this module defines them: the fetching ones
+    first, then extraction, the archive's readers and keepers, the reports and the run.
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
