@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
 
-from archiver import __version__, pipeline, report
+from archiver import __version__, drift_report, pipeline, report
 from archiver.canonical import find_canonical_files
 from archiver.errors import ArchiverError, InputError, NetworkUnavailable
-from archiver.fetch import Fetcher, parse_routes, policy_from_options
+from archiver.fetch import Fetcher, FetchPolicy, parse_routes, policy_from_options
 from archiver.linkcheck import network_unavailable
 from archiver.models import Document
 from archiver.pipeline import summarize_drift
@@ -32,6 +32,17 @@ DEFAULT_DB = os.path.join("db", "archive.db")
 def emit_json(data: Any) -> None:
     """Print one JSON document on stdout (the contract: nothing else goes there)."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _stacked(options: list[Callable[[F], F]]) -> Callable[[F], F]:
+    """One decorator applying ``options`` so that ``--help`` lists them in this order."""
+
+    def decorate(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
 
 
 def fetch_options(func: F) -> F:
@@ -65,9 +76,7 @@ def fetch_options(func: F) -> F:
             "(replays and offline demos). Repeatable.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return _stacked(options)(func)
 
 
 class _OneLine(click.ClickException):
@@ -90,7 +99,14 @@ class JobFailed(_OneLine):
 
 
 class ArchiverGroup(click.Group):
-    """The one place where library errors become one-line messages and exit codes."""
+    """The one place where library errors become one-line messages and exit codes.
+
+    ``--help`` lists the commands in the order this module defines them: the fetching ones
+    first, then extraction, the archive's readers and keepers, the reports and the run.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -120,31 +136,16 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
 @click.option("--head", is_flag=True, help="Send HEAD (GET when the server refuses HEAD).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @fetch_options
-def fetch_command(
-    urls: tuple[str, ...],
-    head: bool,
-    as_json: bool,
-    per_host_rate: float | None,
-    per_host_connections: int | None,
-    timeout: float | None,
-    user_agent: str | None,
-    connect_to: tuple[str, ...],
-) -> None:
-    """Fetch URLs politely and report what answered; nothing is stored.
+def fetch_command(urls: tuple[str, ...], head: bool, as_json: bool, **options: Any) -> None:
+    """Fetch URLs politely and report what answered.
 
-    Exit 1 when any URL failed or answered an error status, 3 when nothing answered at all.
+    Nothing is stored. Exit 1 when any URL failed or answered an error status, 3 when nothing
+    answered at all.
     """
-    from archiver.fetch import fetch_urls, parse_routes, policy_from_options, summarize
+    from archiver.fetch import fetch_urls, summarize
 
-    policy = policy_from_options(
-        per_host_rate=per_host_rate,
-        per_host_connections=per_host_connections,
-        timeout=timeout,
-        user_agent=user_agent,
-    )
-    captures = fetch_urls(
-        urls, policy, routes=parse_routes(connect_to), method="HEAD" if head else "GET"
-    )
+    routes = parse_routes(options["connect_to"])
+    captures = fetch_urls(urls, _policy(options), routes=routes, method="HEAD" if head else "GET")
     if as_json:
         emit_json({"captures": [summarize(capture) for capture in captures]})
     else:
@@ -158,39 +159,30 @@ def fetch_command(
         raise click.exceptions.Exit(1)
 
 
-def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="archiver")
-
-
 # --- fetching commands: snapshot, verify, links ---------------------------------------------
 
 
-def _fetcher(options: dict[str, Any]) -> Fetcher:
-    policy = policy_from_options(
+def _policy(options: dict[str, Any]) -> FetchPolicy:
+    """The fetch policy the command line's ``fetch_options`` ask for."""
+    return policy_from_options(
         per_host_rate=options.get("per_host_rate"),
         per_host_connections=options.get("per_host_connections"),
         timeout=options.get("timeout"),
         user_agent=options.get("user_agent"),
     )
-    return Fetcher(policy, routes=parse_routes(options.get("connect_to") or ()))
 
 
-def _archive(ctx: click.Context) -> Archive:
-    return Archive(ctx.obj["db_path"])
+def _fetcher(options: dict[str, Any]) -> Fetcher:
+    return Fetcher(_policy(options), routes=parse_routes(options.get("connect_to") or ()))
+
+
+def _archive(ctx: click.Context, *, readonly: bool = False) -> Archive:
+    """The archive ``--db`` names; read-only for the commands that only read it."""
+    return Archive(ctx.obj["db_path"], readonly=readonly)
 
 
 def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-def _write_or_echo(text: str, output: str | None) -> None:
-    if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text if text.endswith("\n") else text + "\n")
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text)
 
 
 @cli.command()
@@ -202,7 +194,10 @@ def _write_or_echo(text: str, output: str | None) -> None:
 def snapshot(
     ctx: click.Context, urls: tuple[str, ...], no_links: bool, as_json: bool, **options: Any
 ) -> None:
-    """Capture each URL and every source it links to: raw bytes, extraction, checksums."""
+    """Capture each URL and every source it links to.
+
+    The raw bytes, the extraction and their checksums are stored in the archive.
+    """
     with _archive(ctx) as archive, _fetcher(options) as fetcher:
         results = pipeline.snapshot(
             list(urls), fetcher=fetcher, archive=archive, follow_links=not no_links
@@ -242,10 +237,10 @@ def verify(
     dry_run: bool,
     **options: Any,
 ) -> None:
-    """Compare canonical copies (files, or every .md under a folder) with the live pages.
+    """Compare canonical copies with the live pages.
 
-    A copy that cannot be read is reported on stderr and the others are still verified; the
-    exit code is then 2.
+    PATHS are copies (.md), or folders: every .md under them is a copy. A copy that cannot be
+    read is reported on stderr and the others are still verified; the exit code is then 2.
     """
     files = find_canonical_files(list(paths))
     if not files:
@@ -308,7 +303,7 @@ def _rot_options(func: F) -> F:
             type=click.IntRange(min=1),
             default=3,
             show_default=True,
-            help="Checks a suspect (timeout, 5xx, 403, 429...) must fail before it is broken.",
+            help="Checks a suspect (timeout, 5xx, 401/403/429...) must fail before it is broken.",
         ),
         click.option(
             "--suspect-days",
@@ -318,9 +313,42 @@ def _rot_options(func: F) -> F:
             help="Different days those failing checks must span.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return _stacked(options)(func)
+
+
+def _report_options(
+    formats: Sequence[str],
+    *,
+    default: str,
+    help: str = "Output format.",  # noqa: A002
+) -> Callable[[F], F]:
+    """--format, -o/--output and --json, as every command that writes a report takes them."""
+    return _stacked(
+        [
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(formats),
+                default=default,
+                show_default=True,
+                help=help,
+            ),
+            click.option(
+                "-o", "--output", type=click.Path(dir_okay=False), help="Write the report here."
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Same as --format json."),
+        ]
+    )
+
+
+def _write_report(text: str, output: str | None) -> None:
+    """The report into ``output`` (saying so on stderr), or on stdout."""
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text)
 
 
 def _wayback(options: dict[str, Any], no_lookup: bool, wayback_url: str | None) -> Any:
@@ -341,15 +369,7 @@ def _wayback(options: dict[str, Any], no_lookup: bool, wayback_url: str | None) 
 
 @cli.command()
 @click.argument("target")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(report.FORMATS),
-    default="text",
-    help="Output format.",
-)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@_report_options(report.FORMATS, default="text")
 @click.option(
     "--no-archive-lookup",
     is_flag=True,
@@ -376,11 +396,12 @@ def links(
     suspect_days: int,
     **options: Any,
 ) -> None:
-    """Check every link of TARGET: a URL, a canonical copy (.md), or a stored capture id.
+    """Check every link of TARGET (a URL, .md copy or capture id).
 
-    Suspects (timeouts, 5xx, 401/403/429) turn broken only when the archive has seen them fail
-    on --suspect-checks checks over --suspect-days days. Broken links get the archived copy
-    nearest the article's publication date from the Wayback Machine.
+    TARGET is a URL, a canonical copy (.md), or the id of a stored capture. Suspects (timeouts,
+    5xx, 401/403/429) turn broken only when the archive has seen them fail on --suspect-checks
+    checks over --suspect-days days. Broken links get the archived copy nearest the article's
+    publication date from the Wayback Machine.
     """
     from archiver.linkrot import RotPolicy, check_target
 
@@ -396,7 +417,7 @@ def links(
             wayback.close()
     checks = list(result.checks)
     text = report.format_links(result.source, checks, "json" if as_json else fmt, colour=_colour())
-    _write_or_echo(text, output)
+    _write_report(text, output)
     if result.offline:
         raise NetworkUnavailable("nothing answered: the network looks unavailable; no verdict")
     ctx.exit(1 if any(c.broken for c in checks) else 0)
@@ -420,7 +441,10 @@ def links(
 def extract_command(
     files: tuple[str, ...], url: str | None, profile: str | None, as_json: bool
 ) -> None:
-    """Extract article text and metadata from saved HTML files (no network)."""
+    """Extract article text and metadata from saved HTML files.
+
+    Nothing is fetched: links are resolved against --url, or the page's canonical link.
+    """
     from archiver.extract import extract_file, extract_many
 
     if len(files) == 1:
@@ -482,12 +506,6 @@ def _clean(value: Any) -> str:
     return str(value).translate(_CONTROL)
 
 
-def _open_archive(ctx: click.Context, *, readonly: bool) -> Any:
-    from archiver.store import Archive
-
-    return Archive(ctx.obj["db_path"], readonly=readonly)
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         import base64
@@ -500,8 +518,11 @@ def _jsonable(value: Any) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def fsck(ctx: click.Context, as_json: bool) -> None:
-    """Re-hash every stored body and run SQLite's integrity check (exit 1 on problems)."""
-    with _open_archive(ctx, readonly=True) as archive:
+    """Re-hash every stored body and check SQLite's integrity.
+
+    Exit 1 when a body no longer matches its checksum or the database has problems.
+    """
+    with _archive(ctx, readonly=True) as archive:
         result = archive.fsck()
     if as_json:
         emit_json(result.to_json())
@@ -520,13 +541,18 @@ def fsck(ctx: click.Context, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("text")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most hits shown."
+)
 @click.option("--raw", is_flag=True, help="TEXT is FTS5 query syntax, passed as it is.")
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
 @click.pass_context
 def search(ctx: click.Context, text: str, limit: int, raw: bool, as_json: bool) -> None:
-    """Full-text search over extracted articles; words are ANDed, "quoted phrases" kept."""
-    with _open_archive(ctx, readonly=True) as archive:
+    """Full-text search over the extracted articles.
+
+    Words are ANDed; "quoted phrases" are kept together (--raw: FTS5 syntax as it is).
+    """
+    with _archive(ctx, readonly=True) as archive:
         hits = archive.search(text, limit=limit, raw=raw)
     if as_json:
         emit_json({"query": text, "results": hits})
@@ -547,6 +573,7 @@ def search(ctx: click.Context, text: str, limit: int, raw: bool, as_json: bool) 
     type=click.Choice(["table", "json", "csv"]),
     default="table",
     show_default=True,
+    help="Output format.",
 )
 @click.option("-p", "--param", "params", multiple=True, help="A value for a ? in SQL (repeat).")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
@@ -555,7 +582,7 @@ def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...], as_js
     """Run SQL against the archive on a read-only connection."""
     if as_json:
         fmt = "json"
-    with _open_archive(ctx, readonly=True) as archive:
+    with _archive(ctx, readonly=True) as archive:
         columns, rows = archive.query(sql, params)
     if fmt == "json":
         emit_json([{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows])
@@ -585,8 +612,11 @@ def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...], as_js
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @click.pass_context
 def history(ctx: click.Context, url: str, as_json: bool) -> None:
-    """Every capture of URL, its checksums, and how each compares with the one before."""
-    with _open_archive(ctx, readonly=True) as archive:
+    """List every capture of URL and what changed between them.
+
+    Each capture's checksums, how it compares with the one before, and its drift verdicts.
+    """
+    with _archive(ctx, readonly=True) as archive:
         timeline = pipeline.history_of(url, archive=archive)
     if as_json:
         emit_json({"url": url, "captures": timeline})
@@ -611,11 +641,14 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
     is_flag=True,
     help="Write every body in full, even one already written (no revisit records).",
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 def export_warc_command(ctx: click.Context, file: str, no_revisits: bool, as_json: bool) -> None:
-    """Write every capture to FILE as gzipped WARC/1.1 (replayable in pywb, ReplayWeb.page)."""
-    with _open_archive(ctx, readonly=True) as archive:
+    """Write every capture to FILE as gzipped WARC/1.1.
+
+    The file replays in pywb and ReplayWeb.page, and import-warc reads it back.
+    """
+    with _archive(ctx, readonly=True) as archive:
         count = archive.export_warc(file, revisits=not no_revisits)
     if as_json:
         emit_json({"warc": file, "captures": count})
@@ -625,12 +658,15 @@ def export_warc_command(ctx: click.Context, file: str, no_revisits: bool, as_jso
 
 @cli.command("import-warc")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 def import_warc_command(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
-    """Bring the captures of WARC files (wget --warc-file, Browsertrix, export-warc) in."""
+    """Bring the captures of WARC files into the archive.
+
+    Reads what wget --warc-file, Browsertrix or export-warc write.
+    """
     counts = {}
-    with _open_archive(ctx, readonly=False) as archive:
+    with _archive(ctx) as archive:
         for file in files:
             counts[file] = archive.import_warc(file)
     if as_json:
@@ -641,11 +677,20 @@ def import_warc_command(ctx: click.Context, files: tuple[str, ...], as_json: boo
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(min=0, max=65535), default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(min=0, max=65535),
+    default=8001,
+    show_default=True,
+    help="Port to listen on.",
+)
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Open the archive in Datasette, with canned queries for link rot and drift (extra)."""
+    """Browse the archive in Datasette (the serve extra).
+
+    Canned queries for link rot and drift come with it (pip install -e '.[serve]').
+    """
     from archiver.store import datasette_app
 
     app = datasette_app(ctx.obj["db_path"])
@@ -655,7 +700,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     uvicorn.run(app.app(), host=host, port=port, log_level="warning")
 
 
-# --- reports over the archive: report linkrot (report drift joins this group) ---------------
+# --- reports over the archive: report linkrot, report drift ---------------------------------
 
 
 @cli.group("report")
@@ -664,15 +709,7 @@ def report_group() -> None:
 
 
 @report_group.command("linkrot")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(report.FORMATS),
-    default="text",
-    help="Output format.",
-)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@_report_options(report.FORMATS, default="text")
 @_rot_options
 @click.pass_context
 def report_linkrot(
@@ -683,37 +720,35 @@ def report_linkrot(
     suspect_checks: int,
     suspect_days: int,
 ) -> None:
-    """Per article: its broken links, since when, and the archived copy; then the suspects."""
+    """Broken links per article, since when, and archived copies.
+
+    Then the suspects, failing but not yet broken. Exit 1 if any link is broken.
+    """
     from archiver.linkrot import RotPolicy, rot_report, rot_summary
 
     policy = RotPolicy(checks=suspect_checks, days=suspect_days)
-    with _open_archive(ctx, readonly=True) as archive:
+    with _archive(ctx, readonly=True) as archive:
         articles = rot_report(archive, policy=policy)
     summary = rot_summary(articles)
-    _write_or_echo(report.format_linkrot(articles, summary, "json" if as_json else fmt), output)
+    _write_report(report.format_linkrot(articles, summary, "json" if as_json else fmt), output)
     ctx.exit(1 if summary["broken"] else 0)
 
 
 @report_group.command("drift")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["md", "html", "csv", "json"]),
+@_report_options(
+    drift_report.FORMATS,
     default="md",
-    show_default=True,
     help="Output format; html shows canonical and live side by side.",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.pass_context
 def report_drift(ctx: click.Context, fmt: str, output: str | None, as_json: bool) -> None:
-    """The newest drift verdict on every canonical copy verified (exit 1 if any drifted, or
-    cites a source that no longer holds its passage)."""
-    from archiver import drift_report
+    """The newest drift verdict of every verified canonical copy.
 
-    with _open_archive(ctx, readonly=True) as archive:
+    Exit 1 if any drifted, or cites a source that no longer holds its passage.
+    """
+    with _archive(ctx, readonly=True) as archive:
         entries = drift_report.collect(archive, with_texts=not as_json and fmt == "html")
-    _write_or_echo(drift_report.format_drift(entries, "json" if as_json else fmt), output)
+    _write_report(drift_report.format_drift(entries, "json" if as_json else fmt), output)
     ctx.exit(1 if any(entry.problem for entry in entries) else 0)
 
 
@@ -737,7 +772,10 @@ def report_drift(ctx: click.Context, fmt: str, output: str | None, as_json: bool
 def run_command(
     ctx: click.Context, config_path: str | None, as_json: bool, quiet: bool, **options: Any
 ) -> None:
-    """One scheduled archival run over everything the config names (cron-ready, resumable)."""
+    """One scheduled archival run over everything the config names.
+
+    Cron-ready: it takes the archive's lock, and a run killed midway is resumed by the next.
+    """
     from archiver import run as scheduled
     from archiver.config import load_config, with_overrides
 
@@ -753,3 +791,8 @@ def run_command(
     elif not quiet or summary["new_broken"] or summary["new_drift"] or summary["errors"]:
         click.echo(scheduled.summary_text(summary))
     ctx.exit(result.exit_code)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="archiver")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import ConfigError, InputError
-from archiver.fetch import FetchPolicy, check_url, parse_routes
+from archiver.fetch import FetchPolicy, check_url, parse_routes, policy_from_options
 
 MAX_CONFIG_BYTES = 1024 * 1024
 SOURCE_KINDS = ("canonical", "urls", "feed", "sitemap")
@@ -418,16 +418,12 @@ def with_overrides(
     connect_to: Sequence[str] = (),
 ) -> RunConfig:
     """The config with the command line's fetch options put over it (the command line wins)."""
-    changes: dict[str, Any] = {}
-    if per_host_rate is not None:
-        changes["per_host_rate"] = per_host_rate
-    if per_host_connections is not None:
-        changes["per_host_connections"] = per_host_connections
-    if timeout is not None:
-        changes["timeout"] = timeout
-        changes["connect_timeout"] = min(config.policy.connect_timeout, timeout)
-        changes["read_timeout"] = min(config.policy.read_timeout, timeout)
-    if user_agent is not None:
-        changes["user_agent"] = user_agent
+    policy = policy_from_options(
+        per_host_rate=per_host_rate,
+        per_host_connections=per_host_connections,
+        timeout=timeout,
+        user_agent=user_agent,
+        base=config.policy,
+    )
     routes = {**config.routes, **parse_routes(connect_to)}
-    return replace(config, policy=replace(config.policy, **changes), routes=routes)
+    return replace(config, policy=policy, routes=routes)

@@ -26,6 +26,7 @@ from archiver.compare import body_diff, word_diff
 from archiver.errors import InputError
 from archiver.models import CanonicalCopy, Document
 from archiver.normalize import normalize_text
+from archiver.report import html_head, html_link
 from archiver.store import Archive
 
 FORMATS = ("md", "html", "csv", "json")
@@ -225,12 +226,7 @@ def _markdown(entries: Sequence[DriftEntry]) -> str:
 
 # -- HTML ----------------------------------------------------------------------------------
 
-_HTML_HEAD = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Drift report</title>
-<style>
+_STYLE = """\
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:90rem;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%;table-layout:fixed}
 td,th{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
@@ -238,17 +234,7 @@ del{background:#fdd;text-decoration:line-through} ins{background:#dfd;text-decor
 tr.changed td{background:#fffbe6} tr.removed td.canonical{background:#fdecea}
 tr.added td.live{background:#eaf7ea} .status{font-weight:bold}
 .edited,.rewritten,.missing{color:#b00} .unchanged,.cosmetic{color:#070} .unreachable{color:#806}
-</style></head><body>
 """
-
-
-def _href(url: str | None) -> str:
-    if not url:
-        return ""
-    safe = html.escape(url, quote=True)
-    if url.lower().startswith(("http://", "https://")):
-        return f'<a href="{safe}" rel="noreferrer noopener nofollow">{safe}</a>'
-    return safe
 
 
 def _marked(old: str, new: str) -> tuple[str, str]:
@@ -317,14 +303,18 @@ def _html(entries: Sequence[DriftEntry]) -> str:
     summary = ", ".join(
         f"{html.escape(k)}: {n}" for k, n in summarize(entries).items()
     ) or html.escape("nothing verified")
-    parts = [_HTML_HEAD, "<h1>Drift report</h1>", f"<p>{len(entries)} canonical copies: {summary}"]
+    parts = [
+        html_head("Drift report", _STYLE),
+        "<h1>Drift report</h1>",
+        f"<p>{len(entries)} canonical copies: {summary}",
+    ]
     parts.append("</p>")
     for entry in entries:
         v = entry.verification
         status = html.escape(str(v["status"]))
         parts.append(
             f"<section><h2>{html.escape(str(v['canonical_path']))}</h2>"
-            f'<p>{_href(str(v["url"]))}<br>verdict <span class="status {status}">{status}'
+            f'<p>{html_link(str(v["url"]))}<br>verdict <span class="status {status}">{status}'
             f"</span> (similarity {float(v['similarity'] or 0):.3f}), verified "
             f"{html.escape(str(v['verified_at']))}</p>"
         )
@@ -365,7 +355,7 @@ def _html(entries: Sequence[DriftEntry]) -> str:
         for source in _flagged(v):
             parts.append(
                 f"<p>Source no longer holds the passage it was cited for: "
-                f"{_href(str(source['url']))} ({html.escape(str(source['text']))})<br>"
+                f"{html_link(str(source['url']))} ({html.escape(str(source['text']))})<br>"
                 f"<del>{html.escape(str(source.get('passage') or ''))}</del></p>"
             )
         parts.append("</section>")

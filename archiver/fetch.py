@@ -118,8 +118,12 @@ def policy_from_options(
     per_host_connections: int | None = None,
     timeout: float | None = None,
     user_agent: str | None = None,
+    base: FetchPolicy | None = None,
 ) -> FetchPolicy:
-    """A policy from the CLI's fetch options; None keeps the default."""
+    """A policy from the CLI's fetch options put over ``base`` (default: the defaults); None
+    keeps what ``base`` says. A ``timeout`` caps the connect and read timeouts too, so that one
+    option bounds the whole request, as ``curl --max-time`` does."""
+    base = base or FetchPolicy()
     changes: dict[str, Any] = {}
     if per_host_rate is not None:
         changes["per_host_rate"] = per_host_rate
@@ -127,11 +131,11 @@ def policy_from_options(
         changes["per_host_connections"] = per_host_connections
     if timeout is not None:
         changes["timeout"] = timeout
-        changes["connect_timeout"] = min(FetchPolicy.connect_timeout, timeout)
-        changes["read_timeout"] = min(FetchPolicy.read_timeout, timeout)
+        changes["connect_timeout"] = min(base.connect_timeout, timeout)
+        changes["read_timeout"] = min(base.read_timeout, timeout)
     if user_agent is not None:
         changes["user_agent"] = user_agent
-    return FetchPolicy(**changes)
+    return replace(base, **changes)
 
 
 def parse_routes(items: Iterable[str]) -> dict[str, str]:

@@ -56,7 +56,11 @@ def normalize_text(text: str) -> str:
     if not text.isprintable():
         text = _CONTROL.sub("", _SPACES.sub(" ", text))
     text = _SPACES.sub(" ", text).strip() if "  " in text else text.strip()
-    return _DASH_RUN.sub("-", text) if "-" in text else text
+    # By now the only white space left is single " ", so the dash fold can match only where one
+    # of these three pairs stands; most paragraphs hold hyphenated words and none of them.
+    if "--" in text or " -" in text or "- " in text:
+        return _DASH_RUN.sub("-", text)
+    return text
 
 
 def normalize_paragraphs(paragraphs: Sequence[str]) -> tuple[str, ...]:

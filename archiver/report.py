@@ -10,7 +10,7 @@ import csv
 import html
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -89,12 +89,7 @@ def format_links(
     if fmt == "json":
         return json.dumps(links_document(source, checks), ensure_ascii=False, indent=2)
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=_CSV_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        for check in checks:
-            writer.writerow({"source": source, **check.to_json()})
-        return buffer.getvalue()
+        return _csv(_CSV_FIELDS, ({"source": source, **check.to_json()} for check in checks))
     if fmt == "md":
         return _links_markdown(source, checks)
     if fmt == "html":
@@ -103,6 +98,15 @@ def format_links(
     broken = sum(c.broken for c in checks)
     head = f"Links of {source}: {len(checks)} checked, {broken} broken ({summary})"
     return "\n".join([head, *link_lines(checks, colour=colour)])
+
+
+def _csv(fields: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+    """CSV with a header of ``fields``; keys of a row not in ``fields`` are left out."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def _md_cell(text: str | None) -> str:
@@ -127,7 +131,7 @@ def _links_markdown(source: str, checks: Sequence[LinkCheck]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def _href(url: str | None) -> str:
+def html_link(url: str | None) -> str:
     """An escaped link to an http(s) URL, or just the escaped text for anything else."""
     if not url:
         return ""
@@ -137,25 +141,31 @@ def _href(url: str | None) -> str:
     return safe
 
 
-_HTML_HEAD = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body{{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;
-color:#222}}
-table{{border-collapse:collapse;width:100%}} td,th{{border-bottom:1px solid #ddd;padding:.35rem;
-text-align:left;vertical-align:top}} .broken{{background:#fdecea}} .suspect{{background:#fff7e0}}
-code{{font-size:90%}} td.url{{word-break:break-all}}
-</style></head><body>
+def html_head(title: str, style: str) -> str:
+    """The start of a report page, up to ``<body>``: its Content-Security-Policy forbids every
+    script and fetch, so nothing quoted from a page can run even if escaping ever failed."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>\n{style}</style></head><body>\n"
+    )
+
+
+_LINKS_STYLE = """\
+body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;
+color:#222}
+table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #ddd;padding:.35rem;
+text-align:left;vertical-align:top} .broken{background:#fdecea} .suspect{background:#fff7e0}
+code{font-size:90%} td.url{word-break:break-all}
 """
 
 
 def _links_html(source: str, checks: Sequence[LinkCheck]) -> str:
     parts = [
-        _HTML_HEAD.format(title=html.escape(f"Link report: {source}")),
-        f"<h1>Link report</h1><p>{_href(source) or html.escape(source)}</p>",
+        html_head(f"Link report: {source}", _LINKS_STYLE),
+        f"<h1>Link report</h1><p>{html_link(source) or html.escape(source)}</p>",
         "<table><tr><th>#</th><th>status</th><th>text</th><th>url</th>"
         "<th>archived copy</th><th>detail</th></tr>",
     ]
@@ -163,8 +173,8 @@ def _links_html(source: str, checks: Sequence[LinkCheck]) -> str:
         cls = "broken" if c.broken else ("suspect" if c.status in _SUSPECTS else "")
         parts.append(
             f'<tr class="{cls}"><td>{number}</td><td>{html.escape(c.status)}</td>'
-            f"<td>{html.escape(c.text)}</td><td class=url>{_href(c.url)}</td>"
-            f"<td class=url>{_href(c.archived_url)}</td><td>{html.escape(c.detail)}</td></tr>"
+            f"<td>{html.escape(c.text)}</td><td class=url>{html_link(c.url)}</td>"
+            f"<td class=url>{html_link(c.archived_url)}</td><td>{html.escape(c.detail)}</td></tr>"
         )
     summary = ", ".join(f"{html.escape(k)}: {v}" for k, v in summarize(checks).items())
     parts.append(f"</table><p>Summary: {summary}</p></body></html>\n")
@@ -307,15 +317,17 @@ def format_linkrot(articles: Sequence[Any], summary: dict[str, int], fmt: str = 
     if fmt == "json":
         return json.dumps(linkrot_document(articles, summary), ensure_ascii=False, indent=2)
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=_ROT_CSV_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        for article in articles:
-            for check in (*article.broken, *article.suspects):
-                row = {"source": article.source, **check.to_json()}
-                row["since"], row["flapping"] = check.since, check.flapping
-                writer.writerow(row)
-        return buffer.getvalue()
+        rows = (
+            {
+                "source": article.source,
+                **check.to_json(),
+                "since": check.since,
+                "flapping": check.flapping,
+            }
+            for article in articles
+            for check in (*article.broken, *article.suspects)
+        )
+        return _csv(_ROT_CSV_FIELDS, rows)
     if fmt == "md":
         return _linkrot_markdown(articles, summary)
     if fmt == "html":
@@ -391,14 +403,14 @@ def _md_text(text: str) -> str:
 
 def _linkrot_html(articles: Sequence[Any], summary: dict[str, int]) -> str:
     parts = [
-        _HTML_HEAD.format(title="Link rot report"),
+        html_head("Link rot report", _LINKS_STYLE),
         f"<h1>Link rot report</h1><p>{html.escape(_totals(summary))}.</p>",
     ]
     for article in articles:
         if not article.broken and not article.suspects:
             continue
         parts.append(
-            f"<h2>{_href(article.source) or html.escape(article.source)}</h2>"
+            f"<h2>{html_link(article.source) or html.escape(article.source)}</h2>"
             f"<p>Checked {html.escape(article.checked_at)}; {len(article.broken)} of "
             f"{article.links} links broken.</p>"
             "<table><tr><th>status</th><th>since</th><th>text</th><th>url</th>"
@@ -410,7 +422,8 @@ def _linkrot_html(articles: Sequence[Any], summary: dict[str, int]) -> str:
             parts.append(
                 f'<tr class="{cls}"><td>{html.escape(word)}</td>'
                 f"<td>{html.escape(c.since or '')}</td><td>{html.escape(c.text)}</td>"
-                f"<td class=url>{_href(c.url)}</td><td class=url>{_href(c.archived_url)}</td>"
+                f"<td class=url>{html_link(c.url)}</td>"
+                f"<td class=url>{html_link(c.archived_url)}</td>"
                 f"<td>{html.escape(c.detail)}</td></tr>"
             )
         parts.append("</table>")

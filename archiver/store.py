@@ -667,16 +667,10 @@ class Archive:
     @_guarded
     def link_history(self, url: str) -> list[dict[str, Any]]:
         """Every check of that link target, oldest first: the evidence for ``broken``."""
-        out = []
-        for row in self.db.query(
+        rows = self.db.query(
             "SELECT * FROM link_checks WHERE url = ? ORDER BY checked_at, id", [url]
-        ):
-            row["broken"] = bool(row["broken"])
-            row["redirects"] = json.loads(row["redirects"] or "[]")
-            if row["recovered"] is not None:
-                row["recovered"] = bool(row["recovered"])
-            out.append(row)
-        return out
+        )
+        return [_link_check_row(row) for row in rows]
 
     @_guarded
     def history(self, url: str) -> list[dict[str, Any]]:
@@ -833,16 +827,8 @@ class Archive:
     @_guarded
     def latest_link_checks(self) -> list[dict[str, Any]]:
         """The newest check of every (article, link) pair: what ``report linkrot`` starts from."""
-        out = []
-        for row in self.db.query(
-            "SELECT * FROM latest_link_checks ORDER BY source_url, checked_at, id"
-        ):
-            row["broken"] = bool(row["broken"])
-            row["redirects"] = json.loads(row["redirects"] or "[]")
-            if row["recovered"] is not None:
-                row["recovered"] = bool(row["recovered"])
-            out.append(row)
-        return out
+        rows = self.db.query("SELECT * FROM latest_link_checks ORDER BY source_url, checked_at, id")
+        return [_link_check_row(row) for row in rows]
 
     # -- drift (verify): baselines and verifications -----------------------------------------
 
@@ -1151,6 +1137,15 @@ def has_stored_body(capture: Capture) -> bool:
 
 def _version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _link_check_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``link_checks`` row with its flags as booleans and its redirect chain decoded."""
+    row["broken"] = bool(row["broken"])
+    row["redirects"] = json.loads(row["redirects"] or "[]")
+    if row["recovered"] is not None:
+        row["recovered"] = bool(row["recovered"])
+    return row
 
 
 def drift_from_row(row: dict[str, Any]) -> Drift:

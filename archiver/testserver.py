@@ -25,7 +25,7 @@ import tomllib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from archiver.errors import ConfigError
@@ -152,17 +152,48 @@ class _Server(ThreadingHTTPServer):
             self.requests.append((host, path))
 
 
-class SiteServer:
-    """A running loopback server for a :class:`Site`; use as a context manager."""
+class ServerThread:
+    """An HTTP server answering on its own daemon thread; a context manager.
 
-    def __init__(self, site: Site, host: str = "127.0.0.2", port: int = 0) -> None:
-        self._server = _Server((host, port), site)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+    Stopping shuts the loop down, closes the listening socket and joins the thread, so that
+    nothing is left open behind a test (the suite turns ResourceWarning into an error).
+    """
+
+    def __init__(self, server: ThreadingHTTPServer, *, poll_interval: float = 0.5) -> None:
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True
+        )
 
     @property
     def address(self) -> str:
+        """``host:port`` the server listens on (a free port when asked for port 0)."""
         host, port = self._server.server_address[:2]
         return f"{host!s}:{port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class SiteServer(ServerThread):
+    """A running loopback server for a :class:`Site`; use as a context manager."""
+
+    _server: _Server
+
+    def __init__(self, site: Site, host: str = "127.0.0.2", port: int = 0) -> None:
+        super().__init__(_Server((host, port), site))
 
     @property
     def requests(self) -> list[tuple[str, str]]:
@@ -179,18 +210,3 @@ class SiteServer:
         for host, address in self.routes().items():
             out += ["--connect-to", f"{host}={address}"]
         return out
-
-    def start(self) -> SiteServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> SiteServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

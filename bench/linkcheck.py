@@ -249,17 +249,23 @@ def run_archiver_stored(web: Web, rate: float, workdir: str) -> tuple[float, dic
     return elapsed, {"exit": done.returncode, "summary": json.loads(done.stdout)["summary"]}
 
 
+def _linkchecker_config(workdir: str, rate: float) -> str:
+    """A linkcheckerrc in ``workdir`` holding linkchecker to ``rate`` requests a second."""
+    config = os.path.join(workdir, "linkcheckerrc")
+    with open(config, "w", encoding="utf-8") as handle:
+        handle.write(f"[checking]\nmaxrequestspersecond={rate:g}\n")
+    os.chmod(config, 0o644)
+    os.chmod(workdir, 0o755)  # linkchecker drops root privileges to "nobody"
+    return config
+
+
 def run_linkchecker(web: Web, rate: float, workdir: str) -> tuple[float, dict[str, Any]] | None:
     exe = shutil.which("linkchecker", path=str(Path(sys.executable).parent)) or shutil.which(
         "linkchecker"
     )
     if exe is None:
         return None
-    config = os.path.join(workdir, "linkcheckerrc")
-    with open(config, "w", encoding="utf-8") as handle:
-        handle.write(f"[checking]\nmaxrequestspersecond={rate:g}\n")
-    os.chmod(config, 0o644)
-    os.chmod(workdir, 0o755)  # linkchecker drops root privileges to "nobody"
+    config = _linkchecker_config(workdir, rate)
     command = [exe, "-f", config, "--check-extern", "-r", "1", "--no-status", web.index]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=_env(), check=False)
@@ -365,11 +371,7 @@ def _linkchecker_results(index: str, rate: float, workdir: str) -> dict[str, boo
     exe = shutil.which("linkchecker", path=str(Path(sys.executable).parent))
     if exe is None:
         return None
-    config = os.path.join(workdir, "linkcheckerrc")
-    with open(config, "w", encoding="utf-8") as handle:
-        handle.write(f"[checking]\nmaxrequestspersecond={rate:g}\n")
-    os.chmod(config, 0o644)
-    os.chmod(workdir, 0o755)
+    config = _linkchecker_config(workdir, rate)
     done = subprocess.run(
         [exe, "-f", config, "--check-extern", "-r", "1", "--no-status", "--timeout", "1", "-v",
          "-o", "csv", index],

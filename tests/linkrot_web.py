@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from archiver.testserver import ServerThread
+
 ARTICLE = """<!DOCTYPE html><html><head><title>{title}</title></head><body><article>
 <h1>{title}</h1><p>{text}</p></article></body></html>"""
 
@@ -97,8 +99,10 @@ class _Server(ThreadingHTTPServer):
         pass  # a client that gave up (timeout tests) is not an error of the server
 
 
-class LinkWeb:
+class LinkWeb(ServerThread):
     """Runs the server on ``address`` (port 0: a free one); a context manager."""
+
+    _server: _Server
 
     def __init__(
         self,
@@ -111,26 +115,11 @@ class LinkWeb:
         for url, answer in pages.items():
             host, _, path = url.removeprefix("https://").removeprefix("http://").partition("/")
             keyed[(host.lower(), "/" + path)] = answer
-        self._server = _Server((address, 0), keyed, fallback or {})
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(_Server((address, 0), keyed, fallback or {}))
         hosts = {host for host, _ in keyed} | set(fallback or {})
         self.routes = {host: self.address for host in hosts}
-
-    @property
-    def address(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"{host!s}:{port}"
 
     @property
     def requests(self) -> list[tuple[str, str, str]]:
         """(method, host, path) of every request, in order."""
         return list(self._server.requests)
-
-    def __enter__(self) -> LinkWeb:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

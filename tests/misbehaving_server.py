@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from archiver.testserver import ServerThread
+
 PAGE = b"<!doctype html><html><head><title>ok</title></head><body><p>Hello.</p></body></html>"
 
 
@@ -274,12 +276,5 @@ class Handler(BaseHTTPRequestHandler):
 def serve(host: str = "127.0.0.2", **options: object) -> Iterator[MisbehavingServer]:
     """Run a :class:`MisbehavingServer` on a free port of ``host``; shut it down afterwards."""
     server = MisbehavingServer((host, 0), **options)  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
+    with ServerThread(server, poll_interval=0.05):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archiver.models import sha256_hex
+from archiver.testserver import ServerThread
 
 
 @dataclass
@@ -115,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
-class NewsWeb:
+class NewsWeb(ServerThread):
     """A running loopback site; ``add`` pages by URL, read ``requests`` and ``posts`` after."""
 
     class _Server(ThreadingHTTPServer):
@@ -129,14 +130,9 @@ class NewsWeb:
         self.posts: list[tuple[str, Any]] = []
         self.delay = 0.0
         self._lock = threading.Lock()
-        self._server = NewsWeb._Server((address, 0), _Handler)
-        self._server.web = self
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def address(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"{host!s}:{port}"
+        server = NewsWeb._Server((address, 0), _Handler)
+        server.web = self
+        super().__init__(server)
 
     def add(self, url: str, answer: Answer) -> None:
         parts = urlsplit(url)
@@ -153,15 +149,6 @@ class NewsWeb:
     def routes(self) -> list[str]:
         hosts = sorted({host for host, _ in self.pages})
         return [f"{host}={self.address}" for host in hosts]
-
-    def __enter__(self) -> NewsWeb:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 def build_site(

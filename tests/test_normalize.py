@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
+import unicodedata
+
 import pytest
 
+from archiver import normalize
 from archiver.normalize import (
     NORMALIZER_VERSION,
     checksum,
@@ -82,3 +87,19 @@ def test_version_is_recorded() -> None:
 def test_fingerprint_is_checksum_and_hashes_together() -> None:
     paragraphs = ["One “two”.", "", "Three\u00a0four."]
     assert fingerprint(paragraphs) == (checksum(paragraphs), paragraph_hashes(paragraphs))
+
+
+def test_dash_fold_guard_changes_nothing() -> None:
+    """The dash fold runs only where it can match; random typography must give what running it
+    unconditionally gives (the checksums of every stored capture depend on it)."""
+
+    def unguarded(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text).translate(normalize._TABLE)
+        text = normalize._CONTROL.sub("", normalize._SPACES.sub(" ", text))
+        return re.sub(normalize._DASH_RUN, "-", normalize._SPACES.sub(" ", text).strip())
+
+    alphabet = "ab -\u2013\u2014\u2212\u00a0\u2009\t\n\x1c\x1f\x85\u00ad\u200b\u3000"
+    rng = random.Random(20260325)
+    samples = ["".join(rng.choices(alphabet, k=rng.randint(0, 12))) for _ in range(20000)]
+    differing = [s for s in samples if normalize_text(s) != unguarded(s)]
+    assert differing == []
