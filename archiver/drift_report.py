@@ -26,7 +26,7 @@ from archiver.compare import body_diff, word_diff
 from archiver.errors import InputError
 from archiver.models import CanonicalCopy, Document
 from archiver.normalize import normalize_text
-from archiver.report import html_head, html_link
+from archiver.report import csv_cell, html_head, html_link
 from archiver.store import Archive
 
 FORMATS = ("md", "html", "csv", "json")
@@ -152,18 +152,12 @@ def _csv(entries: Sequence[DriftEntry]) -> str:
                     **base,
                     "kind": change.get("kind", ""),
                     "field": change.get("field", ""),
-                    "canonical_text": _csv_cell(change.get("canonical")),
-                    "live_text": _csv_cell(change.get("live")),
-                    "note": _csv_cell(change.get("note")),
+                    "canonical_text": csv_cell(change.get("canonical")),
+                    "live_text": csv_cell(change.get("live")),
+                    "note": csv_cell(change.get("note")),
                 }
             )
     return buffer.getvalue()
-
-
-def _csv_cell(value: Any) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ gets a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # -- Markdown ------------------------------------------------------------------------------

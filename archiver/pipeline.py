@@ -212,7 +212,7 @@ def _fetchable(check: LinkCheck) -> bool:
     return check.status not in ("placeholder", "invalid")
 
 
-def _page_drift(copy: CanonicalCopy, capture: Capture, live: Document | None) -> tuple[Drift, str]:
+def page_drift(copy: CanonicalCopy, capture: Capture, live: Document | None) -> tuple[Drift, str]:
     """The verdict for a fetched page: compared, or missing / unreachable from the fetch."""
     page = classify(Link(url=copy.url, text=copy.title or ""), capture)
     if page.status not in ("ok", "redirected"):
@@ -364,7 +364,7 @@ def verify_many(
     for copy in copies:
         capture_id, live, capture = pages[copy.url]
         if capture is not None:
-            drifts.append(_page_drift(copy, capture, live))
+            drifts.append(page_drift(copy, capture, live))
         elif live is not None:
             drifts.append((compare(copy, live), ""))
         else:

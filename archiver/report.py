@@ -100,12 +100,22 @@ def format_links(
     return "\n".join([head, *link_lines(checks, colour=colour)])
 
 
+def csv_cell(value: Any) -> str:
+    """A cell a spreadsheet will not run: text starting with = + - @ gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _csv(fields: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
-    """CSV with a header of ``fields``; keys of a row not in ``fields`` are left out."""
+    """CSV with a header of ``fields``; keys of a row not in ``fields`` are left out.
+
+    Text cells (anchor texts, URLs, details: words from the web) go through :func:`csv_cell`.
+    """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    for row in rows:
+        writer.writerow({k: csv_cell(v) if isinstance(v, str) else v for k, v in row.items()})
     return buffer.getvalue()
 
 

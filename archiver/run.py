@@ -53,9 +53,10 @@ from archiver.linkcheck import (
     network_unavailable,
     precheck,
 )
+from archiver.linkrot import judge_all
 from archiver.lock import RunLock, lock_path
 from archiver.models import Capture, Document, Link, LinkCheck
-from archiver.pipeline import extract_capture, recover_links
+from archiver.pipeline import extract_capture, page_drift, recover_links
 from archiver.schedule import age_of, link_is_due, plan
 from archiver.sources import Expansion, Item, check_local, expand
 from archiver.store import Archive
@@ -337,6 +338,15 @@ class _Visitor:
             if link_is_due(link, self.link_states, schedule, self.now)
         ]
 
+    @property
+    def stamp(self) -> str:
+        """The run's clock as the archive writes times (ISO 8601 UTC)."""
+        return self.now.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    def _judged(self, checks: Sequence[LinkCheck]) -> list[LinkCheck]:
+        """Suspects turn broken only by their history in the archive, as in ``verify``."""
+        return judge_all(checks, self.archive, now=self.stamp)
+
     def _remember(self, checks: Sequence[LinkCheck]) -> None:
         stamp = self.now.isoformat().replace("+00:00", "Z")
         for check in checks:
@@ -360,16 +370,18 @@ class _Visitor:
         page = self.page(copy.url)
         verdict = page.verdict(Link(url=copy.url, text=copy.title or ""))
         live = page.document
-        if verdict.status in ("ok", "redirected") and live is not None:
-            drift = compare(copy, live)
-        elif verdict.status in ("ok", "redirected"):
-            drift = verdict_without_page(copy, "unreachable", "the page could not be extracted")
-        else:
-            drift = verdict_without_page(copy, verdict.status, verdict.detail)
+        if page.not_modified:  # the page as last stored, alive
+            if live is not None:
+                drift = compare(copy, live)
+            else:
+                detail = "the page could not be extracted"
+                drift = verdict_without_page(copy, "unreachable", detail)
+        else:  # the same verdict `verify` gives (a redirect to an unrelated page is missing)
+            drift, _ = page_drift(copy, page.capture, live)
         pairs = recover_links(copy.links, live.links if live else ())
         links = [link for link, _ in pairs]
         due = self.due_links(links) if item.follow_links else []
-        checks = check_links([links[i] for i in due], self.batch) if due else []
+        checks = self._judged(check_links([links[i] for i in due], self.batch)) if due else []
         results = tuple(
             _recovered(check, pairs[i][1]) for i, check in zip(due, checks, strict=True)
         )
@@ -381,6 +393,7 @@ class _Visitor:
             capture_id=page.capture_id,
             links=list(results),
             run_id=self.run_id,
+            verified_at=self.stamp,
         )
         return ItemResult(
             item=item,
@@ -432,9 +445,10 @@ class _Visitor:
                     checks.append(make_check(link, "network_unavailable", detail=detail))
                 else:
                     checks.append(classify(link, source))
+            checks = self._judged(checks)
             if checks:
                 self.archive.save_link_checks(
-                    checks, source_url=item.url, capture_id=page.capture_id
+                    checks, source_url=item.url, capture_id=page.capture_id, checked_at=self.stamp
                 )
             self._remember(checks)
         outcome = "not_modified" if page.not_modified else verdict.status
@@ -577,6 +591,7 @@ def execute(
                 url=item.url,
                 outcome=outcome.outcome,
                 detail=outcome.detail[:500],
+                done_at=visitor.stamp,  # the run's clock, which the schedule reads back
             )
             if outcome.resumed:
                 result.resumed_items += 1

@@ -975,14 +975,22 @@ class Archive:
 
     @_guarded
     def mark_item(
-        self, run_id: int, *, item: str, kind: str, url: str, outcome: str, detail: str = ""
+        self,
+        run_id: int,
+        *,
+        item: str,
+        kind: str,
+        url: str,
+        outcome: str,
+        detail: str = "",
+        done_at: str | None = None,
     ) -> None:
         """Record that a run finished with one item (the run log resume and schedule read)."""
         with self._transaction() as conn:
             conn.execute(
                 """INSERT INTO run_items (run_id, item, kind, url, outcome, detail, done_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                (run_id, item, kind, url, outcome, detail, utc_now()),
+                (run_id, item, kind, url, outcome, detail, done_at or utc_now()),
             )
 
     @_guarded

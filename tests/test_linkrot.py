@@ -341,3 +341,19 @@ def test_verify_turns_a_persistent_suspect_broken(tmp_path: Path, connect_to: li
     assert links[flaky]["status"] == "server_error"
     assert links[flaky]["broken"] is True
     assert links[flaky]["since"] == "2020-01-01T00:00:00Z"
+
+
+def test_csv_cells_from_the_web_cannot_become_formulas() -> None:
+    from archiver.models import LinkCheck
+    from archiver.report import format_links
+
+    check = LinkCheck(
+        url="https://example.org/a",
+        text='=HYPERLINK("https://evil.example","click")',
+        status="ok",
+        broken=False,
+        detail="@SUM(A1)",
+    )
+    rows = format_links("https://example.org/", [check], "csv").splitlines()
+    assert "'=HYPERLINK" in rows[1] and "'@SUM" in rows[1]
+    assert ",=" not in rows[1] and ",@" not in rows[1]

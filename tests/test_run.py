@@ -28,7 +28,7 @@ from archiver.config import Schedule, load_config
 from archiver.fetch import Fetcher
 from archiver.lock import RunLock, lock_path
 from archiver.models import Link
-from archiver.run import run
+from archiver.run import execute, run
 from archiver.schedule import item_interval, link_is_due, plan
 from archiver.sources import Item
 from archiver.store import Archive
@@ -722,3 +722,29 @@ def test_the_example_config_over_the_bundled_web_as_the_docs_show(
     second = runner.invoke(cli, [*args, *connect_to])
     assert second.exit_code == 0, second.output
     assert json.loads(second.stdout)["items"]["not_due"] == 1  # a 2017 article: in 30 days
+
+
+def test_a_suspect_turns_broken_only_when_it_keeps_failing_over_days(tmp_path: Path) -> None:
+    """A 503 is a suspect on day 1 and 2, broken on day 3 (the contract's 3 checks, 3 days)."""
+    with NewsWeb() as web:
+        (made,) = build_site(web, tmp_path / "copies", 1)
+        web.add("https://sources.test/doc-1b", Answer(status=503, body=b"down"))
+        config = load_config(
+            str(
+                write_config(
+                    tmp_path / "a.toml", web, FORCE + '[[sources]]\ncanonical = "copies"\n'
+                )
+            )
+        )
+        verdicts = []
+        with Archive(str(tmp_path / "archive.db")) as archive:
+            for day in range(3):
+                with Fetcher(config.policy, routes=config.routes) as fetcher:
+                    result = execute(
+                        config, archive=archive, fetcher=fetcher, now=NOW + timedelta(days=day)
+                    )
+                summary = result.to_json()
+                verdicts.append((summary["links"].get("server_error"), summary["broken_links"]))
+    assert verdicts[0] == (1, 0)  # day 1: a suspect, not broken
+    assert verdicts[1] == (1, 0)  # day 2: still only a suspect
+    assert verdicts[2] == (1, 1)  # day 3: the failure persisted over 3 checks on 3 days

@@ -86,7 +86,7 @@ def test_markdown_and_csv(archive_db: str) -> None:
 
 
 def test_csv_cells_cannot_be_formulas() -> None:
-    from archiver.drift_report import _csv_cell
+    from archiver.report import csv_cell as _csv_cell
 
     assert _csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert _csv_cell("plain") == "plain"
