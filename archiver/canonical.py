@@ -10,22 +10,30 @@ are None. Pure: :func:`parse_canonical` takes text, :func:`read_canonical` adds 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING, Any
 
 from archiver.errors import CanonicalError, InputError
 from archiver.models import CanonicalCopy, Link
 
-_MD = MarkdownIt("commonmark")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+
+@functools.cache
+def _parser() -> MarkdownIt:
+    """The CommonMark parser, built on first use: commands that read no copy never load it."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
+
 
 # Formats dates take in bylines and front matter; the first that parses wins.
 _DATE_FORMATS = (
@@ -132,7 +140,7 @@ def _squash(text: str) -> str:
 
 
 def _blocks(markdown: str) -> Iterator[_Block]:
-    tokens = _MD.parse(markdown)
+    tokens = _parser().parse(markdown)
     for i, token in enumerate(tokens):
         if token.type != "inline":
             continue
@@ -162,6 +170,8 @@ def _front_matter(text: str, path: str) -> tuple[dict[str, Any], str]:
     for index in range(1, len(lines)):
         if lines[index].strip() in ("---", "..."):
             raw = "".join(lines[1:index])
+            import yaml  # loaded only for copies with front matter
+
             try:
                 data = yaml.safe_load(raw) if raw.strip() else {}
             except yaml.YAMLError as exc:
@@ -437,7 +447,14 @@ def _record_link_spans(md: MarkdownIt) -> MarkdownIt:
     return md
 
 
-_MD_SPANS = _record_link_spans(MarkdownIt("commonmark"))
+@functools.cache
+def _span_parser() -> MarkdownIt:
+    """A CommonMark parser whose links remember where they are written, built on first use."""
+    from markdown_it import MarkdownIt
+
+    return _record_link_spans(MarkdownIt("commonmark"))
+
+
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
@@ -452,7 +469,7 @@ def link_spans(text: str) -> list[LinkSpan]:
     _, body = _front_matter(stripped, "<canonical>")
     offset = len(text) - len(body)
     starts = [0, *(m.end() for m in _NEWLINE.finditer(body)), len(body)]
-    tokens = _MD_SPANS.parse(body)
+    tokens = _span_parser().parse(body)
     spans: list[LinkSpan] = []
     for token in tokens:
         if token.type != "inline" or token.map is None:

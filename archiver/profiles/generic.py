@@ -62,10 +62,13 @@ def extract_page(page: Page) -> PageFields:
     """Run trafilatura over the page and shape its findings into :class:`PageFields`."""
     head = page.head
     fields = PageFields(profile=NAME, url=page.url, warnings=list(head.warnings))
+    # trafilatura's own metadata search (dates through htmldate, a TLD list on first use) costs
+    # more than the body; it is only a fallback for what the page's head does not say.
+    need_metadata = not (head.title and head.published and head.authors)
     result = trafilatura.bare_extraction(
         page.tree,
         url=page.base,
-        with_metadata=True,
+        with_metadata=need_metadata,
         include_links=True,
         include_comments=False,
         include_tables=True,
