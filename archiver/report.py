@@ -67,7 +67,7 @@ def link_lines(checks: Sequence[LinkCheck], *, colour: bool = False) -> list[str
     width = max((len(c.status) for c in checks), default=0)
     lines = []
     for number, check in enumerate(checks, 1):
-        flag = " BROKEN" if check.broken else ""
+        flag = " BROKEN" if check.broken else "       "  # keeps the anchor texts aligned
         where = check.url or "(no href)"
         if check.final_url and check.final_url != check.url:
             where += f" -> {check.final_url}"
