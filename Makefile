@@ -30,7 +30,7 @@ lint: $(STAMP)
 
 # Where the system allows it, the tests run in a network namespace of their own with only
 # loopback up: a test that tried to reach the internet fails instead of sending traffic out.
-ISOLATE := $(shell unshare -rn true >/dev/null 2>&1 && command -v ip >/dev/null 2>&1 && echo yes)
+ISOLATE := $(shell unshare -rn sh -c 'ip link set lo up' >/dev/null 2>&1 && echo yes)
 
 test: lint
 ifeq ($(ISOLATE),yes)
