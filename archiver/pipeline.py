@@ -396,6 +396,15 @@ def verify_many(
             known = verdicts[link.url]
             all_checks.append(known if known.text == link.text else replace(known, text=link.text))
     checked = _with_recovered(all_checks, all_flags)
+    if fetcher is not None and _nothing_answered(pages, checked):
+        # No page could be read, so no placeholder could be recovered: that is no verdict on
+        # the copy's links either (CONTRACT.md: network_unavailable), not a broken link.
+        checked = tuple(
+            replace(c, status="network_unavailable", broken=False, detail=NOT_RECOVERED)
+            if c.status == "placeholder"
+            else c
+            for c in checked
+        )
 
     results: list[Verification] = []
     to_store: list[tuple[int, list[SourceDrift]]] = []
@@ -507,6 +516,23 @@ def history_of(url: str, *, archive: Archive) -> list[dict[str, Any]]:
             item["changes_previous"] = [change.to_json() for change in drift.changes]
         previous = document
     return timeline
+
+
+NOT_RECOVERED = "not recovered: nothing answered, so the live page could not be read"
+
+
+def _nothing_answered(
+    pages: dict[str, tuple[int | None, Document | None, Capture | None]],
+    checks: Sequence[LinkCheck],
+) -> bool:
+    """Every page fetch failed at the network level and no checked link got an answer."""
+    captures = [capture for _, _, capture in pages.values() if capture is not None]
+    fetched = [c for c in checks if c.status not in ("placeholder", "skipped", "invalid")]
+    return (
+        bool(captures)
+        and all(c.error in OFFLINE_ERRORS for c in captures)
+        and all(c.status == "network_unavailable" for c in fetched)
+    )
 
 
 def offline_run(verifications: Sequence[Verification]) -> bool:

@@ -344,3 +344,9 @@ def test_nothing_answers_exits_3(tmp_path: Path) -> None:
     assert code == 3
     assert "network looks unavailable" in err
     assert "Traceback" not in out + err
+    # The copy's # links could not be recovered: no verdict on them, not 13 broken links.
+    code, out, _ = run(*args, "--json")
+    links = json.loads(out)["results"][0]["links"]
+    assert len(links) == 13
+    assert {link["status"] for link in links} == {"network_unavailable"}
+    assert not any(link["broken"] for link in links)
