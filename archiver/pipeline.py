@@ -233,7 +233,7 @@ def _unrelated(copy: CanonicalCopy, live: Document) -> bool:
     return word_similarity(copy.title, live.title) < REWRITE_THRESHOLD
 
 
-class _Baselines:
+class Baselines:
     """First and newest stored captures of source URLs, looked up once per URL per run."""
 
     def __init__(self, archive: Archive) -> None:
@@ -260,8 +260,8 @@ class _Baselines:
         self._latest[url] = (capture_id, document)
 
 
-def _source_drifts(
-    copy: CanonicalCopy, checks: Sequence[LinkCheck], baselines: _Baselines
+def source_drifts(
+    copy: CanonicalCopy, checks: Sequence[LinkCheck], baselines: Baselines
 ) -> tuple[SourceDrift, ...]:
     """Each linked source now against its first capture, for the passage it was cited for."""
     out: list[SourceDrift] = []
@@ -345,7 +345,7 @@ def verify_many(
     its URL and links are only prechecked. Each page and each link target is fetched once per
     run however many copies name it; every capture and every verification is stored.
     """
-    baselines = _Baselines(archive)
+    baselines = Baselines(archive)
     urls = list(dict.fromkeys(copy.url for copy in copies))
     # url -> (capture id, live document, the capture: fetched now, or the newest stored)
     pages: dict[str, tuple[int | None, Document | None, Capture | None]] = {}
@@ -413,7 +413,7 @@ def verify_many(
         page_id, _, page_capture = pages[copy.url]
         links = checked[position : position + len(copy.links)]
         position += len(copy.links)
-        drifted_sources = _source_drifts(copy, links, baselines) if sources else ()
+        drifted_sources = source_drifts(copy, links, baselines) if sources else ()
         verification_id = archive.save_verification(
             canonical_path=copy.path,
             url=copy.url,

@@ -41,6 +41,7 @@ from types import FrameType
 from typing import Any
 
 from archiver import notify
+from archiver.citations import COMPARED
 from archiver.compare import compare, verdict_without_page
 from archiver.config import RunConfig
 from archiver.errors import ArchiverError, JobError, NetworkUnavailable
@@ -56,7 +57,7 @@ from archiver.linkcheck import (
 from archiver.linkrot import judge_all
 from archiver.lock import RunLock, lock_path
 from archiver.models import Capture, Document, Link, LinkCheck
-from archiver.pipeline import extract_capture, page_drift, recover_links
+from archiver.pipeline import Baselines, extract_capture, page_drift, recover_links, source_drifts
 from archiver.schedule import age_of, link_is_due, plan
 from archiver.sources import Expansion, Item, check_local, expand
 from archiver.store import Archive
@@ -207,6 +208,7 @@ class _Visitor:
         self.run_id = run_id
         self.now = now
         self.cycle = archive.run_captures(resume_ids)  # url -> capture id stored this cycle
+        self._sources_stored: set[str] = set()  # link targets archived by this run
         self.resumed_verdicts = archive.run_verifications(resume_ids)
         self.link_states = archive.link_states(ignore=NO_VERDICT)
         # News is measured from before the runs this one resumes: what they found is news too.
@@ -248,6 +250,16 @@ class _Visitor:
             capture_id = self.archive.save_capture(capture, document, run_id=self.run_id)
         self.cycle[url] = capture_id
         return _Page(capture_id=capture_id, capture=capture, document=document, fresh=1)
+
+    def _store_sources(self, checks: Sequence[LinkCheck]) -> None:
+        """Archive the sources fetched to check a copy's links, once a run, as verify does."""
+        for check in checks:
+            url = check.url.strip()
+            capture = self.batch.cache.get(url)
+            if capture is None or url in self._sources_stored or url in self.cycle:
+                continue
+            self._sources_stored.add(url)
+            self.archive.save_capture(capture, extract_capture(capture), run_id=self.run_id)
 
     def _last_document(self, url: str) -> Document | None:
         stored = self.archive.latest_capture(url)
@@ -386,7 +398,8 @@ class _Visitor:
             _recovered(check, pairs[i][1]) for i, check in zip(due, checks, strict=True)
         )
         self._remember(results)
-        self.archive.save_verification(
+        self._store_sources(results)
+        verification_id = self.archive.save_verification(
             canonical_path=copy.path,
             url=copy.url,
             drift=drift,
@@ -395,6 +408,11 @@ class _Visitor:
             run_id=self.run_id,
             verified_at=self.stamp,
         )
+        # Sources that drift: each source now against its first capture, as verify does.
+        cited = source_drifts(copy, results, Baselines(self.archive))
+        compared = [d for d in cited if d.status in COMPARED]
+        if compared:
+            self.archive.save_source_drifts(verification_id, compared)
         return ItemResult(
             item=item,
             outcome=drift.status,

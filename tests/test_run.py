@@ -170,8 +170,14 @@ def test_unchanged_pages_cost_a_304_and_keep_their_verdict(tmp_path: Path) -> No
     assert second["not_modified"] == 2
     assert second["drift"] == {"unchanged": 2}
     assert len(conditional) == 2  # the second visit of each page sent If-None-Match
-    kinds = _rows(tmp_path / "archive.db", "SELECT kind, count(*) FROM captures GROUP BY kind")
-    assert dict(kinds) == {"response": 2, "not_modified": 2}
+    pages = "SELECT kind, count(*) FROM captures WHERE url LIKE 'https://news.test/%' GROUP BY kind"
+    assert dict(_rows(tmp_path / "archive.db", pages)) == {"response": 2, "not_modified": 2}
+    # The sources the copies cite are archived too, each run, and compared with their first
+    # capture for the passage they were cited for (as `verify` does).
+    sources = "SELECT count(*) FROM captures WHERE url LIKE 'https://sources.test/%'"
+    assert _rows(tmp_path / "archive.db", sources) == [(8,)]
+    drifts = "SELECT status, count(*) FROM source_drifts GROUP BY status"
+    assert dict(_rows(tmp_path / "archive.db", drifts)) == {"same": 4}
 
 
 def test_news_only_once_a_webhook_when_something_new_breaks_or_drifts(tmp_path: Path) -> None:
