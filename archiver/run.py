@@ -57,6 +57,7 @@ from archiver.linkcheck import (
 from archiver.linkrot import judge_all
 from archiver.lock import RunLock, lock_path
 from archiver.models import Capture, Document, Link, LinkCheck
+from archiver.normalize import NORMALIZER_VERSION
 from archiver.pipeline import Baselines, extract_capture, page_drift, recover_links, source_drifts
 from archiver.schedule import age_of, link_is_due, plan
 from archiver.sources import Expansion, Item, check_local, expand
@@ -259,7 +260,13 @@ class _Visitor:
             if capture is None or url in self._sources_stored or url in self.cycle:
                 continue
             self._sources_stored.add(url)
-            self.archive.save_capture(capture, extract_capture(capture), run_id=self.run_id)
+            known = (
+                self.archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
+                if capture.ok
+                else None
+            )
+            document = known or extract_capture(capture)
+            self.archive.save_capture(capture, document, run_id=self.run_id)
 
     def _last_document(self, url: str) -> Document | None:
         stored = self.archive.latest_capture(url)

@@ -1128,6 +1128,21 @@ class Archive:
         )
         return {row[0]: row[1] for row in rows}
 
+    @_guarded
+    def known_document(self, final_url: str, sha256: str, normalizer: str) -> Document | None:
+        """The extraction already stored for these exact bytes at this URL by this normalizer.
+
+        Extraction is a pure function of the bytes and the URL, so a body seen before need not
+        be extracted again (a scheduled run re-fetching unchanged sources).
+        """
+        row = self.conn.execute(
+            """SELECT c.extraction_id FROM captures c JOIN extractions e ON e.id = c.extraction_id
+            WHERE c.final_url = ? AND c.body_sha256 = ? AND e.normalizer = ?
+            ORDER BY c.id DESC LIMIT 1""",
+            (final_url, sha256, normalizer),
+        ).fetchone()
+        return self._document(int(row[0])) if row else None
+
 
 def capture_kind(capture: Capture) -> str:
     """How a capture is recorded: ``response`` (with a body), ``not_modified`` or ``error``."""
