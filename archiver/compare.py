@@ -24,22 +24,10 @@ _CORRECTION = re.compile(
     r"this (?:article|story) (?:has been|was) (?:updated|corrected|amended))\b",
     re.IGNORECASE,
 )
-# Link statuses that mean the article's page is gone, and those that mean "no verdict now".
+# Link statuses that mean the article's page is gone (any other failure: no verdict now).
 _MISSING = frozenset({"not_found", "gone", "soft_404"})
-_UNREACHABLE = frozenset(
-    {
-        "server_error",
-        "timeout",
-        "connection_error",
-        "tls_error",
-        "blocked",
-        "rate_limited",
-        "dns_error",
-        "network_unavailable",
-        "robots_disallowed",
-        "redirect_loop",
-    }
-)
+#: The verdicts that mean the article drifted (what exit code 1 and reports count).
+DRIFTED = frozenset({"edited", "rewritten", "missing"})
 
 
 def _words(text: str) -> list[str]:
@@ -361,14 +349,6 @@ def verdict_without_page(canonical: CanonicalCopy, page_status: str, detail: str
         checksum_live=None,
         changes=(Change(kind="metadata", field="page", canonical=None, live=None, note=note),),
     )
-
-
-def page_status_is_missing(status: str) -> bool:
-    return status in _MISSING
-
-
-def page_status_is_unreachable(status: str) -> bool:
-    return status in _UNREACHABLE
 
 
 def copy_of(document: Document, *, path: str = "<capture>") -> CanonicalCopy:

@@ -22,7 +22,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from archiver.canonical import read_canonical
-from archiver.compare import body_diff, word_diff
+from archiver.compare import DRIFTED, body_diff, word_diff
 from archiver.errors import InputError
 from archiver.models import CanonicalCopy, Document
 from archiver.normalize import normalize_text
@@ -30,7 +30,6 @@ from archiver.report import csv_cell, html_head, html_link
 from archiver.store import Archive
 
 FORMATS = ("md", "html", "csv", "json")
-DRIFTED = frozenset({"edited", "rewritten", "missing"})
 _CSV_FIELDS = (
     "canonical",
     "url",

@@ -28,7 +28,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC
 from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -40,7 +40,7 @@ import urllib3.exceptions
 
 from archiver import __version__
 from archiver.errors import InputError, NetworkUnavailable
-from archiver.models import Capture
+from archiver.models import Capture, utc_iso
 from archiver.politeness import CircuitBreaker, HostGate
 from archiver.robots import RobotsCache
 
@@ -198,17 +198,11 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 def is_html(capture: Capture) -> bool:
     """Whether the capture is a page to extract (HTML), rather than a file to store as is."""
-    media = (capture.content_type or "").lower()
-    if media in ("text/html", "application/xhtml+xml"):
-        return True
-    if not media:
-        head = capture.body[:512].lstrip().lower()
-        return head.startswith((b"<!doctype html", b"<html"))
-    return False
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    media = (capture.content_type or "").split(";")[0].strip().lower()
+    if media:
+        return media in ("text/html", "application/xhtml+xml")
+    head = capture.body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html"))
 
 
 def _is_loopback(host: str) -> bool:
@@ -391,7 +385,7 @@ class Fetcher:
         if method not in ("GET", "HEAD"):
             raise ValueError(f"the fetcher only sends GET and HEAD, not {method}")
         started = time.monotonic()
-        fetched_at = _now_iso()
+        fetched_at = utc_iso()
         problem = check_url(url)
         if problem:
             return Capture(

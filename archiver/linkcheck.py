@@ -54,7 +54,7 @@ SUSPECT = frozenset(
     {"server_error", "timeout", "connection_error", "tls_error", "blocked", "rate_limited"}
 )
 # Failures that say nothing about the target when no other host answered either.
-_OFFLINE_ERRORS = frozenset({"dns_error", "connection_error", "timeout"})
+OFFLINE_ERRORS = frozenset({"dns_error", "connection_error", "timeout"})
 _SKIPPED_SCHEMES = frozenset({"mailto", "tel", "javascript", "data", "ftp", "sms", "file", "news"})
 _NOT_FOUND_TEXT = re.compile(
     r"\b(?:page\s+not\s+found|not\s+found|404(?:\s+error)?|error\s+404|can(?:'|no)t\s+"
@@ -238,7 +238,7 @@ def network_unavailable(captures: Sequence[Capture]) -> bool:
     """True when nothing answered at all: no HTTP answer, only DNS/connect/timeout failures."""
     if not captures:
         return False
-    return all(c.error in _OFFLINE_ERRORS for c in captures)
+    return all(c.error in OFFLINE_ERRORS for c in captures)
 
 
 def summarize(checks: Iterable[LinkCheck]) -> dict[str, int]:

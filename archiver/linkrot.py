@@ -20,7 +20,6 @@ import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from archiver.canonical import read_canonical
@@ -36,7 +35,7 @@ from archiver.linkcheck import (
     network_unavailable,
     precheck,
 )
-from archiver.models import Link, LinkCheck
+from archiver.models import Link, LinkCheck, utc_iso
 from archiver.pipeline import extract_capture, recover_links
 from archiver.store import Archive
 from archiver.wayback import Wayback, with_archived_copies
@@ -84,10 +83,6 @@ class Observation:
             status=str(row["status"]),
             archived_url=row.get("archived_url"),
         )
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _kind(status: str) -> str | None:
@@ -288,7 +283,7 @@ def check_target(
 
     ``now`` (ISO 8601 UTC) stamps the checks; tests pass it to stand days apart without waiting.
     """
-    now = now or utc_now()
+    now = now or utc_iso()
     found = _resolve(target, fetcher, archive)
     if found.page is not None:
         checks = [found.page]

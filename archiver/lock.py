@@ -18,10 +18,10 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from types import TracebackType
 
 from archiver.errors import ArchiveLocked
+from archiver.models import utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class RunLock:
         record = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
-            "started": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "started": utc_iso(),
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(record).encode("utf-8") + b"\n", 0)

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+
+def utc_iso(moment: datetime | None = None) -> str:
+    """``moment`` (default: now) as ISO 8601 UTC to the second, the archive's one time format."""
+    return (moment or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def sha256_hex(data: bytes) -> str:

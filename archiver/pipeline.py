@@ -21,6 +21,7 @@ from archiver.canonical import (
 )
 from archiver.citations import COMPARED, SourceDrift, citing_context, source_drift
 from archiver.compare import (
+    DRIFTED,
     REWRITE_THRESHOLD,
     compare,
     compare_documents,
@@ -31,17 +32,13 @@ from archiver.compare import (
 )
 from archiver.errors import ExtractionError, InputError
 from archiver.extract import extract
-from archiver.fetch import Fetcher
-from archiver.linkcheck import _OFFLINE_ERRORS as OFFLINE_ERRORS
-from archiver.linkcheck import check_links, classify, network_unavailable, precheck
-from archiver.models import CanonicalCopy, Capture, Document, Drift, Link, LinkCheck
+from archiver.fetch import Fetcher, is_html
+from archiver.linkcheck import OFFLINE_ERRORS, check_links, classify, network_unavailable, precheck
+from archiver.models import CanonicalCopy, Capture, Document, Drift, Link, LinkCheck, utc_iso
 from archiver.normalize import normalize_text
 from archiver.store import Archive
 
 log = logging.getLogger(__name__)
-
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
-DRIFTED = frozenset({"edited", "rewritten", "missing"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,15 +93,6 @@ class Verification:
             "detail": self.page_detail,
             "sources": [source.to_json() for source in self.sources],
         }
-
-
-def is_html(capture: Capture) -> bool:
-    """Whether a capture should go through extraction (by type, or by sniffing untyped bodies)."""
-    ctype = (capture.content_type or "").split(";")[0].strip().lower()
-    if ctype:
-        return ctype in _HTML_TYPES
-    head = capture.body[:512].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html"))
 
 
 def extract_capture(capture: Capture) -> Document | None:
@@ -377,9 +365,9 @@ def verify_many(
     if check and fetcher is not None:
         recorder = _Recorder(fetcher)
         # The check history decides when a suspect becomes broken (CONTRACT.md).
-        from archiver.linkrot import judge_all, utc_now  # linkrot builds on this module
+        from archiver.linkrot import judge_all  # linkrot builds on this module
 
-        all_checks = judge_all(check_links(all_links, recorder), archive, now=utc_now())
+        all_checks = judge_all(check_links(all_links, recorder), archive, now=utc_iso())
         for url, source in recorder.captures.items():
             source_id, source_doc = _store(archive, source, run_id)
             if source.ok:
@@ -528,11 +516,7 @@ def _nothing_answered(
     """Every page fetch failed at the network level and no checked link got an answer."""
     captures = [capture for _, _, capture in pages.values() if capture is not None]
     fetched = [c for c in checks if c.status not in ("placeholder", "skipped", "invalid")]
-    return (
-        bool(captures)
-        and all(c.error in OFFLINE_ERRORS for c in captures)
-        and all(c.status == "network_unavailable" for c in fetched)
-    )
+    return network_unavailable(captures) and all(c.status == "network_unavailable" for c in fetched)
 
 
 def offline_run(verifications: Sequence[Verification]) -> bool:

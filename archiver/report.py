@@ -17,7 +17,7 @@ from urllib.parse import quote
 import click
 
 from archiver.compare import word_diff
-from archiver.linkcheck import summarize
+from archiver.linkcheck import SUSPECT, summarize
 from archiver.models import LinkCheck
 
 FORMATS = ("text", "md", "html", "csv", "json")
@@ -180,7 +180,7 @@ def _links_html(source: str, checks: Sequence[LinkCheck]) -> str:
         "<th>archived copy</th><th>detail</th></tr>",
     ]
     for number, c in enumerate(checks, 1):
-        cls = "broken" if c.broken else ("suspect" if c.status in _SUSPECTS else "")
+        cls = "broken" if c.broken else ("suspect" if c.status in SUSPECT else "")
         parts.append(
             f'<tr class="{cls}"><td>{number}</td><td>{html.escape(c.status)}</td>'
             f"<td>{html.escape(c.text)}</td><td class=url>{html_link(c.url)}</td>"
@@ -189,11 +189,6 @@ def _links_html(source: str, checks: Sequence[LinkCheck]) -> str:
     summary = ", ".join(f"{html.escape(k)}: {v}" for k, v in summarize(checks).items())
     parts.append(f"</table><p>Summary: {summary}</p></body></html>\n")
     return "".join(parts)
-
-
-_SUSPECTS = frozenset(
-    {"server_error", "timeout", "connection_error", "tls_error", "blocked", "rate_limited"}
-)
 
 
 def snapshot_text(snap: Any) -> str:

@@ -42,7 +42,7 @@ from typing import Any
 
 from archiver import notify
 from archiver.citations import COMPARED
-from archiver.compare import compare, verdict_without_page
+from archiver.compare import DRIFTED, compare, verdict_without_page
 from archiver.config import RunConfig
 from archiver.errors import ArchiverError, JobError, NetworkUnavailable
 from archiver.fetch import Fetcher
@@ -56,7 +56,7 @@ from archiver.linkcheck import (
 )
 from archiver.linkrot import judge_all
 from archiver.lock import RunLock, lock_path
-from archiver.models import Capture, Document, Link, LinkCheck
+from archiver.models import Capture, Document, Link, LinkCheck, utc_iso
 from archiver.normalize import NORMALIZER_VERSION
 from archiver.pipeline import Baselines, extract_capture, page_drift, recover_links, source_drifts
 from archiver.schedule import age_of, link_is_due, plan
@@ -65,7 +65,6 @@ from archiver.store import Archive
 
 log = logging.getLogger(__name__)
 
-DRIFTED = frozenset({"edited", "rewritten", "missing"})
 #: Outcomes that do not count as done: the item is visited again at the next run.
 FAILED = ("unreachable", "error", "network_unavailable", *sorted(SUSPECT))
 #: Link verdicts that say nothing about the link: never the basis of a schedule.
@@ -260,13 +259,17 @@ class _Visitor:
             if capture is None or url in self._sources_stored or url in self.cycle:
                 continue
             self._sources_stored.add(url)
-            known = (
-                self.archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
-                if capture.ok
-                else None
-            )
-            document = known or extract_capture(capture)
-            self.archive.save_capture(capture, document, run_id=self.run_id)
+            self._save_source(capture)
+
+    def _save_source(self, capture: Capture) -> int:
+        """Store a linked source; bytes already extracted at that URL are not extracted again."""
+        known = (
+            self.archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
+            if capture.ok
+            else None
+        )
+        document = known or extract_capture(capture)
+        return self.archive.save_capture(capture, document, run_id=self.run_id)
 
     def _last_document(self, url: str) -> Document | None:
         stored = self.archive.latest_capture(url)
@@ -360,7 +363,7 @@ class _Visitor:
     @property
     def stamp(self) -> str:
         """The run's clock as the archive writes times (ISO 8601 UTC)."""
-        return self.now.isoformat(timespec="seconds").replace("+00:00", "Z")
+        return utc_iso(self.now)
 
     def _judged(self, checks: Sequence[LinkCheck]) -> list[LinkCheck]:
         """Suspects turn broken only by their history in the archive, as in ``verify``."""
@@ -451,9 +454,7 @@ class _Visitor:
             fetched = dict(zip(to_fetch, self.batch.fetch_many(to_fetch), strict=True))
             captures: dict[str, Capture] = {}
             for url, capture in fetched.items():
-                self.cycle[url] = self.archive.save_capture(
-                    capture, extract_capture(capture), run_id=self.run_id
-                )
+                self.cycle[url] = self._save_source(capture)
                 captures[url] = capture
                 fresh += 1
             for url, capture_id in reused.items():

@@ -28,7 +28,6 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
@@ -37,7 +36,17 @@ from sqlite_utils import Database
 
 from archiver import migrations
 from archiver.errors import ArchiveCorrupt, ArchiveLocked, ArchiverError, InputError
-from archiver.models import Capture, Change, Document, Drift, Image, Link, LinkCheck, sha256_hex
+from archiver.models import (
+    Capture,
+    Change,
+    Document,
+    Drift,
+    Image,
+    Link,
+    LinkCheck,
+    sha256_hex,
+    utc_iso,
+)
 
 if TYPE_CHECKING:
     from archiver.fsck import FsckReport
@@ -49,11 +58,6 @@ ZLIB_LEVEL = 6  # the knee of zlib's size/speed curve for HTML
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def utc_now() -> str:
-    """The current time as ISO 8601 UTC, the archive's one time format."""
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -326,7 +330,7 @@ class Archive:
         packed: tuple[str, bytes] | None = None
         if keep_body and not self._has_body(capture.sha256):
             packed = compress_body(capture.body)
-        fetched_at = capture.fetched_at or utc_now()
+        fetched_at = capture.fetched_at or utc_iso()
         with self._transaction() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO urls (url, first_seen) VALUES (?, ?)",
@@ -337,7 +341,7 @@ class Archive:
                 conn.execute(
                     "INSERT OR IGNORE INTO bodies (sha256, size, compression, data, stored_at) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (capture.sha256, len(capture.body), packed[0], packed[1], utc_now()),
+                    (capture.sha256, len(capture.body), packed[0], packed[1], utc_iso()),
                 )
             extraction_id = self._insert_document(conn, document) if document else None
             cursor = conn.execute(
@@ -465,7 +469,7 @@ class Archive:
                 checks,
                 source_url=source_url,
                 capture_id=capture_id,
-                checked_at=checked_at or utc_now(),
+                checked_at=checked_at or utc_iso(),
             )
 
     @_guarded
@@ -481,7 +485,7 @@ class Archive:
         verified_at: str | None = None,
     ) -> int:
         """Record one comparison of a canonical copy with a capture, and its link checks."""
-        when = verified_at or utc_now()
+        when = verified_at or utc_iso()
         with self._transaction() as conn:
             cursor = conn.execute(
                 """INSERT INTO verifications (canonical_path, url, capture_id, run_id, verified_at,
@@ -516,7 +520,7 @@ class Archive:
         with self._transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO runs (command, config, started_at, status) VALUES (?, ?, ?, ?)",
-                (command, config, utc_now(), "running"),
+                (command, config, utc_iso(), "running"),
             )
         return int(cursor.lastrowid or 0)
 
@@ -525,7 +529,7 @@ class Archive:
         with self._transaction() as conn:
             conn.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
-                (utc_now(), status, _dumps(summary), run_id),
+                (utc_iso(), status, _dumps(summary), run_id),
             )
 
     # -- reading ---------------------------------------------------------------------------
@@ -901,7 +905,7 @@ class Archive:
         """Remember parsed canonical copies, (sha256 of bytes, JSON), in one transaction."""
         if not items:
             return
-        when = utc_now()
+        when = utc_iso()
         with self._transaction() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO canonical_parses (sha256, parser, data, parsed_at) "
@@ -990,7 +994,7 @@ class Archive:
             conn.execute(
                 """INSERT INTO run_items (run_id, item, kind, url, outcome, detail, done_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                (run_id, item, kind, url, outcome, detail, done_at or utc_now()),
+                (run_id, item, kind, url, outcome, detail, done_at or utc_iso()),
             )
 
     @_guarded
