@@ -14,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from archiver.canonical import read_canonical
 from archiver.testserver import SiteServer, load_site
+from archiver.verify.canonical import read_canonical
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "snapshots" / "2017-03-30-trump-le-pen-and-other-fleeting-relationships-a57583.md"

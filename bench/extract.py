@@ -19,7 +19,7 @@ from pathlib import Path
 
 import trafilatura
 
-from archiver.extract import extract
+from archiver.extract.extractor import extract
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "data" / "extract"

@@ -24,7 +24,7 @@ from dataclasses import replace
 
 import requests
 
-from archiver.fetch import Fetcher, FetchPolicy
+from archiver.fetch.fetcher import Fetcher, FetchPolicy
 from tests.misbehaving_server import MisbehavingServer, serve
 
 

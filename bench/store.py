@@ -28,8 +28,8 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from archiver.archive.store import Archive
 from archiver.models import Capture
-from archiver.store import Archive
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "web" / "pages" / "mt-a57583.html"

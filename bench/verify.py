@@ -28,11 +28,11 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
-from archiver.cli import cli
-from archiver.extract import extract
+from archiver.archive.store import Archive
+from archiver.cli.commands import cli
+from archiver.extract.extractor import extract
+from archiver.extract.normalize import checksum, paragraph_hashes
 from archiver.models import Capture
-from archiver.normalize import checksum, paragraph_hashes
-from archiver.store import Archive
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "snapshots" / "2017-03-30-trump-le-pen-and-other-fleeting-relationships-a57583.md"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from archiver.canonical import read_canonical
+from archiver.fetch.fetcher import FetchPolicy
 from archiver.models import CanonicalCopy
 from archiver.testserver import SiteServer, load_site
+from archiver.verify.canonical import read_canonical
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "snapshots" / "2017-03-30-trump-le-pen-and-other-fleeting-relationships-a57583.md"
@@ -36,3 +37,23 @@ def site_server() -> Iterator[SiteServer]:
 def connect_to(site_server: SiteServer) -> list[str]:
     """--connect-to options routing every host of the test web to the loopback server."""
     return site_server.connect_to_options()
+
+
+#: The one fast fetch policy of the tests: loopback servers answer at once, so timeouts,
+#: backoff and rate limits can be small. A test that needs other numbers derives its own with
+#: ``dataclasses.replace(FAST_POLICY, ...)``, so each difference is stated where it matters.
+FAST_POLICY = FetchPolicy(
+    per_host_rate=1000.0,
+    timeout=2.0,
+    connect_timeout=1.0,
+    read_timeout=1.0,
+    backoff_base=0.01,
+    backoff_max=0.05,
+    retry_after_cap=2.0,
+)
+
+
+@pytest.fixture()
+def fast_policy() -> FetchPolicy:
+    """The tests' fast fetch policy (:data:`FAST_POLICY`)."""
+    return FAST_POLICY

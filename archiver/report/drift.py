@@ -1,0 +1,356 @@
+"""The drift report: the newest verdict on every canonical copy the archive knows, as Markdown,
+HTML, CSV or JSON.
+
+:func:`collect` reads the archive (and the copies' files, when they are still there, for the
+side-by-side view); :func:`format_drift` is pure. Everything quoted from a page or a copy is
+untrusted: HTML output escapes all of it, links only to http(s) URLs, and carries a
+Content-Security-Policy that forbids scripts; Markdown output puts quoted text in code fences
+longer than any backtick run in it.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any
+
+from archiver.archive.store import Archive
+from archiver.errors import InputError
+from archiver.extract.normalize import normalize_text
+from archiver.models import CanonicalCopy, Document
+from archiver.report.links import csv_cell, html_head, html_link
+from archiver.verify.canonical import read_canonical
+from archiver.verify.compare import DRIFTED, body_diff, word_diff
+
+FORMATS = ("md", "html", "csv", "json")
+_CSV_FIELDS = (
+    "canonical",
+    "url",
+    "status",
+    "similarity",
+    "verified_at",
+    "capture_id",
+    "kind",
+    "field",
+    "canonical_text",
+    "live_text",
+    "note",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftEntry:
+    """The newest verification of one copy, with both texts when they can still be read."""
+
+    verification: dict[str, Any]  # a row of ``verifications``, changes decoded
+    canonical: CanonicalCopy | None = None
+    live: Document | None = None
+
+    @property
+    def status(self) -> str:
+        return str(self.verification["status"])
+
+    @property
+    def problem(self) -> bool:
+        """Drifted, or cites a source that no longer holds the passage it was cited for."""
+        return self.status in DRIFTED or bool(_flagged(self.verification))
+
+    def to_json(self) -> dict[str, Any]:
+        v = self.verification
+        return {
+            "canonical": v["canonical_path"],
+            "url": v["url"],
+            "status": v["status"],
+            "similarity": v["similarity"],
+            "checksum_canonical": v["checksum_canonical"],
+            "checksum_live": v["checksum_live"],
+            "capture_id": v["capture_id"],
+            "verified_at": v["verified_at"],
+            "changes": v["changes"],
+            "sources": v.get("sources", []),
+        }
+
+
+def collect(archive: Archive, *, with_texts: bool = True) -> list[DriftEntry]:
+    """The newest verification of each copy; with ``with_texts`` both texts for side by side."""
+    entries = []
+    for row in archive.latest_verifications():
+        canonical: CanonicalCopy | None = None
+        live: Document | None = None
+        if with_texts:
+            path = str(row["canonical_path"])
+            if os.path.isfile(path):
+                try:
+                    canonical = read_canonical(path)
+                except InputError:
+                    canonical = None  # changed into something unreadable since: changes only
+            if row["capture_id"] is not None:
+                stored = archive.get_capture(int(row["capture_id"]))
+                live = stored.document if stored is not None else None
+        entries.append(DriftEntry(verification=row, canonical=canonical, live=live))
+    return entries
+
+
+def _flagged(verification: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in verification.get("sources", []) if s["status"] == "passage_missing"]
+
+
+def summarize(entries: Sequence[DriftEntry]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.status] = counts.get(entry.status, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def format_drift(entries: Sequence[DriftEntry], fmt: str) -> str:
+    """The report in one of :data:`FORMATS`."""
+    if fmt == "json":
+        document = {
+            "results": [entry.to_json() for entry in entries],
+            "summary": summarize(entries),
+        }
+        return json.dumps(document, ensure_ascii=False, indent=2)
+    if fmt == "csv":
+        return _csv(entries)
+    if fmt == "html":
+        return _html(entries)
+    if fmt == "md":
+        return _markdown(entries)
+    raise InputError(f"unknown report format {fmt!r} (one of {', '.join(FORMATS)})")
+
+
+# -- CSV -----------------------------------------------------------------------------------
+
+
+def _csv(entries: Sequence[DriftEntry]) -> str:
+    """One row per change (a copy with no change gets one row with empty change columns)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=_CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for entry in entries:
+        v = entry.verification
+        base = {
+            "canonical": v["canonical_path"],
+            "url": v["url"],
+            "status": v["status"],
+            "similarity": v["similarity"],
+            "verified_at": v["verified_at"],
+            "capture_id": v["capture_id"],
+        }
+        changes = v["changes"] or [{}]
+        for change in changes:
+            writer.writerow(
+                {
+                    **base,
+                    "kind": change.get("kind", ""),
+                    "field": change.get("field", ""),
+                    "canonical_text": csv_cell(change.get("canonical")),
+                    "live_text": csv_cell(change.get("live")),
+                    "note": csv_cell(change.get("note")),
+                }
+            )
+    return buffer.getvalue()
+
+
+# -- Markdown ------------------------------------------------------------------------------
+
+
+def _fence(text: str) -> str:
+    """Text in a code fence longer than any backtick run inside it (so it cannot break out)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def _md_inline(text: Any) -> str:
+    return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", str(text or "")).replace("\n", " ")
+
+
+def _diff_plain(old: str, new: str) -> str:
+    parts = []
+    for op, words in word_diff(old, new):
+        parts.append(words if op == "=" else (f"[-{words}-]" if op == "-" else f"{{+{words}+}}"))
+    return " ".join(parts)
+
+
+def _markdown(entries: Sequence[DriftEntry]) -> str:
+    summary = ", ".join(f"{k}: {n}" for k, n in summarize(entries).items()) or "nothing verified"
+    lines = ["# Drift report", "", f"{len(entries)} canonical copies: {summary}.", ""]
+    for entry in entries:
+        v = entry.verification
+        lines += [
+            f"## {_md_inline(v['canonical_path'])}",
+            "",
+            f"- url: <{_md_inline(v['url'])}>",
+            f"- verdict: **{v['status']}** (similarity {float(v['similarity'] or 0):.3f}), "
+            f"verified {v['verified_at']}",
+            f"- checksums: canonical `{v['checksum_canonical']}`, live `{v['checksum_live']}`",
+            "",
+        ]
+        for source in _flagged(v):
+            lines.append(
+                f"- source no longer holds the passage it was cited for: "
+                f"<{_md_inline(source['url'])}> ({_md_inline(source['text'])})"
+            )
+            lines += ["", _fence(str(source.get("passage") or "")), ""]
+        for change in v["changes"]:
+            label = f"{change['kind']} {change['field']}"
+            if change.get("note"):
+                label += f" ({_md_inline(change['note'])})"
+            lines.append(f"### {label}")
+            lines.append("")
+            old, new = change.get("canonical"), change.get("live")
+            if old is not None and new is not None:
+                lines.append(_fence(_diff_plain(old, new)))
+            elif old is not None:
+                lines.append(_fence(f"[-{old}-]"))
+            elif new is not None:
+                lines.append(_fence(f"{{+{new}+}}"))
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# -- HTML ----------------------------------------------------------------------------------
+
+_STYLE = """\
+body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:90rem;padding:0 1rem;color:#222}
+table{border-collapse:collapse;width:100%;table-layout:fixed}
+td,th{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
+del{background:#fdd;text-decoration:line-through} ins{background:#dfd;text-decoration:none}
+tr.changed td{background:#fffbe6} tr.removed td.canonical{background:#fdecea}
+tr.added td.live{background:#eaf7ea} .status{font-weight:bold}
+.edited,.rewritten,.missing{color:#b00} .unchanged,.cosmetic{color:#070} .unreachable{color:#806}
+"""
+
+
+def _marked(old: str, new: str) -> tuple[str, str]:
+    """Both sides of a word diff as escaped HTML, removed words in <del>, added in <ins>."""
+    left: list[str] = []
+    right: list[str] = []
+    for op, words in word_diff(old, new):
+        escaped = html.escape(words)
+        if op == "=":
+            left.append(escaped)
+            right.append(escaped)
+        elif op == "-":
+            left.append(f"<del>{escaped}</del>")
+        else:
+            right.append(f"<ins>{escaped}</ins>")
+    return " ".join(left), " ".join(right)
+
+
+def side_by_side(canonical: Sequence[str], live: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(row class, canonical HTML, live HTML) for the two texts aligned paragraph by paragraph.
+
+    Equal paragraphs (after normalization) face each other; a run that differs is shown as
+    one row, its words marked; removed and added runs face an empty cell.
+    """
+    a = [normalize_text(p) for p in canonical]
+    b = [normalize_text(p) for p in live]
+    rows: list[tuple[str, str, str]] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+                rows.append(("", html.escape(canonical[i]), html.escape(live[j])))
+        elif tag == "delete":
+            rows.append(("removed", html.escape("\n\n".join(canonical[i1:i2])), ""))
+        elif tag == "insert":
+            rows.append(("added", "", html.escape("\n\n".join(live[j1:j2]))))
+        else:
+            rows.extend(_replaced(canonical[i1:i2], live[j1:j2]))
+    return rows
+
+
+def _replaced(canonical: Sequence[str], live: Sequence[str]) -> list[tuple[str, str, str]]:
+    """Rows for a run of paragraphs that differ: whole paragraphs removed or added (as the
+    word-level comparison finds them) get rows of their own; the rest face each other, words
+    marked (nothing marked when they were only split or joined)."""
+    removed: set[str] = set()
+    added: set[str] = set()
+    for change in body_diff(canonical, live)[0]:
+        if change.kind == "removed" and change.canonical is not None:
+            removed.update(change.canonical.split("\n\n"))
+        elif change.kind == "added" and change.live is not None:
+            added.update(change.live.split("\n\n"))
+    kept_old = [p for p in canonical if p not in removed]
+    kept_new = [p for p in live if p not in added]
+    rows: list[tuple[str, str, str]] = []
+    if kept_old or kept_new:
+        old, new = "\n\n".join(kept_old), "\n\n".join(kept_new)
+        same = normalize_text(old).split() == normalize_text(new).split()
+        left, right = _marked(old, new)
+        rows.append(("" if same else "changed", left, right))
+    rows += [("removed", html.escape(p), "") for p in canonical if p in removed]
+    rows += [("added", "", html.escape(p)) for p in live if p in added]
+    return rows
+
+
+def _html(entries: Sequence[DriftEntry]) -> str:
+    summary = ", ".join(
+        f"{html.escape(k)}: {n}" for k, n in summarize(entries).items()
+    ) or html.escape("nothing verified")
+    parts = [
+        html_head("Drift report", _STYLE),
+        "<h1>Drift report</h1>",
+        f"<p>{len(entries)} canonical copies: {summary}",
+    ]
+    parts.append("</p>")
+    for entry in entries:
+        v = entry.verification
+        status = html.escape(str(v["status"]))
+        parts.append(
+            f"<section><h2>{html.escape(str(v['canonical_path']))}</h2>"
+            f'<p>{html_link(str(v["url"]))}<br>verdict <span class="status {status}">{status}'
+            f"</span> (similarity {float(v['similarity'] or 0):.3f}), verified "
+            f"{html.escape(str(v['verified_at']))}</p>"
+        )
+        parts.append(
+            '<table><tr><th class="canonical">canonical copy</th><th class="live">live page '
+            "(newest capture)</th></tr>"
+        )
+        for change in v["changes"]:
+            if change["field"] == "body":
+                continue
+            old, new = change.get("canonical") or "", change.get("live") or ""
+            left, right = _marked(old, new)
+            label = html.escape(f"{change['kind']} {change['field']}")
+            note = f" — {html.escape(change['note'])}" if change.get("note") else ""
+            parts.append(
+                f'<tr class="changed"><td class="canonical"><b>{label}</b>{note}<br>{left}</td>'
+                f'<td class="live"><b>{label}</b><br>{right}</td></tr>'
+            )
+        if entry.canonical is not None and entry.live is not None:
+            rows = side_by_side(entry.canonical.paragraphs, entry.live.paragraphs)
+        else:
+            rows = []
+            for change in v["changes"]:
+                if change["field"] != "body":
+                    continue
+                kind = {"removed": "removed", "added": "added"}.get(change["kind"], "changed")
+                left, right = _marked(change.get("canonical") or "", change.get("live") or "")
+                rows.append((kind, left, right))
+        for cls, left, right in rows:
+            parts.append(
+                f'<tr class="{cls}"><td class="canonical">{left}</td>'
+                f'<td class="live">{right}</td></tr>'
+            )
+        notes = [c for c in v["changes"] if c.get("note") and c["field"] == "body"]
+        parts.append("</table>")
+        for change in notes:
+            parts.append(f"<p><b>{html.escape(change['note'])}</b></p>")
+        for source in _flagged(v):
+            parts.append(
+                f"<p>Source no longer holds the passage it was cited for: "
+                f"{html_link(str(source['url']))} ({html.escape(str(source['text']))})<br>"
+                f"<del>{html.escape(str(source.get('passage') or ''))}</del></p>"
+            )
+        parts.append("</section>")
+    parts.append("</body></html>\n")
+    return "".join(parts)
