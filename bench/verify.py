@@ -29,7 +29,7 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from archiver.archive.store import Archive
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from archiver.extract.extractor import extract
 from archiver.extract.normalize import checksum, paragraph_hashes
 from archiver.models import Capture

@@ -1,5 +1,19 @@
-"""The command line: a thin layer that parses options, calls one job, formats, exits."""
+"""The command line: a thin layer that parses options, calls one job, formats, exits.
 
-from archiver.cli.commands import cli, main
+``app`` holds the group, the shared options and the one place where library errors become the
+contract's exit codes; each other module holds the commands of one area and registers them on
+the group when imported.
+"""
+
+from __future__ import annotations
+
+from archiver.cli import archive, capture, links, reports, run, verify, warc
+from archiver.cli.app import cli
 
 __all__ = ["cli", "main"]
+_COMMANDS = (archive, capture, links, reports, run, verify, warc)  # imported to register
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="archiver")

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.archive.store import Archive
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from archiver.errors import ArchiveCorrupt
 from archiver.models import Capture
 

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from archiver.archive import migrations
 from archiver.archive.store import Archive, fts_query
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from archiver.errors import ArchiveCorrupt, ArchiveLocked, InputError
 from archiver.models import Capture, Change, Document, Drift, Image, Link, LinkCheck, sha256_hex
 

@@ -23,7 +23,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archiver.archive.store import Archive
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from archiver.errors import ArchiveCorrupt, InputError
 from archiver.models import Capture, Document, Link
 

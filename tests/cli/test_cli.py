@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from archiver.testserver import SiteServer
 from tests.conftest import SEED, SEED_PAGE, SEED_URL
 

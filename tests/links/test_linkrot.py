@@ -18,7 +18,7 @@ import responses
 from click.testing import CliRunner
 
 from archiver.archive.store import Archive
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from archiver.errors import InputError
 from archiver.fetch.fetcher import Fetcher
 from archiver.links.check import BROKEN

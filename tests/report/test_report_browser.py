@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from archiver.testserver import Page, Site, SiteServer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.archive.store import Archive
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from archiver.report.drift import side_by_side
 from archiver.testserver import Page, Site, SiteServer, load_site
 from tests.conftest import SEED, SEED_PAGE, SEED_URL

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from archiver.errors import ConfigError
 from archiver.runs.config import key_line, load_config, parse_config, parse_duration, with_overrides
 

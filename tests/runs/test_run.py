@@ -24,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.archive.store import Archive
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from archiver.fetch.fetcher import Fetcher
 from archiver.models import Link
 from archiver.runs.config import Schedule, load_config

@@ -15,7 +15,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from tests.misbehaving_server import serve
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from archiver.extract.extractor import extract_file
 from archiver.links.check import precheck
 from archiver.models import LinkCheck

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from archiver.testserver import Page, Site, SiteServer, load_site
 from tests.conftest import SEED, SEED_PAGE, SEED_URL
 

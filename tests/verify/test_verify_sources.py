@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli.commands import cli
+from archiver.cli import cli
 from archiver.extract.normalize import checksum
 from archiver.models import Document
 from archiver.testserver import Page, Site, SiteServer, load_site

@@ -1,0 +1,157 @@
+"""Commands that read and keep the archive: fsck, search, query, history, serve."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from archiver.cli.app import _archive, _clean, _jsonable, cli, emit_json
+from archiver.verify import job as pipeline
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def fsck(ctx: click.Context, as_json: bool) -> None:
+    """Re-hash every stored body and check SQLite's integrity.
+
+    Exit 1 when a body no longer matches its checksum or the database has problems.
+    """
+    with _archive(ctx, readonly=True) as archive:
+        result = archive.fsck()
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        for problem in result.problems:
+            where = ", ".join(str(i) for i in problem.capture_ids) or "-"
+            urls = " ".join(_clean(u) for u in problem.urls)
+            click.echo(f"{problem.kind}: captures {where} {urls}: {_clean(problem.detail)}")
+        verdict = "ok" if result.ok else f"{len(result.problems)} problem(s)"
+        click.echo(
+            f"{result.bodies_checked} bodies ({result.bytes_checked} bytes) of "
+            f"{result.captures} captures checked: {verdict}"
+        )
+    ctx.exit(0 if result.ok else 1)
+
+
+@cli.command()
+@click.argument("text")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most hits shown."
+)
+@click.option("--raw", is_flag=True, help="TEXT is FTS5 query syntax, passed as it is.")
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
+@click.pass_context
+def search(ctx: click.Context, text: str, limit: int, raw: bool, as_json: bool) -> None:
+    """Full-text search over the extracted articles.
+
+    Words are ANDed; "quoted phrases" are kept together (--raw: FTS5 syntax as it is).
+    """
+    with _archive(ctx, readonly=True) as archive:
+        hits = archive.search(text, limit=limit, raw=raw)
+    if as_json:
+        emit_json({"query": text, "results": hits})
+        return
+    for hit in hits:
+        click.echo(f"{hit['capture_id']}\t{hit['last_seen']}\t{_clean(hit['url'])}")
+        click.echo(f"  {_clean(hit['title'])}")
+        click.echo(f"  {_clean(' '.join(str(hit['snippet']).split()))}")
+    if not hits:
+        click.echo("no match", err=True)
+
+
+@cli.command()
+@click.argument("sql")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("-p", "--param", "params", multiple=True, help="A value for a ? in SQL (repeat).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.pass_context
+def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...], as_json: bool) -> None:
+    """Run SQL against the archive on a read-only connection."""
+    if as_json:
+        fmt = "json"
+    with _archive(ctx, readonly=True) as archive:
+        columns, rows = archive.query(sql, params)
+    if fmt == "json":
+        emit_json([{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows])
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(
+            [_clean(v) if isinstance(v, bytes) else ("" if v is None else v) for v in row]
+            for row in rows
+        )
+    else:
+        cells = [[_clean(v).replace("\\x0a", "\\n") for v in row] for row in rows]
+        widths = [len(c) for c in columns]
+        for row_cells in cells:
+            widths = [max(w, len(v)) for w, v in zip(widths, row_cells, strict=True)]
+        click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+        click.echo("  ".join("-" * w for w in widths))
+        for row_cells in cells:
+            line = "  ".join(v.ljust(w) for v, w in zip(row_cells, widths, strict=True))
+            click.echo(line.rstrip())
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
+@click.pass_context
+def history(ctx: click.Context, url: str, as_json: bool) -> None:
+    """List every capture of URL and what changed between them.
+
+    Each capture's checksums, how it compares with the one before, and its drift verdicts.
+    """
+    with _archive(ctx, readonly=True) as archive:
+        timeline = pipeline.history_of(url, archive=archive)
+    if as_json:
+        emit_json({"url": url, "captures": timeline})
+        return
+    if not timeline:
+        click.echo(f"no capture of {_clean(url)}", err=True)
+    for item in timeline:
+        what = item["error"] or item["status"]
+        sha = (item["sha256"] or "-")[:12]
+        text = (item["checksum"] or "sha256:-").split(":", 1)[1][:12]
+        verdict = item["verification"]["status"] if item["verification"] else "-"
+        click.echo(
+            f"{item['capture_id']}\t{item['fetched_at']}\t{what}\tbody:{sha}\ttext:{text}\t"
+            f"{item['vs_previous']}\tcanonical:{verdict}\tprevious:{item['drift_previous'] or '-'}"
+        )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(min=0, max=65535),
+    default=8001,
+    show_default=True,
+    help="Port to listen on.",
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Browse the archive in Datasette (the serve extra).
+
+    Canned queries for link rot and drift come with it (pip install -e '.[serve]').
+    """
+    from archiver.archive.store import datasette_app
+
+    app = datasette_app(ctx.obj["db_path"])
+    import uvicorn
+
+    click.echo(f"serving {ctx.obj['db_path']} on http://{host}:{port}/", err=True)
+    uvicorn.run(app.app(), host=host, port=port, log_level="warning")
+
+
+# --- reports over the archive: report linkrot, report drift ---------------------------------

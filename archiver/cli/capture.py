@@ -1,0 +1,140 @@
+"""Commands that capture and extract: ``fetch``, ``snapshot``, ``extract``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from archiver.cli.app import (
+    _archive,
+    _fetcher,
+    _policy,
+    _printable,
+    cli,
+    emit_json,
+    fetch_options,
+)
+from archiver.errors import ArchiverError, InputError, NetworkUnavailable
+from archiver.extract.profiles import PROFILE_NAMES
+from archiver.fetch.fetcher import parse_routes
+from archiver.links.check import network_unavailable
+from archiver.models import Document
+from archiver.report import links as report
+from archiver.verify import job as pipeline
+
+
+@cli.command("fetch")
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--head", is_flag=True, help="Send HEAD (GET when the server refuses HEAD).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@fetch_options
+def fetch_command(urls: tuple[str, ...], head: bool, as_json: bool, **options: Any) -> None:
+    """Fetch URLs politely and report what answered.
+
+    Nothing is stored. Exit 1 when any URL failed or answered an error status, 3 when nothing
+    answered at all.
+    """
+    from archiver.fetch.fetcher import fetch_urls, summarize
+
+    routes = parse_routes(options["connect_to"])
+    captures = fetch_urls(urls, _policy(options), routes=routes, method="HEAD" if head else "GET")
+    if as_json:
+        emit_json({"captures": [summarize(capture) for capture in captures]})
+    else:
+        for capture in captures:
+            outcome = capture.error or str(capture.status)
+            click.echo(
+                f"{outcome}\t{capture.final_url}\t{len(capture.body)} bytes\t{capture.detail}"
+            )
+    failed = [c for c in captures if c.error or not (c.ok or c.not_modified)]
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+# --- fetching commands: snapshot, verify, links ---------------------------------------------
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--no-links", is_flag=True, help="Capture only the pages, not the sources they link.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@fetch_options
+@click.pass_context
+def snapshot(
+    ctx: click.Context, urls: tuple[str, ...], no_links: bool, as_json: bool, **options: Any
+) -> None:
+    """Capture each URL and every source it links to.
+
+    The raw bytes, the extraction and their checksums are stored in the archive.
+    """
+    with _archive(ctx) as archive, _fetcher(options) as fetcher:
+        results = pipeline.snapshot(
+            list(urls), fetcher=fetcher, archive=archive, follow_links=not no_links
+        )
+    every = [r.capture for r in results] + [s.capture for r in results for s in r.sources]
+    if as_json:
+        emit_json({"snapshots": [r.to_json() for r in results]})
+    else:
+        for result in results:
+            click.echo(report.snapshot_text(result))
+    if network_unavailable(every):
+        raise NetworkUnavailable("nothing answered: the network looks unavailable")
+    ctx.exit(0 if all(r.capture.ok for r in results) else 1)
+
+
+@cli.command("extract")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--url", default=None, help="The page's URL (for resolving links); default: its canonical link."
+)
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILE_NAMES),
+    default=None,
+    help="Force a site profile instead of choosing by URL and markup.",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON (JSON Lines for several files).")
+def extract_command(
+    files: tuple[str, ...], url: str | None, profile: str | None, as_json: bool
+) -> None:
+    """Extract article text and metadata from saved HTML files.
+
+    Nothing is fetched: links are resolved against --url, or the page's canonical link.
+    """
+    from archiver.extract.extractor import extract_file, extract_many
+
+    if len(files) == 1:
+        doc = extract_file(files[0], url=url, profile=profile)
+        if as_json:
+            emit_json(doc.to_json())
+        else:
+            click.echo(_summary(files[0], doc))
+        return
+    failed = 0
+    for path, result in extract_many(files, url=url, profile=profile):
+        if isinstance(result, ArchiverError):
+            failed += 1
+            click.echo(f"archiver: error: {result}", err=True)
+        elif as_json:
+            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        else:
+            click.echo(_summary(path, result))
+    if failed:
+        raise InputError(f"{failed} of {len(files)} files could not be extracted")
+
+
+def _summary(path: str, doc: Document) -> str:
+    """A few lines a person reads: what was found, and what was assumed."""
+    words = sum(len(p.split()) for p in doc.paragraphs)
+    lines = [
+        f"{path}: {doc.title or '(no title)'}",
+        f"  profile {doc.profile}, {len(doc.paragraphs)} paragraphs, {words} words, "
+        f"{len(doc.links)} links, {len(doc.images)} images",
+        f"  by {', '.join(doc.authors) or '(no author)'}; published {doc.published or '?'}"
+        + (f", modified {doc.modified}" if doc.modified else ""),
+        f"  {doc.checksum}",
+    ]
+    lines += [f"  warning: {w}" for w in doc.warnings]
+    return "\n".join(_printable(line) for line in lines)

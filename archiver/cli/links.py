@@ -1,0 +1,80 @@
+"""``archiver links``: check every link of a URL, a canonical copy or a stored capture."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from archiver.cli.app import (
+    _archive,
+    _colour,
+    _fetcher,
+    _report_options,
+    _rot_options,
+    _wayback,
+    _write_report,
+    cli,
+    fetch_options,
+)
+from archiver.errors import NetworkUnavailable
+from archiver.report import links as report
+
+
+@cli.command()
+@click.argument("target")
+@_report_options(report.FORMATS, default="text")
+@click.option(
+    "--no-archive-lookup",
+    is_flag=True,
+    help="Do not ask the Wayback Machine for archived copies of broken links.",
+)
+@click.option(
+    "--wayback-url",
+    default=None,
+    metavar="URL",
+    help="Base URL of the Wayback Machine's APIs (default: archive.org).",
+)
+@_rot_options
+@fetch_options
+@click.pass_context
+def links(
+    ctx: click.Context,
+    target: str,
+    fmt: str,
+    output: str | None,
+    as_json: bool,
+    no_archive_lookup: bool,
+    wayback_url: str | None,
+    suspect_checks: int,
+    suspect_days: int,
+    **options: Any,
+) -> None:
+    """Check every link of TARGET (a URL, .md copy or capture id).
+
+    TARGET is a URL, a canonical copy (.md), or the id of a stored capture. Suspects (timeouts,
+    5xx, 401/403/429) turn broken only when the archive has seen them fail on --suspect-checks
+    checks over --suspect-days days. Broken links get the archived copy nearest the article's
+    publication date from the Wayback Machine.
+    """
+    from archiver.links.rot import RotPolicy, check_target
+
+    policy = RotPolicy(checks=suspect_checks, days=suspect_days)
+    wayback = _wayback(options, no_archive_lookup, wayback_url)
+    try:
+        with _archive(ctx) as archive, _fetcher(options) as fetcher:
+            result = check_target(
+                target, fetcher=fetcher, archive=archive, wayback=wayback, policy=policy
+            )
+    finally:
+        if wayback is not None:
+            wayback.close()
+    checks = list(result.checks)
+    text = report.format_links(result.source, checks, "json" if as_json else fmt, colour=_colour())
+    _write_report(text, output)
+    if result.offline:
+        raise NetworkUnavailable("nothing answered: the network looks unavailable; no verdict")
+    ctx.exit(1 if any(c.broken for c in checks) else 0)
+
+
+# --- offline commands: extract ---------------------------------------------------------------

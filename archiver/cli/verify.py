@@ -1,0 +1,104 @@
+"""``archiver verify``: canonical copies against the live page (or the archive)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from archiver.cli.app import (
+    _archive,
+    _colour,
+    _fetcher,
+    _printable_block,
+    cli,
+    emit_json,
+    fetch_options,
+)
+from archiver.errors import InputError, NetworkUnavailable
+from archiver.report import links as report
+from archiver.verify import job as pipeline
+from archiver.verify.canonical import find_canonical_files
+from archiver.verify.job import summarize_drift
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--offline", is_flag=True, help="Compare with the newest stored capture; no fetch.")
+@click.option("--no-check-links", is_flag=True, help="Recover link targets but do not check them.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Write recovered link targets (or archived copies of broken ones) into the copies; "
+    "nothing else in them changes.",
+)
+@click.option("--dry-run", is_flag=True, help="With --repair: show the diff, write nothing.")
+@fetch_options
+@click.pass_context
+def verify(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    offline: bool,
+    no_check_links: bool,
+    as_json: bool,
+    repair: bool,
+    dry_run: bool,
+    **options: Any,
+) -> None:
+    """Compare canonical copies with the live pages.
+
+    PATHS are copies (.md), or folders: every .md under them is a copy. A copy that cannot be
+    read is reported on stderr and the others are still verified; the exit code is then 2.
+    """
+    files = find_canonical_files(list(paths))
+    if not files:
+        raise InputError(f"no canonical copies (*.md) found in {', '.join(paths)}")
+    errors: list[InputError] = []
+    with _archive(ctx) as archive:
+        if offline:
+            results = pipeline.verify_paths(files, fetcher=None, archive=archive, errors=errors)
+        else:
+            with _fetcher(options) as fetcher:
+                results = pipeline.verify_paths(
+                    files,
+                    fetcher=fetcher,
+                    archive=archive,
+                    check=not no_check_links,
+                    errors=errors,
+                )
+    if errors and not results:  # nothing readable: the last error is the one-line message
+        for error in errors[:-1]:
+            click.echo(f"archiver: error: {error}", err=True)
+        raise errors[-1]
+    for error in errors:
+        click.echo(f"archiver: error: {error}", err=True)
+    repairs = []
+    if repair or dry_run:
+        from archiver.verify.repair import repair_file
+
+        repairs = [repair_file(r.canonical, r.links, dry_run=dry_run) for r in results]
+    documents = [r.to_json() for r in results]
+    summary = summarize_drift(results)
+    if as_json:
+        bad = [{"error": str(error)} for error in errors]
+        out: dict[str, Any] = {"results": documents, "summary": summary, "errors": bad}
+        if repair or dry_run:
+            out["repairs"] = [r.to_json() for r in repairs]
+        emit_json(out)
+    else:
+        for document in documents:
+            click.echo(report.verification_text(document, colour=_colour()))
+        click.echo("summary: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
+        for done in repairs:
+            if dry_run and done.diff:
+                click.echo(_printable_block(done.diff), nl=False)
+            verb = "would write" if dry_run else "wrote"
+            click.echo(f"{done.path}: {verb} {len(done.fixes)} link target(s)", err=True)
+            for fix in done.skipped:
+                click.echo(f"{done.path}: not repaired (not an inline link): {fix.text}", err=True)
+    if errors:
+        ctx.exit(2)
+    if not offline and pipeline.offline_run(results):
+        raise NetworkUnavailable("nothing answered: the network looks unavailable; no verdict")
+    ctx.exit(1 if pipeline.found_problems(results) else 0)
