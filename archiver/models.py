@@ -226,3 +226,25 @@ class Drift:
     checksum_canonical: str
     checksum_live: str | None
     changes: tuple[Change, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Traffic:
+    """What a fetcher sent and what answered: the one rule for "did nothing answer?".
+
+    A job takes ``fetcher.traffic()`` before and after its work; the difference says whether,
+    in that job, requests were made and not one got any answer from any host (any HTTP
+    status counts as an answer). Then no failure is a verdict: the machine is offline.
+    """
+
+    requests: int = 0
+    answers: int = 0
+
+    def __sub__(self, other: Traffic) -> Traffic:
+        return Traffic(
+            requests=self.requests - other.requests, answers=self.answers - other.answers
+        )
+
+    @property
+    def nothing_answered(self) -> bool:
+        return self.requests > 0 and self.answers == 0

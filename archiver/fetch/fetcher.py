@@ -42,7 +42,7 @@ from archiver import __version__
 from archiver.errors import InputError, NetworkUnavailable
 from archiver.fetch.politeness import CircuitBreaker, HostGate
 from archiver.fetch.robots import RobotsCache
-from archiver.models import Capture, utc_iso
+from archiver.models import Capture, Traffic, utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -348,6 +348,7 @@ class Fetcher:
         self._lock = threading.Lock()
         self._network_seen = False
         self._attempts = 0
+        self._answers = 0
 
     # -- public API --------------------------------------------------------------------------
 
@@ -360,6 +361,12 @@ class Fetcher:
     def attempts(self) -> int:
         """How many requests were sent (or tried) in this fetcher's life."""
         return self._attempts
+
+    def traffic(self) -> Traffic:
+        """Requests sent and answers had so far; a job subtracts two of these (the one rule
+        for "did nothing answer?", :attr:`Traffic.nothing_answered`)."""
+        with self._lock:
+            return Traffic(requests=self._attempts, answers=self._answers)
 
     def raise_if_offline(self) -> None:
         """Raise :class:`NetworkUnavailable` if requests were tried and nothing ever answered.
@@ -693,6 +700,7 @@ class Fetcher:
                     response.close()
                 with self._lock:
                     self._network_seen = True
+                    self._answers += 1
                 detail = f"total deadline of {policy.timeout:g} s passed before the headers"
                 return (
                     Capture(
@@ -709,6 +717,7 @@ class Fetcher:
                 )
             with self._lock:
                 self._network_seen = True
+                self._answers += 1
             try:
                 raw_headers = _raw_headers(response)
                 if method == "HEAD" or response.status_code in (204, 304):
