@@ -7,7 +7,7 @@ import sys
 import click
 
 from archiver.cli.app import _archive, _clean, _jsonable, cli, emit_json
-from archiver.verify import job as pipeline
+from archiver.verify.history import history_of
 
 
 @cli.command()
@@ -113,7 +113,7 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
     Each capture's checksums, how it compares with the one before, and its drift verdicts.
     """
     with _archive(ctx, readonly=True) as archive:
-        timeline = pipeline.history_of(url, archive=archive)
+        timeline = history_of(url, archive=archive)
     if as_json:
         emit_json({"url": url, "captures": timeline})
         return
