@@ -19,6 +19,7 @@ from archiver.cli.app import (
 from archiver.errors import ArchiverError, InputError, NetworkUnavailable
 from archiver.extract.profiles import PROFILE_NAMES
 from archiver.fetch.fetcher import parse_routes
+from archiver.fetch.urls import refuse_schemeless
 from archiver.links.check import network_unavailable
 from archiver.models import Document
 from archiver.report import links as report
@@ -69,6 +70,7 @@ def snapshot(
 
     The raw bytes, the extraction and their checksums are stored in the archive.
     """
+    refuse_schemeless(urls)  # before the archive is opened: nothing is stored
     with _archive(ctx) as archive, _fetcher(options) as fetcher:
         results = pipeline.snapshot(
             list(urls), fetcher=fetcher, archive=archive, follow_links=not no_links

@@ -163,9 +163,9 @@ class Fetcher:
         never records a link as dead.
         """
         if self._attempts and not self._network_seen:
-            urls = f"{self._asked} URL" + ("" if self._asked == 1 else "s")
+            urls = "the URL" if self._asked == 1 else f"any of the {self._asked} URLs"
             raise NetworkUnavailable(
-                f"network_unavailable: nothing answered any of the {urls} asked for "
+                f"network_unavailable: nothing answered {urls} asked for "
                 f"({self._attempts} requests, retries and robots.txt included)"
             )
 

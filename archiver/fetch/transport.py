@@ -296,21 +296,6 @@ def describe(exc: BaseException, *, host: str, port: int | None, waited: float) 
             return f"no such host: {host} (the name does not exist)"
         reason = (gai.strerror or "the resolver did not answer") if gai else "resolver failure"
         return f"could not resolve {host}: {reason.lower()} (a resolver problem, not a verdict)"
-    if isinstance(exc, requests.exceptions.ConnectTimeout) or any(
-        isinstance(e, urllib3.exceptions.ConnectTimeoutError) for e in chain
-    ):
-        return f"timed out after {waited:.1f} s connecting to {where}"
-    if isinstance(exc, requests.exceptions.Timeout) or any(
-        isinstance(e, urllib3.exceptions.ReadTimeoutError | TimeoutError) for e in chain
-    ):
-        return f"timed out after {waited:.1f} s reading {host} (it accepted the connection)"
-    for current in chain:
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return f"TLS with {where} failed: {current.verify_message or 'certificate not trusted'}"
-        if isinstance(current, ssl.SSLError):
-            return f"TLS with {where} failed: {(current.reason or 'handshake failed').lower()}"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return f"TLS with {where} failed: {_words(exc) or 'handshake failed'}"
     for current in chain:
         if isinstance(current, ConnectionRefusedError):
             return f"connection refused by {where}"
@@ -326,6 +311,23 @@ def describe(exc: BaseException, *, host: str, port: int | None, waited: float) 
                 return f"{where} closed the connection without answering"
             if words:
                 return f"{where}: {words}"
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or any(
+        isinstance(e, urllib3.exceptions.ConnectTimeoutError)
+        and not isinstance(e, urllib3.exceptions.NewConnectionError)
+        for e in chain
+    ):
+        return f"timed out after {waited:.1f} s connecting to {where}"
+    if isinstance(exc, requests.exceptions.Timeout) or any(
+        isinstance(e, urllib3.exceptions.ReadTimeoutError | TimeoutError) for e in chain
+    ):
+        return f"timed out after {waited:.1f} s reading {host} (it accepted the connection)"
+    for current in chain:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return f"TLS with {where} failed: {current.verify_message or 'certificate not trusted'}"
+        if isinstance(current, ssl.SSLError):
+            return f"TLS with {where} failed: {(current.reason or 'handshake failed').lower()}"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS with {where} failed: {_words(exc) or 'handshake failed'}"
     for current in chain:
         if isinstance(current, OSError) and current.strerror:
             return f"cannot reach {where}: {current.strerror.lower()}"
