@@ -9,8 +9,6 @@ loopback, so each answers exactly as badly as the test needs.
 
 from __future__ import annotations
 
-import contextlib
-import http.server
 import json
 import shutil
 import signal
@@ -20,7 +18,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,90 +32,11 @@ from archiver.errors import ConfigError, InputError, NetworkUnavailable
 from archiver.fetch.fetcher import Fetcher, FetchPolicy
 from archiver.runs.config import parse_config
 from tests.conftest import FAST_POLICY
+from tests.fetch.rawserver import answer, raw_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ISOLATED = Path("/work/shared/tools/isolated.sh")
 FAST = replace(FAST_POLICY, respect_robots=False)
-
-
-# -- raw loopback servers ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def raw_server(
-    handle: Callable[[socket.socket], None], host: str = "127.0.0.2", *, greet: bytes = b""
-) -> Iterator[tuple[str, list[bytes]]]:
-    """A server that runs ``handle(conn)`` for each connection; yields (base URL, requests).
-    ``greet`` is sent as soon as a connection is accepted, before anything is read."""
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, 0))
-    listener.listen(16)
-    listener.settimeout(0.1)
-    seen: list[bytes] = []
-    done = threading.Event()
-    conns: list[socket.socket] = []
-
-    def serve_one(conn: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            conn.settimeout(5)
-            if greet:
-                conn.sendall(greet)
-                time.sleep(0.5)
-                return
-            data = b""
-            while b"\r\n\r\n" not in data:
-                part = conn.recv(65536)
-                if not part:
-                    return
-                data += part
-            head, _, rest = data.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            while len(rest) < length:
-                rest += conn.recv(65536)
-            seen.append(head + b"\r\n\r\n" + rest)
-            handle(conn)
-
-    def loop() -> None:
-        while not done.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conns.append(conn)
-            threading.Thread(target=serve_one, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{listener.getsockname()[1]}", seen
-    finally:
-        done.set()
-        thread.join(2)
-        listener.close()
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.close()
-
-
-def stall(seconds: float) -> Callable[[socket.socket], None]:
-    def wait(conn: socket.socket) -> None:
-        time.sleep(seconds)
-
-    return wait
-
-
-def answer(raw: bytes, then: float = 0.0) -> Callable[[socket.socket], None]:
-    def send(conn: socket.socket) -> None:
-        conn.sendall(raw)
-        time.sleep(then)
-
-    return send
 
 
 def _namespace_works(*command: str) -> bool:
@@ -145,75 +63,6 @@ needs_isolated = pytest.mark.skipif(
 def _child(script: str, *, wrapper: list[str] | None = None, **kw: object) -> list[str]:
     command = [sys.executable, "-c", textwrap.dedent(script)]
     return [*(wrapper or []), *command]
-
-
-# -- issue 11: one URL predicate, pure ----------------------------------------------------------
-
-
-URLS = [
-    "https://example.org/ok",
-    "HTTPS://Example.org/ok",
-    "https://bücher.example/x",
-    "https://example.org:99999/",  # a port no host has
-    "https://example.org:0/",
-    "https://exa<mple.org/",  # a host no host name can be
-    "https://a..b/",
-    "https://example.org/a b",
-    "https://example.org/\x1b[31m",
-    "https://",
-    "http:/example.org",
-    "www.example.org/x",
-    "javascript:alert(1)",
-    "ftp://example.org/",
-]
-
-
-def test_the_five_url_checks_are_one_rule() -> None:
-    """fetch, the link precheck, the canonical parser, repair and the Wayback lookup said five
-    different things of these URLs (the canonical parser took ``https://a..b/`` and a port of
-    99999; Wayback took ports out of range); they now ask one function and agree."""
-    from archiver.links import wayback
-    from archiver.links.check import precheck
-    from archiver.models import Link
-    from archiver.verify import repair
-    from archiver.verify.canonical import parse_canonical
-
-    def canonical_ok(url: str) -> bool:
-        try:
-            parse_canonical(f"---\nurl: '{url}'\n---\nBody text.\n")
-        except InputError:
-            return False
-        return True
-
-    expected = {url: i < 3 for i, url in enumerate(URLS)}
-    with Fetcher(FAST) as fetcher:
-        fetched = {url: fetcher.fetch(url).error != "invalid" for url in URLS[3:]}
-    verdicts = {
-        "precheck": {url: precheck(Link(url=url, text="t")) is None for url in URLS},
-        "canonical": {url: canonical_ok(url) for url in URLS},
-        "repair": {url: repair._web_url(url) for url in URLS},
-        "wayback": {url: wayback._http_url(url) is not None for url in URLS},
-    }
-    for name, said in verdicts.items():
-        assert said == expected, name
-    assert not any(fetched.values())  # every bad one is refused before the network
-
-
-def test_the_url_predicate_loads_no_http_client() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, archiver.fetch.urls, archiver.links.check;"
-            "print(sorted(m for m in ('requests', 'urllib3', 'http.client') if m in sys.modules))",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
 
 
 # -- issue 11: webhooks through the one door ----------------------------------------------------
@@ -456,38 +305,6 @@ def test_cli_refuses_absurd_timeouts_in_one_line(value: str) -> None:
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize(
-    ("key", "value"),
-    [
-        ("[fetch]\ntimeout", "1e309"),
-        ("[fetch]\ntimeout", "inf"),
-        ("[fetch]\ntimeout", "nan"),
-        ("[fetch]\nread_timeout", "1e300"),
-        ("[fetch]\nbatch", "100000000"),
-        ("[notify]\ntimeout", "inf"),
-        ("[notify]\nsmtp_port", "70000"),
-        ("[schedule]\nrecent_days", "inf"),
-        ("[schedule]\nold_every", "1e309"),
-        ('[schedule]\nold_every = "99999999999w"\n#', "0"),
-    ],
-)
-def test_config_refuses_absurd_numbers(key: str, value: str) -> None:
-    text = f'{key} = {value}\n\n[[sources]]\ncanonical = "a"\n'
-    with pytest.raises(ConfigError) as caught:
-        parse_config(text, path="archive.toml")
-    assert str(caught.value).startswith("archive.toml:2: "), caught.value
-    assert "\n" not in str(caught.value)
-
-
-def test_run_with_an_infinite_timeout_exits_2(tmp_path: Path) -> None:
-    config = tmp_path / "archive.toml"
-    config.write_text('[fetch]\ntimeout = 1e309\n\n[[sources]]\nurls = ["https://a.example/"]\n')
-    args = ["--db", str(tmp_path / "a.db"), "run", "--config", str(config)]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 2, result.output
-    assert "timeout" in result.output and "Traceback" not in result.output
-
-
 # -- issue 14 item 9: honest words --------------------------------------------------------------
 
 
@@ -565,65 +382,6 @@ def test_a_url_without_scheme_is_refused_with_a_hint(command: str, tmp_path: Pat
     assert not db.exists()  # nothing stored, nothing fetched
 
 
-# -- issue 14 item 11: one spelling of a host ---------------------------------------------------
-
-
-class _HostEcho(http.server.BaseHTTPRequestHandler):
-    active = 0
-    most = 0
-    lock = threading.Lock()
-
-    def do_GET(self) -> None:  # noqa: N802
-        with _HostEcho.lock:
-            _HostEcho.active += 1
-            _HostEcho.most = max(_HostEcho.most, _HostEcho.active)
-        time.sleep(0.05)
-        body = (self.headers.get("Host") or "").encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-        with _HostEcho.lock:
-            _HostEcho.active -= 1
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-@pytest.mark.parametrize("route", ["bücher.example", "xn--bcher-kva.example", "BÜCHER.example"])
-def test_unicode_and_punycode_hosts_are_one_host(route: str) -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.2", 0), _HostEcho)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _HostEcho.most = 0
-    try:
-        target = f"127.0.0.2:{server.server_address[1]}"
-        policy = replace(FAST, per_host_connections=1)
-        urls = ["https://bücher.example/a", "https://xn--bcher-kva.example/b"] * 2
-        with Fetcher(policy, routes={route: target}) as fetcher:
-            captures = fetcher.fetch_many(urls)
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert [c.status for c in captures] == [200] * 4, [c.detail for c in captures]
-    assert {c.body for c in captures} == {b"xn--bcher-kva.example"}  # one Host, in ASCII
-    assert _HostEcho.most == 1  # one host for politeness: one connection at a time
-    assert [c.url for c in captures] == urls  # each caller's URL is kept as given
-
-
-def test_parse_routes_and_normalize_url_use_the_idna_spelling() -> None:
-    from archiver.fetch.policy import parse_routes
-    from archiver.fetch.urls import normalize_url
-
-    routes = parse_routes(["Bücher.Example=127.0.0.2:80"])
-    assert routes == {"xn--bcher-kva.example": "127.0.0.2:80"}
-    assert normalize_url("https://BÜCHER.example/Path?q=1") == normalize_url(
-        "https://xn--bcher-kva.example/Path?q=1"
-    )
-    assert normalize_url("https://xn--bcher-kva.example/Path?q=1") == (
-        "https://xn--bcher-kva.example/Path?q=1"
-    )
-
-
 def test_offline_message_is_kept_for_nothing_answering() -> None:
     with raw_server(answer(b"")) as (base, _):
         pass
@@ -631,3 +389,14 @@ def test_offline_message_is_kept_for_nothing_answering() -> None:
         fetcher.fetch_many([base + "/a", base + "/b"])
         with pytest.raises(NetworkUnavailable, match="any of the 2 URLs asked for"):
             fetcher.raise_if_offline()
+
+
+def test_snapshot_of_a_stalling_server_is_not_called_offline(tmp_path: Path) -> None:
+    """The issue's case: ``200`` and some bytes, then silence. One host was slow; the network
+    was there, so the snapshot is a failed capture (exit 1), not "nothing answered" (exit 3)."""
+    partial = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 110\r\n"
+    with raw_server(answer(partial, then=3)) as (base, _):
+        args = ["--db", str(tmp_path / "a.db"), "snapshot", "--timeout", "1", "--no-links"]
+        result = CliRunner().invoke(cli, [*args, base + "/page"])
+    assert result.exit_code == 1, result.output
+    assert "network looks unavailable" not in result.output
