@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from archiver.fetch.urls import check_url
 from archiver.models import NO_ANSWER, Capture, Link, LinkCheck, Traffic
 
 log = logging.getLogger(__name__)
@@ -93,18 +94,8 @@ def precheck(link: Link) -> LinkCheck | None:
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme in _SKIPPED_SCHEMES:
         return make_check(link, "skipped", detail=f"{scheme}: link, not checked")
-    try:
-        parts = urlsplit(url)
-        port_ok = parts.port is None or 0 < parts.port < 65536
-    except ValueError:
-        return make_check(link, "invalid", detail="not a well-formed URL")
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or not port_ok:
-        return make_check(link, "invalid", detail="not a well-formed http(s) URL")
-    if any(ch.isspace() for ch in url):
-        return make_check(link, "invalid", detail="URL contains white space")
-    if not url.isprintable():
-        return make_check(link, "invalid", detail="URL contains control characters")
-    return None
+    problem = check_url(url)
+    return make_check(link, "invalid", detail=problem) if problem else None
 
 
 def _headings(body: bytes) -> list[str]:

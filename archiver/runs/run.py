@@ -438,7 +438,9 @@ def execute(
                 "run recorded, nothing marked done"
             )
         if notify.should_notify(config.notify, result.to_json()):
-            problems = notify.send(config.notify, result.to_json())
+            problems = notify.send(
+                config.notify, result.to_json(), policy=config.policy, routes=config.routes
+            )
             result.errors += [{"item": "notify", "detail": p} for p in problems]
             result.notified = not problems
         result.status = "done"

@@ -8,6 +8,7 @@ the machine being offline, not a mock of it.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -56,8 +57,16 @@ def test_offline_run_reports_network_unavailable_and_exits_3() -> None:
     assert "Traceback" not in done.stderr
 
 
-@needs_netns
+ISOLATED = "/work/shared/tools/isolated.sh"
+
+
+@pytest.mark.skipif(
+    not os.path.exists(ISOLATED) or not _unshare_works(),
+    reason="isolated.sh (a namespace whose resolver answers NXDOMAIN) is not available here",
+)
 def test_offline_library_tells_dns_error_from_a_dead_link() -> None:
+    # A name the resolver says does not exist (NXDOMAIN) is dns_error. Plain ``unshare -rn``
+    # has no resolver at all (EAI_AGAIN): that is a suspect, tests/fetch/test_faults.py.
     script = (
         "import json\n"
         "from archiver.fetch.fetcher import Fetcher, FetchPolicy\n"
@@ -67,7 +76,7 @@ def test_offline_library_tells_dns_error_from_a_dead_link() -> None:
         "f.close()\n"
     )
     done = subprocess.run(
-        ["unshare", "-rn", sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+        [ISOLATED, sys.executable, "-c", script], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     error, seen, attempts = json.loads(done.stdout)
