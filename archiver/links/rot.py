@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from archiver.archive.records import StoredLinkCheck
 from archiver.archive.store import Archive
 from archiver.errors import InputError
 from archiver.links.check import (
@@ -77,12 +78,8 @@ class Observation:
     archived_url: str | None = None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Observation:
-        return cls(
-            checked_at=str(row["checked_at"]),
-            status=str(row["status"]),
-            archived_url=row.get("archived_url"),
-        )
+    def from_row(cls, row: StoredLinkCheck) -> Observation:
+        return cls(checked_at=row.checked_at, status=row.status, archived_url=row.archived_url)
 
 
 def _kind(status: str) -> str | None:
@@ -330,20 +327,12 @@ class ArticleRot:
         }
 
 
-def _check_from_row(row: Mapping[str, Any]) -> LinkCheck:
+def _check_from_row(row: StoredLinkCheck) -> LinkCheck:
     """A stored check as the value it was, ``broken`` reset to the status's own meaning."""
-    status = str(row["status"])
-    return LinkCheck(
-        url=str(row["url"]),
-        text=str(row["text"] or ""),
-        status=status,
-        broken=BROKEN.get(status, bool(row["broken"])),
-        http_status=row["http_status"],
-        final_url=row["final_url"],
-        redirects=tuple(row["redirects"] or ()),
-        archived_url=row["archived_url"],
-        detail=str(row["detail"] or "").split("; failing since")[0],
-        recovered=row["recovered"],
+    return replace(
+        row.to_check(),
+        broken=BROKEN.get(row.status, row.broken),
+        detail=row.detail.split("; failing since")[0],
     )
 
 
@@ -353,9 +342,9 @@ def rot_report(archive: Archive, *, policy: RotPolicy | None = None) -> list[Art
     Re-judging means checks stored by ``verify`` (which keeps suspects as suspects) turn broken
     here too once their failure has persisted.
     """
-    rows_by_source: dict[str, list[dict[str, Any]]] = {}
+    rows_by_source: dict[str, list[StoredLinkCheck]] = {}
     for row in archive.latest_link_checks():
-        rows_by_source.setdefault(str(row["source_url"]), []).append(row)
+        rows_by_source.setdefault(row.source_url, []).append(row)
     histories: dict[str, list[Observation]] = {}
     articles = []
     for source, rows in rows_by_source.items():
@@ -367,9 +356,7 @@ def rot_report(archive: Archive, *, policy: RotPolicy | None = None) -> list[Art
                     histories[check.url] = [
                         Observation.from_row(r) for r in archive.link_history(check.url)
                     ]
-                check = judge(
-                    check, histories[check.url], now=str(row["checked_at"]), policy=policy
-                )
+                check = judge(check, histories[check.url], now=row.checked_at, policy=policy)
             if check.broken:
                 broken.append(check)
             elif check.status in SUSPECT:
@@ -377,7 +364,7 @@ def rot_report(archive: Archive, *, policy: RotPolicy | None = None) -> list[Art
         articles.append(
             ArticleRot(
                 source=source,
-                checked_at=max(str(row["checked_at"]) for row in rows),
+                checked_at=max(row.checked_at for row in rows),
                 links=len(rows),
                 broken=tuple(broken),
                 suspects=tuple(suspects),
