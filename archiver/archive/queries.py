@@ -10,9 +10,13 @@ raised from the query, not swallowed by SQLite.
 from __future__ import annotations
 
 import re
+import signal
 import sqlite3
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 from archiver.archive.db import Handle, guarded, translate
@@ -76,7 +80,7 @@ def _authorize_reading(
 
 
 class _Watch:
-    """A progress handler: stops the query past its deadline, or on Ctrl-C (remembered)."""
+    """A progress handler: stops the query past its deadline, or once Ctrl-C was pressed."""
 
     def __init__(self, timeout: float | None) -> None:
         self.deadline = None if timeout is None else time.monotonic() + timeout
@@ -84,15 +88,44 @@ class _Watch:
         self.interrupted = False
 
     def __call__(self) -> int:
-        try:
-            if self.deadline is not None and time.monotonic() > self.deadline:
-                self.timed_out = True
-                return 1
-        except KeyboardInterrupt:
-            # SIGINT's handler ran inside this callback; SQLite would swallow the exception.
-            self.interrupted = True
+        if self.interrupted:
+            return 1
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.timed_out = True
             return 1
         return 0
+
+
+@contextmanager
+def _ctrl_c_stops(watch: _Watch) -> Iterator[None]:
+    """While the query runs, SIGINT stops it; then the handler that was there gets the signal.
+
+    Python runs signal handlers only between bytecodes, and SQLite swallows an exception raised
+    in its progress handler, so the ``KeyboardInterrupt`` of the default handler would be lost
+    (or, with no Python code running, never raised). This handler only notes the signal; the
+    progress handler then stops SQLite, and the signal is handed on once SQLite has returned.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN or previous is None:
+        yield
+        return
+
+    def noted(signum: int, frame: FrameType | None) -> None:
+        watch.interrupted = True
+
+    signal.signal(signal.SIGINT, noted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if watch.interrupted:
+            if callable(previous):
+                previous(signal.SIGINT, None)  # the default one raises KeyboardInterrupt
+            else:
+                signal.raise_signal(signal.SIGINT)
 
 
 def run_user_sql(
@@ -108,26 +141,27 @@ def run_user_sql(
     conn.set_authorizer(_authorize_reading)
     conn.set_progress_handler(watch, _PROGRESS_STEPS)
     try:
-        cursor = conn.execute(sql, tuple(params))
-        columns = [d[0] for d in cursor.description or ()]
-        rows = [tuple(row) for row in cursor.fetchall()]
+        with _ctrl_c_stops(watch):
+            cursor = conn.execute(sql, tuple(params))
+            columns = [d[0] for d in cursor.description or ()]
+            rows = [tuple(row) for row in cursor.fetchall()]
     except (sqlite3.DatabaseError, sqlite3.ProgrammingError) as exc:
-        if watch.interrupted:
-            raise KeyboardInterrupt from exc
+        message = str(exc)
         if watch.timed_out:
             raise JobError(
                 f"query stopped after its time limit of {timeout:g} s "
                 "(--timeout SECONDS, 0 for none)"
             ) from exc
-        message = str(exc)
+        if watch.interrupted or message == "interrupted":
+            # Ctrl-C whose handler did not raise, or another signal's exception that SQLite
+            # swallowed in the progress handler: the query did not finish.
+            raise JobError("query interrupted") from exc
         if isinstance(exc, sqlite3.DatabaseError) and any(w in message for w in _FILE_TROUBLE):
             raise translate(path, exc) from exc
         raise InputError(f"query refused: {message}") from exc
     finally:
         conn.set_progress_handler(None, 0)
         conn.set_authorizer(None)
-    if watch.interrupted:  # Ctrl-C in the last steps, after SQLite had finished
-        raise KeyboardInterrupt
     return columns, rows
 
 

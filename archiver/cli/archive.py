@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import click
@@ -12,6 +13,13 @@ from archiver.cli.app import _archive, _clean, _jsonable, cli, emit_json
 from archiver.verify import job as pipeline
 
 MAX_QUERY_TIMEOUT = 86400.0  # a day: longer is a typo (and inf would never end)
+
+
+def _a_number(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """Refuse ``nan``, which every range check lets through."""
+    if math.isnan(value):
+        raise click.BadParameter("not a number")
+    return value
 
 
 @cli.command()
@@ -82,6 +90,7 @@ def search(ctx: click.Context, text: str, limit: int, raw: bool, as_json: bool) 
     type=click.FloatRange(min=0, max=MAX_QUERY_TIMEOUT),
     default=DEFAULT_QUERY_TIMEOUT,
     show_default=True,
+    callback=_a_number,
     help="Seconds the query may run before it is stopped (exit 3); 0: no limit.",
 )
 @click.pass_context
