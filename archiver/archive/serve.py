@@ -189,6 +189,11 @@ def datasette_app(path: str) -> Any:
     immutable = handle.immutable
     handle.close()
     if pm.get_plugin(_PLUGIN_NAME) is None:
+        # Datasette awaits every handle_exception hook; its own prints the traceback with the
+        # locals of every frame (through rich, if installed), so ours replaces it.
+        default = pm.get_plugin("datasette.handle_exception")
+        if default is not None:
+            pm.unregister(default)
         pm.register(_quiet_errors_plugin(), name=_PLUGIN_NAME)
     files = {"immutables": [path]} if immutable else {"files": [path]}
     return Datasette(**files, metadata=datasette_metadata(path))
