@@ -58,14 +58,20 @@ def read_only_error(path: str, why: object) -> JobError:
     )
 
 
-def translate(path: str, exc: sqlite3.Error) -> ArchiverError:
-    """Map SQLite's failure to the error tree: locked -> ArchiveLocked, the rest -> corrupt."""
+def translate(path: str, exc: sqlite3.Error, *, reading: bool = False) -> ArchiverError:
+    """Map SQLite's failure to the error tree: locked -> ArchiveLocked, the rest -> corrupt.
+
+    ``reading``: the archive was opened read-only, so a file SQLite cannot open is not "this
+    command writes" but "cannot be read here".
+    """
     message = str(exc)
     if isinstance(exc, sqlite3.IntegrityError):
         return InputError(f"{path}: record refused by the archive's constraints ({message})")
     if "locked" in message or "busy" in message:
         return ArchiveLocked(f"{path}: database is locked by another writer ({message})")
     if _is_read_only_failure(exc):
+        if reading:
+            return JobError(f"{path}: cannot read the archive here ({message})")
         return read_only_error(path, message)
     return ArchiveCorrupt(f"{path}: not a usable archive ({message})")
 
@@ -87,7 +93,7 @@ def guarded(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P
             with handle.lock:
                 return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            raise translate(handle.path, exc) from exc
+            raise translate(handle.path, exc, reading=handle.readonly) from exc
 
     return wrapper
 
@@ -128,7 +134,7 @@ class Handle:
         try:
             self.conn = self._open()
         except sqlite3.Error as exc:
-            raise translate(self.path, exc) from exc
+            raise translate(self.path, exc, reading=readonly) from exc
         self.db = Database(self.conn)
 
     # -- connecting -----------------------------------------------------------------------

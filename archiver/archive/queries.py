@@ -157,7 +157,7 @@ def run_user_sql(
             # swallowed in the progress handler: the query did not finish.
             raise JobError("query interrupted") from exc
         if isinstance(exc, sqlite3.DatabaseError) and any(w in message for w in _FILE_TROUBLE):
-            raise translate(path, exc) from exc
+            raise translate(path, exc, reading=True) from exc
         raise InputError(f"query refused: {message}") from exc
     finally:
         conn.set_progress_handler(None, 0)

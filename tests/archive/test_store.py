@@ -621,3 +621,35 @@ def test_cli_serve_answers_http(filled: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_what_the_archive_returns_are_frozen_records_not_dicts(archive: Archive) -> None:
+    import dataclasses
+
+    first = archive.save_capture(make_capture(), make_document())
+    check = LinkCheck(url="https://gone.example/", text="x", status="gone", broken=True)
+    run_id = archive.start_run(command="run")
+    archive.save_verification(
+        canonical_path="a.md", url=URL, capture_id=first, links=[check], run_id=run_id,
+        drift=Drift(status="unchanged", similarity=1.0, checksum_canonical="sha256:a",
+                    checksum_live="sha256:a"),
+    )  # fmt: skip
+    found: list[object] = [
+        *archive.history(URL),
+        *archive.search("friend"),
+        *archive.link_history(check.url),
+        *archive.latest_link_checks(),
+        *archive.latest_verifications(),
+        *archive.runs_with_status("running"),
+        archive.last_run(),
+        *archive.run_link_checks([run_id]),
+        archive.get_capture(first),
+    ]
+    assert len(found) == 9
+    for record in found:
+        assert dataclasses.is_dataclass(record) and not isinstance(record, dict), record
+        field = dataclasses.fields(record)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, field, None)
+    assert archive.latest_link_checks()[0].to_check() == check
+    assert archive.latest_verifications()[0].drift.status == "unchanged"
