@@ -10,7 +10,7 @@ import click
 from archiver.archive.queries import DEFAULT_QUERY_TIMEOUT
 from archiver.archive.serve import serve_app
 from archiver.cli.app import _archive, _clean, _jsonable, cli, emit_json
-from archiver.verify import job as pipeline
+from archiver.verify.history import history_of
 
 MAX_QUERY_TIMEOUT = 86400.0  # a day: longer is a typo (and inf would never end)
 
@@ -143,7 +143,7 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
     Each capture's checksums, how it compares with the one before, and its drift verdicts.
     """
     with _archive(ctx, readonly=True) as archive:
-        timeline = pipeline.history_of(url, archive=archive)
+        timeline = history_of(url, archive=archive)
     if as_json:
         emit_json({"url": url, "captures": [item.to_json() for item in timeline]})
         return

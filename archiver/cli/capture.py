@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from archiver.capture.snapshot import snapshot as snapshot_job
 from archiver.cli.app import (
     _archive,
     _fetcher,
@@ -22,7 +23,6 @@ from archiver.fetch.fetcher import parse_routes
 from archiver.links.check import network_unavailable
 from archiver.models import Document
 from archiver.report import links as report
-from archiver.verify import job as pipeline
 
 
 @cli.command("fetch")
@@ -70,7 +70,7 @@ def snapshot(
     The raw bytes, the extraction and their checksums are stored in the archive.
     """
     with _archive(ctx) as archive, _fetcher(options) as fetcher:
-        results = pipeline.snapshot(
+        results = snapshot_job(
             list(urls), fetcher=fetcher, archive=archive, follow_links=not no_links
         )
     every = [r.capture for r in results] + [s.capture for r in results for s in r.sources]

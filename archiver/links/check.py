@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from archiver.models import Capture, Link, LinkCheck
+from archiver.models import NO_ANSWER, Capture, Link, LinkCheck, Traffic
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ SUSPECT = frozenset(
     {"server_error", "timeout", "connection_error", "tls_error", "blocked", "rate_limited"}
 )
 # Failures that say nothing about the target when no other host answered either.
-OFFLINE_ERRORS = frozenset({"dns_error", "connection_error", "timeout"})
+OFFLINE_ERRORS = NO_ANSWER
 _SKIPPED_SCHEMES = frozenset({"mailto", "tel", "javascript", "data", "ftp", "sms", "file", "news"})
 _NOT_FOUND_TEXT = re.compile(
     r"\b(?:page\s+not\s+found|not\s+found|404(?:\s+error)?|error\s+404|can(?:'|no)t\s+"
@@ -235,10 +235,8 @@ def classify(link: Link, capture: Capture, probe: Capture | None = None) -> Link
 
 
 def network_unavailable(captures: Sequence[Capture]) -> bool:
-    """True when nothing answered at all: no HTTP answer, only DNS/connect/timeout failures."""
-    if not captures:
-        return False
-    return all(c.error in OFFLINE_ERRORS for c in captures)
+    """True when nothing answered at all (:attr:`archiver.models.Traffic.nothing_answered`)."""
+    return Traffic.of(captures).nothing_answered
 
 
 def summarize(checks: Iterable[LinkCheck]) -> dict[str, int]:

@@ -114,3 +114,43 @@ def test_bad_connect_to_is_bad_usage_exit_2() -> None:
     )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "HOST=ADDR:PORT" in done.stderr
+
+
+@pytest.mark.slow
+@needs_netns
+@pytest.mark.parametrize("command", ["links", "run"])
+def test_offline_placeholders_are_no_verdict_in_links_and_run(tmp_path, command: str) -> None:
+    """Issue 14.1: offline, ``links`` and ``run`` called the seed's 13 ``#`` links broken."""
+    from tests.conftest import SEED
+
+    db = tmp_path / "archive.db"
+    if command == "links":
+        args = ["links", "--json", "--timeout", "2", str(SEED)]
+    else:
+        (tmp_path / "copies").mkdir()
+        (tmp_path / "copies" / SEED.name).write_bytes(SEED.read_bytes())
+        config = tmp_path / "run.toml"
+        config.write_text(
+            '[fetch]\ntimeout = 2\nretries = 0\n\n[[sources]]\ncanonical = "copies"\n',
+            encoding="utf-8",
+        )
+        args = ["run", "--config", str(config), "--json"]
+    done = subprocess.run(
+        ["unshare", "-rn", sys.executable, "-m", "archiver", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT status, broken FROM link_checks").fetchall()
+    conn.close()
+    assert rows and all(not broken for _, broken in rows), rows
+    assert {status for status, _ in rows} == {"network_unavailable"}
+    if command == "links":
+        report = json.loads(done.stdout)
+        assert report["summary"] == {"network_unavailable": 13}
