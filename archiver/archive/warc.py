@@ -33,7 +33,8 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archiver.archive.store import Archive, capture_kind, has_stored_body
+from archiver.archive.codec import capture_kind, has_stored_body
+from archiver.archive.ports import CaptureArchive as Archive
 from archiver.errors import InputError
 from archiver.models import Capture, Document, Image, Link, sha256_hex
 

@@ -17,10 +17,10 @@ archive is :mod:`archiver.links.rotreport`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
+from archiver.archive.records import StoredLinkCheck
 from archiver.errors import InputError
 from archiver.models import LinkCheck
 
@@ -61,12 +61,8 @@ class Observation:
     archived_url: str | None = None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Observation:
-        return cls(
-            checked_at=str(row["checked_at"]),
-            status=str(row["status"]),
-            archived_url=row.get("archived_url"),
-        )
+    def from_row(cls, row: StoredLinkCheck) -> Observation:
+        return cls(checked_at=row.checked_at, status=row.status, archived_url=row.archived_url)
 
 
 def kind_of(status: str) -> str | None:

@@ -3,10 +3,11 @@ re-judged over the whole history (no network). The job behind ``archiver report 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from archiver.archive.records import StoredLinkCheck
 from archiver.links.check import BROKEN, SUSPECT
 from archiver.links.rot import Observation, RotPolicy, judge, kind_of
 from archiver.models import LinkCheck
@@ -35,20 +36,12 @@ class ArticleRot:
         }
 
 
-def _check_from_row(row: Mapping[str, Any]) -> LinkCheck:
+def _check_from_row(row: StoredLinkCheck) -> LinkCheck:
     """A stored check as the value it was, ``broken`` reset to the status's own meaning."""
-    status = str(row["status"])
-    return LinkCheck(
-        url=str(row["url"]),
-        text=str(row["text"] or ""),
-        status=status,
-        broken=BROKEN.get(status, bool(row["broken"])),
-        http_status=row["http_status"],
-        final_url=row["final_url"],
-        redirects=tuple(row["redirects"] or ()),
-        archived_url=row["archived_url"],
-        detail=str(row["detail"] or "").split("; failing since")[0],
-        recovered=row["recovered"],
+    return replace(
+        row.to_check(),
+        broken=BROKEN.get(row.status, row.broken),
+        detail=row.detail.split("; failing since")[0],
     )
 
 
@@ -58,9 +51,9 @@ def rot_report(archive: Archive, *, policy: RotPolicy | None = None) -> list[Art
     Re-judging means checks stored by ``verify`` (which keeps suspects as suspects) turn broken
     here too once their failure has persisted.
     """
-    rows_by_source: dict[str, list[dict[str, Any]]] = {}
+    rows_by_source: dict[str, list[StoredLinkCheck]] = {}
     for row in archive.latest_link_checks():
-        rows_by_source.setdefault(str(row["source_url"]), []).append(row)
+        rows_by_source.setdefault(row.source_url, []).append(row)
     histories: dict[str, list[Observation]] = {}
     articles = []
     for source, rows in rows_by_source.items():
@@ -72,9 +65,7 @@ def rot_report(archive: Archive, *, policy: RotPolicy | None = None) -> list[Art
                     histories[check.url] = [
                         Observation.from_row(r) for r in archive.link_history(check.url)
                     ]
-                check = judge(
-                    check, histories[check.url], now=str(row["checked_at"]), policy=policy
-                )
+                check = judge(check, histories[check.url], now=row.checked_at, policy=policy)
             if check.broken:
                 broken.append(check)
             elif check.status in SUSPECT:
@@ -82,7 +73,7 @@ def rot_report(archive: Archive, *, policy: RotPolicy | None = None) -> list[Art
         articles.append(
             ArticleRot(
                 source=source,
-                checked_at=max(str(row["checked_at"]) for row in rows),
+                checked_at=max(row.checked_at for row in rows),
                 links=len(rows),
                 broken=tuple(broken),
                 suspects=tuple(suspects),

@@ -339,13 +339,13 @@ def _resume_chain(archive: Archive, run_id: int, window: float) -> list[int]:
     now = datetime.now(UTC)
     while True:
         previous = archive.last_run(before=before)
-        if previous is None or previous["status"] != "interrupted":
+        if previous is None or previous.status != "interrupted":
             break
-        age = age_of(previous["started_at"], now)
+        age = age_of(previous.started_at, now)
         if age is None or age > window:
             break
-        chain.append(int(previous["id"]))
-        before = int(previous["id"])
+        chain.append(previous.id)
+        before = previous.id
     return sorted(chain)
 
 
@@ -365,7 +365,7 @@ def execute(
     """
     moment = now or datetime.now(UTC)
     traffic_start = fetcher.traffic()
-    stale = [int(r["id"]) for r in archive.runs_with_status("running")]
+    stale = [r.id for r in archive.runs_with_status("running")]
     if stale:
         log.warning("runs %s were killed before they finished: marked interrupted", stale)
         archive.set_run_status(stale, "interrupted")
@@ -481,9 +481,7 @@ def _visit(visitor: _Visitor, batch: Sequence[Item], result: RunResult) -> list[
 def _news(result: RunResult, visitor: _Visitor) -> None:
     """What is new since the last run: links newly broken, copies newly drifted."""
     found = [(c.url, c.status, c.broken, r.item.url) for r in result.results for c in r.checks]
-    found = [
-        (c["url"], c["status"], bool(c["broken"]), c["source_url"]) for c in visitor.resumed_checks
-    ] + found
+    found = [(c.url, c.status, c.broken, c.source_url) for c in visitor.resumed_checks] + found
     seen: set[str] = set()
     for url, status, broken, source in found:
         before = visitor.link_states_before.get(url.strip())

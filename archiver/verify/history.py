@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
+from archiver.archive.records import TimelineEntry
 from archiver.models import Document
 from archiver.verify.compare import compare_documents
 
@@ -11,24 +13,19 @@ if TYPE_CHECKING:
     from archiver.archive.store import Archive
 
 
-def history_of(url: str, *, archive: Archive) -> list[dict[str, Any]]:
+def history_of(url: str, *, archive: Archive) -> list[TimelineEntry]:
     """The timeline of a URL: each capture, its checksums, its verdict against the canonical
     copy (the newest verification made from it) and its drift against the previous capture
     that had a readable article (``drift_previous``: None for the first)."""
-    timeline = archive.history(url)
+    timeline = []
     previous: Document | None = None
-    for item in timeline:
-        item["drift_previous"] = None
-        item["changes_previous"] = []
-        if not item.get("checksum"):
-            continue
-        stored = archive.get_capture(int(item["capture_id"]))
+    for item in archive.history(url):
+        stored = archive.get_capture(item.capture_id) if item.checksum else None
         document = stored.document if stored is not None else None
-        if document is None:
-            continue
-        if previous is not None:
-            drift = compare_documents(previous, document)
-            item["drift_previous"] = drift.status
-            item["changes_previous"] = [change.to_json() for change in drift.changes]
-        previous = document
+        if document is not None:
+            if previous is not None:
+                drift = compare_documents(previous, document)
+                item = replace(item, drift_previous=drift.status, changes_previous=drift.changes)
+            previous = document
+        timeline.append(item)
     return timeline
