@@ -7,22 +7,11 @@ from typing import Any
 
 import click
 
-from archiver.cli.app import (
-    _archive,
-    _fetcher,
-    _policy,
-    _printable,
-    cli,
-    emit_json,
-    fetch_options,
-)
+from archiver.cli.app import _archive, _fetcher, _policy, cli, emit_json, fetch_options
 from archiver.errors import ArchiverError, InputError, NetworkUnavailable
 from archiver.extract.profiles import PROFILE_NAMES
-from archiver.fetch.fetcher import parse_routes
-from archiver.links.check import network_unavailable
 from archiver.models import Document
-from archiver.report import links as report
-from archiver.verify import job as pipeline
+from archiver.report.escape import terminal_line
 
 
 @cli.command("fetch")
@@ -36,7 +25,7 @@ def fetch_command(urls: tuple[str, ...], head: bool, as_json: bool, **options: A
     Nothing is stored. Exit 1 when any URL failed or answered an error status, 3 when nothing
     answered at all.
     """
-    from archiver.fetch.fetcher import fetch_urls, summarize
+    from archiver.fetch.fetcher import fetch_urls, parse_routes, summarize
 
     routes = parse_routes(options["connect_to"])
     captures = fetch_urls(urls, _policy(options), routes=routes, method="HEAD" if head else "GET")
@@ -46,7 +35,8 @@ def fetch_command(urls: tuple[str, ...], head: bool, as_json: bool, **options: A
         for capture in captures:
             outcome = capture.error or str(capture.status)
             click.echo(
-                f"{outcome}\t{capture.final_url}\t{len(capture.body)} bytes\t{capture.detail}"
+                f"{outcome}\t{terminal_line(capture.final_url)}\t{len(capture.body)} bytes\t"
+                f"{terminal_line(capture.detail)}"
             )
     failed = [c for c in captures if c.error or not (c.ok or c.not_modified)]
     if failed:
@@ -69,6 +59,10 @@ def snapshot(
 
     The raw bytes, the extraction and their checksums are stored in the archive.
     """
+    from archiver.links.check import network_unavailable
+    from archiver.report import links as report
+    from archiver.verify import job as pipeline
+
     with _archive(ctx) as archive, _fetcher(options) as fetcher:
         results = pipeline.snapshot(
             list(urls), fetcher=fetcher, archive=archive, follow_links=not no_links
@@ -116,7 +110,7 @@ def extract_command(
     for path, result in extract_many(files, url=url, profile=profile):
         if isinstance(result, ArchiverError):
             failed += 1
-            click.echo(f"archiver: error: {result}", err=True)
+            click.echo(f"archiver: error: {terminal_line(result)}", err=True)
         elif as_json:
             click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         else:
@@ -137,4 +131,4 @@ def _summary(path: str, doc: Document) -> str:
         f"  {doc.checksum}",
     ]
     lines += [f"  warning: {w}" for w in doc.warnings]
-    return "\n".join(_printable(line) for line in lines)
+    return "\n".join(terminal_line(line) for line in lines)

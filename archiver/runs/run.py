@@ -54,6 +54,7 @@ from archiver.links.check import (
 )
 from archiver.links.rot import judge_all
 from archiver.models import Capture, Document, Link, LinkCheck, utc_iso
+from archiver.report.escape import terminal_line
 from archiver.runs import notify
 from archiver.runs.config import RunConfig
 from archiver.runs.lock import RunLock, lock_path
@@ -757,7 +758,9 @@ def progress_bar() -> Iterator[Progress | None]:
         task = bar.add_task("", total=None)
 
         def update(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=_safe(label)[-60:])
+            bar.update(
+                task, completed=done, total=total, description=terminal_line(label, limit=300)[-60:]
+            )
 
         yield update
 
@@ -775,14 +778,13 @@ def summary_text(summary: dict[str, Any]) -> str:
         f"new broken links: {summary['new_broken_links']}, errors: {summary['errors']}",
     ]
     for entry in summary["new_drift"]:
-        lines.append(f"  drift {entry['status']}: {_safe(entry['canonical'])}")
+        lines.append(f"  drift {entry['status']}: {terminal_line(entry['canonical'], limit=300)}")
     for entry in summary["new_broken"]:
-        lines.append(f"  broken {entry['status']}: {_safe(entry['url'])}")
+        lines.append(f"  broken {entry['status']}: {terminal_line(entry['url'], limit=300)}")
     for entry in summary["error_details"]:
-        lines.append(f"  error {_safe(entry['item'])}: {_safe(entry['detail'])}")
+        item, detail = (
+            terminal_line(entry["item"], limit=300),
+            terminal_line(entry["detail"], limit=300),
+        )
+        lines.append(f"  error {item}: {detail}")
     return "\n".join(lines)
-
-
-def _safe(text: str) -> str:
-    """No control characters from a page or a file name reach the terminal."""
-    return "".join(ch if ch.isprintable() else "?" for ch in str(text))[:300]
