@@ -7,7 +7,7 @@ import sys
 import click
 
 from archiver.cli.app import _archive, _clean, _jsonable, cli, emit_json
-from archiver.verify import job as pipeline
+from archiver.report.escape import write_csv
 
 
 @cli.command()
@@ -83,14 +83,7 @@ def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...], as_js
     if fmt == "json":
         emit_json([{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows])
     elif fmt == "csv":
-        import csv
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(
-            [_clean(v) if isinstance(v, bytes) else ("" if v is None else v) for v in row]
-            for row in rows
-        )
+        write_csv(sys.stdout, columns, rows)  # the one CSV writer: formula cells protected
     else:
         cells = [[_clean(v).replace("\\x0a", "\\n") for v in row] for row in rows]
         widths = [len(c) for c in columns]
@@ -113,7 +106,9 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
     Each capture's checksums, how it compares with the one before, and its drift verdicts.
     """
     with _archive(ctx, readonly=True) as archive:
-        timeline = pipeline.history_of(url, archive=archive)
+        from archiver.verify.job import history_of  # imported here: --help stays light
+
+        timeline = history_of(url, archive=archive)
     if as_json:
         emit_json({"url": url, "captures": timeline})
         return

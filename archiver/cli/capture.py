@@ -9,9 +9,30 @@ import click
 
 from archiver.cli.app import _archive, _fetcher, _policy, cli, emit_json, fetch_options
 from archiver.errors import ArchiverError, InputError, NetworkUnavailable
-from archiver.extract.profiles import PROFILE_NAMES
 from archiver.models import Document
 from archiver.report.escape import terminal_line
+
+
+class _ProfileName(click.ParamType):
+    """A site profile's name, checked against the registry only when one is given or ``extract
+    --help`` lists them, so that ``archiver --help`` does not load the profiles (and lxml)."""
+
+    name = "profile"
+
+    @staticmethod
+    def _names() -> tuple[str, ...]:
+        from archiver.extract.profiles import PROFILE_NAMES
+
+        return tuple(PROFILE_NAMES)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return f"[{'|'.join(self._names())}]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        names = self._names()
+        if value in names:
+            return str(value)
+        self.fail(f"{value!r} is not one of {', '.join(map(repr, names))}.", param, ctx)
 
 
 @cli.command("fetch")
@@ -85,7 +106,7 @@ def snapshot(
 )
 @click.option(
     "--profile",
-    type=click.Choice(PROFILE_NAMES),
+    type=_ProfileName(),
     default=None,
     help="Force a site profile instead of choosing by URL and markup.",
 )

@@ -370,7 +370,7 @@ def verify_many(
 
     if check and fetcher is not None:
         recorder = _Recorder(fetcher)
-        # The check history decides when a suspect becomes broken (CONTRACT.md).
+        # The check history decides when a suspect becomes broken (docs/contract.md).
         from archiver.links.rot import judge_all  # linkrot builds on this module
 
         all_checks = judge_all(check_links(all_links, recorder), archive, now=utc_iso())
@@ -392,7 +392,7 @@ def verify_many(
     checked = _with_recovered(all_checks, all_flags)
     if fetcher is not None and _nothing_answered(pages, checked):
         # No page could be read, so no placeholder could be recovered: that is no verdict on
-        # the copy's links either (CONTRACT.md: network_unavailable), not a broken link.
+        # the copy's links either (docs/contract.md: network_unavailable), not a broken link.
         checked = tuple(
             replace(c, status="network_unavailable", broken=False, detail=NOT_RECOVERED)
             if c.status == "placeholder"
