@@ -220,8 +220,7 @@ class ArchiverGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ArchiverError as exc:
-            failure = BadInput if exc.exit_code == 2 else JobFailed
-            raise failure(str(exc)) from exc
+            raise _one_line(exc) from exc
         except KeyboardInterrupt as exc:
             raise Interrupted() from exc
         except BrokenPipeError as exc:
@@ -229,8 +228,19 @@ class ArchiverGroup(click.Group):
         except OSError as exc:
             if exc.errno in _DISK_FULL:
                 _quiet_stdout()
-                raise JobFailed(f"no space left on the device: {exc.strerror}") from exc
+                raise JobFailed(f"cannot write the output: {exc.strerror}") from exc
             raise
+
+
+def _one_line(exc: ArchiverError) -> _OneLine:
+    """The library error as one line with its own exit code (2 bad input, 3 job failed, or
+    whatever code the error names, such as 130 for a job that records an interrupt)."""
+    if exc.exit_code == 2:
+        return BadInput(str(exc))
+    if exc.exit_code == 3:
+        return JobFailed(str(exc))
+    coded = type("ArchiverFailure", (_OneLine,), {"exit_code": int(exc.exit_code)})
+    return coded(str(exc))
 
 
 _DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
@@ -286,6 +296,12 @@ def main(args: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:  # outside a command (while parsing): still one line and 130
         _say_interrupted()
         sys.exit(130)
+    except OSError as exc:  # the last flush of stdout found the disk full
+        if exc.errno not in _DISK_FULL:
+            raise
+        _quiet_stdout()
+        click.echo(f"archiver: error: cannot write the output: {exc.strerror}", err=True)
+        sys.exit(3)
 
 
 def _die_of_sigpipe() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from archiver.archive.store import Archive
-from tests.conftest import ROOT, SEED_PAGE
+from tests.conftest import ROOT, SEED, SEED_PAGE
 
 FAST = ["--per-host-rate", "50", "--timeout", "5", "--no-archive-lookup"]
 
@@ -188,9 +188,21 @@ def test_a_full_disk_leaves_no_partial_file(tmp_path: Path, db: str) -> None:
 # -- issue 14, item 7: Ctrl-C is 130 with one line; a closed pipe ends quietly ----------------
 
 
-def test_ctrl_c_is_exit_130_with_one_line(db: str, stall: Listener) -> None:
-    route = ["--connect-to", f"stall.example={stall.address}"]
-    args = ["--db", db, "links", "http://stall.example/a", *FAST, "--timeout", "60", *route]
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["links", "snapshot", "verify"])
+def test_ctrl_c_is_exit_130_with_one_line(db: str, stall: Listener, command: str) -> None:
+    """Ctrl-C while the command waits on a host that never answers: 130, one line, quickly.
+
+    A fetch in a worker thread does not see the KeyboardInterrupt, and the pool waits for it;
+    the CLI's grace deadline (``INTERRUPT_GRACE``, 3 s) ends the process all the same.
+    """
+    host = "www.themoscowtimes.com" if command == "verify" else "stall.example"
+    route = ["--connect-to", f"{host}={stall.address}"]
+    target = str(SEED) if command == "verify" else "http://stall.example/a"
+    fetching = ["--per-host-rate", "50", "--timeout", "60"]
+    if command == "links":
+        fetching.append("--no-archive-lookup")
+    args = ["--db", db, command, target, *fetching, *route]
     proc = subprocess.Popen(
         [sys.executable, "-m", "archiver", *args],
         stdout=subprocess.PIPE,
