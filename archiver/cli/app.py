@@ -257,8 +257,16 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
 
 
 #: Seconds a Ctrl-C gives the command to unwind (close the archive, stop its threads) before
-#: the process exits anyway; a second Ctrl-C exits at once.
+#: the process exits anyway; a second Ctrl-C exits at once. ``run`` records itself as
+#: interrupted on the way out, so it is given longer.
 INTERRUPT_GRACE = 3.0
+INTERRUPT_GRACE_FOR = {"run": 30.0}
+
+
+def _grace() -> float:
+    ctx = click.get_current_context(silent=True)
+    name = ctx.command.name if ctx is not None else None
+    return INTERRUPT_GRACE_FOR.get(name or "", INTERRUPT_GRACE)
 
 
 def _hard_exit() -> None:
@@ -274,7 +282,7 @@ def _on_sigint(signum: int, frame: Any) -> None:
     if _SIGINT_SEEN.is_set():
         _hard_exit()
     _SIGINT_SEEN.set()
-    timer = threading.Timer(INTERRUPT_GRACE, _hard_exit)
+    timer = threading.Timer(_grace(), _hard_exit)
     timer.daemon = True
     timer.start()
     raise KeyboardInterrupt
