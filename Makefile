@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The demo's own exit code is verify's (CONTRACT.md: 1 = broken links found, as the seed has).
+# The demo's own exit code is verify's (docs/contract.md: 1 = broken links found, as the seed has).
 # make turns any failing recipe into 2, which would read as "bad input", so 0 and 1 both count
 # as "the job ran" here; 2 and 3 still fail. `python -m archiver.demo` exits with verify's code.
 demo: $(STAMP)

@@ -54,7 +54,9 @@ def main() -> int:
         polite = ["--per-host-rate", "10"]
         _run(["snapshot", copy.url, *polite], routes)
         code = _run(["verify", str(SEED.relative_to(ROOT)), *polite], routes)
-    print(f"\nverify exit code {code}: {EXIT_WORDS.get(code, 'unexpected')} (see CONTRACT.md).")
+    print(
+        f"\nverify exit code {code}: {EXIT_WORDS.get(code, 'unexpected')} (see docs/contract.md)."
+    )
     print("The archive is db/archive.db. Try:")
     print("  .venv/bin/archiver history " + copy.url)
     print("  .venv/bin/archiver query 'select id, status, body_sha256, url from captures limit 5'")

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+from archiver.archive import DEFAULT_QUERY_TIMEOUT
 from archiver.archive.db import Handle, guarded, translate
 from archiver.archive.records import (
     SearchHit,
@@ -31,7 +32,6 @@ from archiver.archive.records import (
 )
 from archiver.errors import InputError, JobError
 
-DEFAULT_QUERY_TIMEOUT = 30.0  # seconds a user query may run (``archiver query --timeout``)
 _PROGRESS_STEPS = 1000  # SQLite VM instructions between two looks at the clock
 
 _PHRASE = re.compile(r'"([^"]*)"|(\S+)')

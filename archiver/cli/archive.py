@@ -7,12 +7,9 @@ import sys
 
 import click
 
-from archiver.archive.queries import DEFAULT_QUERY_TIMEOUT
-from archiver.archive.serve import serve_app
+from archiver.archive import DEFAULT_QUERY_TIMEOUT, MAX_QUERY_TIMEOUT
 from archiver.cli.app import _archive, _clean, _jsonable, cli, emit_json
-from archiver.verify.history import history_of
-
-MAX_QUERY_TIMEOUT = 86400.0  # a day: longer is a typo (and inf would never end)
+from archiver.report.escape import write_csv
 
 
 def _a_number(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -113,14 +110,7 @@ def query(
     if fmt == "json":
         emit_json([{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows])
     elif fmt == "csv":
-        import csv
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(
-            [_clean(v) if isinstance(v, bytes) else ("" if v is None else v) for v in row]
-            for row in rows
-        )
+        write_csv(sys.stdout, columns, rows)  # the one CSV writer: formula cells protected
     else:
         cells = [[_clean(v).replace("\\x0a", "\\n") for v in row] for row in rows]
         widths = [len(c) for c in columns]
@@ -143,6 +133,8 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
     Each capture's checksums, how it compares with the one before, and its drift verdicts.
     """
     with _archive(ctx, readonly=True) as archive:
+        from archiver.verify.history import history_of  # here: --help stays light
+
         timeline = history_of(url, archive=archive)
     if as_json:
         emit_json({"url": url, "captures": [item.to_json() for item in timeline]})
@@ -183,6 +175,8 @@ def serve(ctx: click.Context, host: str, port: int, allow_hosts: tuple[str, ...]
     Canned queries for link rot and drift come with it (pip install -e '.[serve]'). Only the
     host names it is bound to are answered (no DNS rebinding); writes get 405.
     """
+    from archiver.archive.serve import serve_app
+
     app = serve_app(ctx.obj["db_path"], host, extra_hosts=allow_hosts)
     import uvicorn
 

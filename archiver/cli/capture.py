@@ -7,22 +7,32 @@ from typing import Any
 
 import click
 
-from archiver.capture.snapshot import snapshot as snapshot_job
-from archiver.cli.app import (
-    _archive,
-    _fetcher,
-    _policy,
-    _printable,
-    cli,
-    emit_json,
-    fetch_options,
-)
+from archiver.cli.app import _archive, _fetcher, _policy, cli, emit_json, fetch_options
 from archiver.errors import ArchiverError, InputError, NetworkUnavailable
-from archiver.extract.profiles import PROFILE_NAMES
-from archiver.fetch.fetcher import parse_routes
-from archiver.fetch.urls import refuse_schemeless
 from archiver.models import Document
-from archiver.report import links as report
+from archiver.report.escape import terminal_line
+
+
+class _ProfileName(click.ParamType):
+    """A site profile's name, checked against the registry only when one is given or ``extract
+    --help`` lists them, so that ``archiver --help`` does not load the profiles (and lxml)."""
+
+    name = "profile"
+
+    @staticmethod
+    def _names() -> tuple[str, ...]:
+        from archiver.extract.profiles import PROFILE_NAMES
+
+        return tuple(PROFILE_NAMES)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return f"[{'|'.join(self._names())}]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        names = self._names()
+        if value in names:
+            return str(value)
+        self.fail(f"{value!r} is not one of {', '.join(map(repr, names))}.", param, ctx)
 
 
 @cli.command("fetch")
@@ -36,7 +46,7 @@ def fetch_command(urls: tuple[str, ...], head: bool, as_json: bool, **options: A
     Nothing is stored. Exit 1 when any URL failed or answered an error status, 3 when nothing
     answered at all.
     """
-    from archiver.fetch.fetcher import fetch_urls, summarize
+    from archiver.fetch.fetcher import fetch_urls, parse_routes, summarize
 
     routes = parse_routes(options["connect_to"])
     captures = fetch_urls(urls, _policy(options), routes=routes, method="HEAD" if head else "GET")
@@ -46,7 +56,8 @@ def fetch_command(urls: tuple[str, ...], head: bool, as_json: bool, **options: A
         for capture in captures:
             outcome = capture.error or str(capture.status)
             click.echo(
-                f"{outcome}\t{capture.final_url}\t{len(capture.body)} bytes\t{capture.detail}"
+                f"{outcome}\t{terminal_line(capture.final_url)}\t{len(capture.body)} bytes\t"
+                f"{terminal_line(capture.detail)}"
             )
     failed = [c for c in captures if c.error or not (c.ok or c.not_modified)]
     if failed:
@@ -69,6 +80,10 @@ def snapshot(
 
     The raw bytes, the extraction and their checksums are stored in the archive.
     """
+    from archiver.capture.snapshot import snapshot as snapshot_job
+    from archiver.fetch.urls import refuse_schemeless
+    from archiver.report import links as report
+
     refuse_schemeless(urls)  # before the archive is opened: nothing is stored
     with _archive(ctx) as archive, _fetcher(options) as fetcher:
         results = snapshot_job(
@@ -91,7 +106,7 @@ def snapshot(
 )
 @click.option(
     "--profile",
-    type=click.Choice(PROFILE_NAMES),
+    type=_ProfileName(),
     default=None,
     help="Force a site profile instead of choosing by URL and markup.",
 )
@@ -116,7 +131,7 @@ def extract_command(
     for path, result in extract_many(files, url=url, profile=profile):
         if isinstance(result, ArchiverError):
             failed += 1
-            click.echo(f"archiver: error: {result}", err=True)
+            click.echo(f"archiver: error: {terminal_line(result)}", err=True)
         elif as_json:
             click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         else:
@@ -137,4 +152,4 @@ def _summary(path: str, doc: Document) -> str:
         f"  {doc.checksum}",
     ]
     lines += [f"  warning: {w}" for w in doc.warnings]
-    return "\n".join(_printable(line) for line in lines)
+    return "\n".join(terminal_line(line) for line in lines)

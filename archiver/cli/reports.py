@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
 import click
 
 from archiver.cli.app import _archive, _report_options, _rot_options, _write_report, cli
 from archiver.report import drift as drift_report
 from archiver.report import links as report
+
+if TYPE_CHECKING:
+    from archiver.archive.store import Archive
 
 
 @cli.group("report")
@@ -54,9 +60,34 @@ def report_drift(ctx: click.Context, fmt: str, output: str | None, as_json: bool
     Exit 1 if any drifted, or cites a source that no longer holds its passage.
     """
     with _archive(ctx, readonly=True) as archive:
-        entries = drift_report.collect(archive, with_texts=not as_json and fmt == "html")
+        entries = collect_drift(archive, with_texts=not as_json and fmt == "html")
     _write_report(drift_report.format_drift(entries, "json" if as_json else fmt), output)
     ctx.exit(1 if any(entry.problem for entry in entries) else 0)
 
 
-# -- scheduled runs (issue 8) -----------------------------------------------------------------
+def collect_drift(archive: Archive, *, with_texts: bool = True) -> list[drift_report.DriftEntry]:
+    """The newest verification of each copy; with ``with_texts`` both texts for side by side.
+
+    The reading half of ``report drift`` (the archive, and each copy's file when it is still
+    there); :func:`archiver.report.drift.format_drift` formats what it returns.
+    """
+    from archiver.errors import InputError
+    from archiver.models import CanonicalCopy, Document
+    from archiver.verify.canonical import read_canonical
+
+    entries = []
+    for row in archive.latest_verifications():
+        canonical: CanonicalCopy | None = None
+        live: Document | None = None
+        if with_texts:
+            path = row.canonical_path
+            if os.path.isfile(path):
+                try:
+                    canonical = read_canonical(path)
+                except InputError:
+                    canonical = None  # changed into something unreadable since: changes only
+            if row.capture_id is not None:
+                stored = archive.get_capture(row.capture_id)
+                live = stored.document if stored is not None else None
+        entries.append(drift_report.DriftEntry(verification=row, canonical=canonical, live=live))
+    return entries

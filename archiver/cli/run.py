@@ -37,8 +37,7 @@ def run_command(
 
     path = config_path or os.environ.get("ARCHIVER_CONFIG") or "archive.toml"
     config = with_overrides(load_config(path), **options)
-    explicit = ctx.find_root().params.get("db_path") or os.environ.get("ARCHIVER_DB")
-    db_path = explicit or config.db_path() or ctx.obj["db_path"]
+    db_path = ctx.obj.get("db_explicit") or config.db_path() or ctx.obj["db_path"]
     with console.progress_bar() as progress:
         result = scheduled.run(config, db_path=db_path, progress=progress)
     summary = result.to_json()

@@ -6,20 +6,9 @@ from typing import Any
 
 import click
 
-from archiver.cli.app import (
-    _archive,
-    _colour,
-    _fetcher,
-    _printable_block,
-    cli,
-    emit_json,
-    fetch_options,
-)
+from archiver.cli.app import _archive, _colour, _fetcher, cli, emit_json, fetch_options
 from archiver.errors import InputError, NetworkUnavailable
-from archiver.report import links as report
-from archiver.verify import job as pipeline
-from archiver.verify.canonical import find_canonical_files
-from archiver.verify.job import summarize_drift
+from archiver.report.escape import terminal, terminal_line
 
 
 @cli.command()
@@ -51,9 +40,14 @@ def verify(
     PATHS are copies (.md), or folders: every .md under them is a copy. A copy that cannot be
     read is reported on stderr and the others are still verified; the exit code is then 2.
     """
+    from archiver.report import links as report
+    from archiver.verify import job as pipeline
+    from archiver.verify.canonical import find_canonical_files
+
     files = find_canonical_files(list(paths))
     if not files:
-        raise InputError(f"no canonical copies (*.md) found in {', '.join(paths)}")
+        where = ", ".join(terminal_line(path) for path in paths)
+        raise InputError(f"no canonical copies (*.md) found in {where}")
     errors: list[InputError] = []
     with _archive(ctx) as archive:
         if offline:
@@ -69,17 +63,17 @@ def verify(
                 )
     if errors and not results:  # nothing readable: the last error is the one-line message
         for error in errors[:-1]:
-            click.echo(f"archiver: error: {error}", err=True)
+            click.echo(f"archiver: error: {terminal_line(error)}", err=True)
         raise errors[-1]
     for error in errors:
-        click.echo(f"archiver: error: {error}", err=True)
+        click.echo(f"archiver: error: {terminal_line(error)}", err=True)
     repairs = []
     if repair or dry_run:
         from archiver.verify.repair import repair_file
 
         repairs = [repair_file(r.canonical, r.links, dry_run=dry_run) for r in results]
     documents = [r.to_json() for r in results]
-    summary = summarize_drift(results)
+    summary = pipeline.summarize_drift(results)
     if as_json:
         bad = [{"error": str(error)} for error in errors]
         out: dict[str, Any] = {"results": documents, "summary": summary, "errors": bad}
@@ -92,11 +86,13 @@ def verify(
         click.echo("summary: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
         for done in repairs:
             if dry_run and done.diff:
-                click.echo(_printable_block(done.diff), nl=False)
+                click.echo(terminal(done.diff), nl=False)
             verb = "would write" if dry_run else "wrote"
-            click.echo(f"{done.path}: {verb} {len(done.fixes)} link target(s)", err=True)
+            where = terminal_line(done.path)
+            click.echo(f"{where}: {verb} {len(done.fixes)} link target(s)", err=True)
             for fix in done.skipped:
-                click.echo(f"{done.path}: not repaired (not an inline link): {fix.text}", err=True)
+                text = terminal_line(fix.text)
+                click.echo(f"{where}: not repaired (not an inline link): {text}", err=True)
     if errors:
         ctx.exit(2)
     if not offline and results.offline:

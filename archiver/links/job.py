@@ -99,7 +99,7 @@ def judge_all(
 
 
 def without_verdict(checks: Sequence[LinkCheck]) -> list[LinkCheck]:
-    """Nothing answered: an unrecovered ``#`` link is no verdict either (CONTRACT.md)."""
+    """Nothing answered: an unrecovered ``#`` link is no verdict either (docs/contract.md)."""
     return [
         replace(c, status="network_unavailable", broken=False, detail=NOT_RECOVERED)
         if c.status == "placeholder"

@@ -41,7 +41,7 @@ _DEAD = frozenset({"not_found", "gone", "soft_404", "redirect_loop", "dns_error"
 
 @dataclass(frozen=True, kw_only=True)
 class RotPolicy:
-    """How long a suspect must keep failing before it is called broken (CONTRACT.md: 3 and 3)."""
+    """How long a suspect must keep failing before it is called broken (docs/contract.md: 3, 3)."""
 
     checks: int = 3
     days: int = 3

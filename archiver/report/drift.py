@@ -1,33 +1,27 @@
 """The drift report: the newest verdict on every canonical copy the archive knows, as Markdown,
 HTML, CSV or JSON.
 
-:func:`collect` reads the archive (and the copies' files, when they are still there, for the
-side-by-side view); :func:`format_drift` is pure. Everything quoted from a page or a copy is
-untrusted: HTML output escapes all of it, links only to http(s) URLs, and carries a
-Content-Security-Policy that forbids scripts; Markdown output puts quoted text in code fences
-longer than any backtick run in it.
+Pure formatters of :class:`DriftEntry` records: the CLI reads the archive (and the copies' files,
+when they are still there, for the side-by-side view) and writes the text. Everything quoted
+from a page or a copy is untrusted and goes through :mod:`archiver.report.escape`: HTML output
+escapes all of it, links only to http(s) URLs, and carries a Content-Security-Policy that
+forbids scripts; Markdown output puts quoted text in code fences longer than any backtick run.
 """
 
 from __future__ import annotations
 
-import csv
-import html
-import io
 import json
-import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
 from archiver.archive.records import StoredSourceDrift, StoredVerification
-from archiver.archive.store import Archive
 from archiver.errors import InputError
 from archiver.extract.normalize import normalize_text
 from archiver.models import CanonicalCopy, Document
-from archiver.report.links import csv_cell, html_head, html_link
-from archiver.verify.canonical import read_canonical
+from archiver.report.escape import csv_text, html_link, html_text, md_cell, md_fence, md_url
+from archiver.report.links import html_head
 from archiver.verify.compare import DRIFTED, body_diff, word_diff
 
 FORMATS = ("md", "html", "csv", "json")
@@ -79,26 +73,6 @@ class DriftEntry:
         }
 
 
-def collect(archive: Archive, *, with_texts: bool = True) -> list[DriftEntry]:
-    """The newest verification of each copy; with ``with_texts`` both texts for side by side."""
-    entries = []
-    for row in archive.latest_verifications():
-        canonical: CanonicalCopy | None = None
-        live: Document | None = None
-        if with_texts:
-            path = row.canonical_path
-            if os.path.isfile(path):
-                try:
-                    canonical = read_canonical(path)
-                except InputError:
-                    canonical = None  # changed into something unreadable since: changes only
-            if row.capture_id is not None:
-                stored = archive.get_capture(row.capture_id)
-                live = stored.document if stored is not None else None
-        entries.append(DriftEntry(verification=row, canonical=canonical, live=live))
-    return entries
-
-
 def _flagged(verification: StoredVerification) -> list[StoredSourceDrift]:
     return [s for s in verification.sources if s.status == "passage_missing"]
 
@@ -132,9 +106,7 @@ def format_drift(entries: Sequence[DriftEntry], fmt: str) -> str:
 
 def _csv(entries: Sequence[DriftEntry]) -> str:
     """One row per change (a copy with no change gets one row with empty change columns)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=_CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    rows: list[dict[str, Any]] = []
     for entry in entries:
         v = entry.verification
         base = {
@@ -146,31 +118,20 @@ def _csv(entries: Sequence[DriftEntry]) -> str:
             "capture_id": v.capture_id,
         }
         for change in v.changes or (None,):
-            writer.writerow(
+            rows.append(
                 {
                     **base,
                     "kind": change.kind if change else "",
                     "field": change.field if change else "",
-                    "canonical_text": csv_cell(change.canonical if change else None),
-                    "live_text": csv_cell(change.live if change else None),
-                    "note": csv_cell(change.note if change else None),
+                    "canonical_text": change.canonical if change else None,
+                    "live_text": change.live if change else None,
+                    "note": change.note if change else None,
                 }
             )
-    return buffer.getvalue()
+    return csv_text(_CSV_FIELDS, rows)
 
 
 # -- Markdown ------------------------------------------------------------------------------
-
-
-def _fence(text: str) -> str:
-    """Text in a code fence longer than any backtick run inside it (so it cannot break out)."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"
-
-
-def _md_inline(text: Any) -> str:
-    return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", str(text or "")).replace("\n", " ")
 
 
 def _diff_plain(old: str, new: str) -> str:
@@ -186,9 +147,9 @@ def _markdown(entries: Sequence[DriftEntry]) -> str:
     for entry in entries:
         v = entry.verification
         lines += [
-            f"## {_md_inline(v.canonical_path)}",
+            f"## {md_cell(v.canonical_path)}",
             "",
-            f"- url: <{_md_inline(v.url)}>",
+            f"- url: {md_url(str(v.url))}",
             f"- verdict: **{v.status}** (similarity {float(v.similarity or 0):.3f}), "
             f"verified {v.verified_at}",
             f"- checksums: canonical `{v.checksum_canonical}`, live `{v.checksum_live}`",
@@ -197,22 +158,22 @@ def _markdown(entries: Sequence[DriftEntry]) -> str:
         for source in _flagged(v):
             lines.append(
                 f"- source no longer holds the passage it was cited for: "
-                f"<{_md_inline(source.url)}> ({_md_inline(source.text)})"
+                f"{md_url(str(source.url))} ({md_cell(source.text)})"
             )
-            lines += ["", _fence(str(source.passage or "")), ""]
+            lines += ["", md_fence(str(source.passage or "")), ""]
         for change in v.changes:
             label = f"{change.kind} {change.field}"
             if change.note:
-                label += f" ({_md_inline(change.note)})"
+                label += f" ({md_cell(change.note)})"
             lines.append(f"### {label}")
             lines.append("")
             old, new = change.canonical, change.live
             if old is not None and new is not None:
-                lines.append(_fence(_diff_plain(old, new)))
+                lines.append(md_fence(_diff_plain(old, new)))
             elif old is not None:
-                lines.append(_fence(f"[-{old}-]"))
+                lines.append(md_fence(f"[-{old}-]"))
             elif new is not None:
-                lines.append(_fence(f"{{+{new}+}}"))
+                lines.append(md_fence(f"{{+{new}+}}"))
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -235,7 +196,7 @@ def _marked(old: str, new: str) -> tuple[str, str]:
     left: list[str] = []
     right: list[str] = []
     for op, words in word_diff(old, new):
-        escaped = html.escape(words)
+        escaped = html_text(words)
         if op == "=":
             left.append(escaped)
             right.append(escaped)
@@ -258,11 +219,11 @@ def side_by_side(canonical: Sequence[str], live: Sequence[str]) -> list[tuple[st
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
             for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
-                rows.append(("", html.escape(canonical[i]), html.escape(live[j])))
+                rows.append(("", html_text(canonical[i]), html_text(live[j])))
         elif tag == "delete":
-            rows.append(("removed", html.escape("\n\n".join(canonical[i1:i2])), ""))
+            rows.append(("removed", html_text("\n\n".join(canonical[i1:i2])), ""))
         elif tag == "insert":
-            rows.append(("added", "", html.escape("\n\n".join(live[j1:j2]))))
+            rows.append(("added", "", html_text("\n\n".join(live[j1:j2]))))
         else:
             rows.extend(_replaced(canonical[i1:i2], live[j1:j2]))
     return rows
@@ -287,15 +248,15 @@ def _replaced(canonical: Sequence[str], live: Sequence[str]) -> list[tuple[str, 
         same = normalize_text(old).split() == normalize_text(new).split()
         left, right = _marked(old, new)
         rows.append(("" if same else "changed", left, right))
-    rows += [("removed", html.escape(p), "") for p in canonical if p in removed]
-    rows += [("added", "", html.escape(p)) for p in live if p in added]
+    rows += [("removed", html_text(p), "") for p in canonical if p in removed]
+    rows += [("added", "", html_text(p)) for p in live if p in added]
     return rows
 
 
 def _html(entries: Sequence[DriftEntry]) -> str:
-    summary = ", ".join(
-        f"{html.escape(k)}: {n}" for k, n in summarize(entries).items()
-    ) or html.escape("nothing verified")
+    summary = ", ".join(f"{html_text(k)}: {n}" for k, n in summarize(entries).items()) or html_text(
+        "nothing verified"
+    )
     parts = [
         html_head("Drift report", _STYLE),
         "<h1>Drift report</h1>",
@@ -304,12 +265,12 @@ def _html(entries: Sequence[DriftEntry]) -> str:
     parts.append("</p>")
     for entry in entries:
         v = entry.verification
-        status = html.escape(str(v.status))
+        status = html_text(str(v.status))
         parts.append(
-            f"<section><h2>{html.escape(str(v.canonical_path))}</h2>"
+            f"<section><h2>{html_text(str(v.canonical_path))}</h2>"
             f'<p>{html_link(str(v.url))}<br>verdict <span class="status {status}">{status}'
             f"</span> (similarity {float(v.similarity or 0):.3f}), verified "
-            f"{html.escape(str(v.verified_at))}</p>"
+            f"{html_text(str(v.verified_at))}</p>"
         )
         parts.append(
             '<table><tr><th class="canonical">canonical copy</th><th class="live">live page '
@@ -320,8 +281,8 @@ def _html(entries: Sequence[DriftEntry]) -> str:
                 continue
             old, new = change.canonical or "", change.live or ""
             left, right = _marked(old, new)
-            label = html.escape(f"{change.kind} {change.field}")
-            note = f" — {html.escape(change.note)}" if change.note else ""
+            label = html_text(f"{change.kind} {change.field}")
+            note = f" — {html_text(change.note)}" if change.note else ""
             parts.append(
                 f'<tr class="changed"><td class="canonical"><b>{label}</b>{note}<br>{left}</td>'
                 f'<td class="live"><b>{label}</b><br>{right}</td></tr>'
@@ -344,12 +305,12 @@ def _html(entries: Sequence[DriftEntry]) -> str:
         notes = [c for c in v.changes if c.note and c.field == "body"]
         parts.append("</table>")
         for change in notes:
-            parts.append(f"<p><b>{html.escape(change.note)}</b></p>")
+            parts.append(f"<p><b>{html_text(change.note)}</b></p>")
         for source in _flagged(v):
             parts.append(
                 f"<p>Source no longer holds the passage it was cited for: "
-                f"{html_link(str(source.url))} ({html.escape(str(source.text))})<br>"
-                f"<del>{html.escape(str(source.passage or ''))}</del></p>"
+                f"{html_link(str(source.url))} ({html_text(str(source.text))})<br>"
+                f"<del>{html_text(str(source.passage or ''))}</del></p>"
             )
         parts.append("</section>")
     parts.append("</body></html>\n")

@@ -1,24 +1,44 @@
 """Reports: link checks and verifications as terminal text, Markdown, CSV, JSON or HTML.
 
-Pure functions from result values to strings. Everything quoted from the web (anchor texts,
-URLs, page text) is untrusted: HTML output escapes all of it and links only to http(s) URLs.
+Pure functions from result values to strings (the CLI writes them). Everything quoted from the
+web (anchor texts, URLs, page text) is untrusted and goes through :mod:`archiver.report.escape`,
+the one escaper per target: HTML output escapes all of it and links only to http(s) URLs.
 """
 
 from __future__ import annotations
 
-import csv
-import html
-import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
-
-import click
 
 from archiver.links.check import SUSPECT, summarize
 from archiver.models import LinkCheck
+from archiver.report.escape import (
+    csv_cell,
+    csv_text,
+    html_link,
+    html_text,
+    md_cell,
+    md_url,
+    terminal,
+    terminal_line,
+)
+from archiver.report.style import paint
 from archiver.verify.compare import word_diff
+
+__all__ = [
+    "FORMATS",
+    "csv_cell",
+    "diff_text",
+    "format_linkrot",
+    "format_links",
+    "html_head",
+    "html_link",
+    "link_lines",
+    "links_document",
+    "snapshot_text",
+    "verification_text",
+]
 
 FORMATS = ("text", "md", "html", "csv", "json")
 _STATUS_COLOURS = {
@@ -59,7 +79,7 @@ def _colour(word: str, colour: bool) -> str:
     if not colour:
         return word
     fg = _STATUS_COLOURS.get(word, "red" if word not in ("skipped",) else None)
-    return click.style(word, fg=fg, bold=fg == "red")
+    return paint(word, fg, bold=fg == "red")
 
 
 def link_lines(checks: Sequence[LinkCheck], *, colour: bool = False) -> list[str]:
@@ -75,10 +95,10 @@ def link_lines(checks: Sequence[LinkCheck], *, colour: bool = False) -> list[str
         word = _colour(check.status.ljust(width), colour)
         lines.append(
             f"{number:3d}. {word}{flag}  {check.text!r}{recovered}\n"
-            f"       {_printable(where)}  [{_printable(check.detail)}]"
+            f"       {terminal_line(where)}  [{terminal_line(check.detail)}]"
         )
         if check.archived_url:
-            lines.append(f"       archived copy: {_printable(check.archived_url)}")
+            lines.append(f"       archived copy: {terminal_line(check.archived_url)}")
     return lines
 
 
@@ -89,43 +109,20 @@ def format_links(
     if fmt == "json":
         return json.dumps(links_document(source, checks), ensure_ascii=False, indent=2)
     if fmt == "csv":
-        return _csv(_CSV_FIELDS, ({"source": source, **check.to_json()} for check in checks))
+        return csv_text(_CSV_FIELDS, ({"source": source, **check.to_json()} for check in checks))
     if fmt == "md":
         return _links_markdown(source, checks)
     if fmt == "html":
         return _links_html(source, checks)
     summary = ", ".join(f"{k}: {v}" for k, v in summarize(checks).items())
     broken = sum(c.broken for c in checks)
-    head = f"Links of {source}: {len(checks)} checked, {broken} broken ({summary})"
+    head = f"Links of {terminal_line(source)}: {len(checks)} checked, {broken} broken ({summary})"
     return "\n".join([head, *link_lines(checks, colour=colour)])
-
-
-def csv_cell(value: Any) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ gets a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv(fields: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
-    """CSV with a header of ``fields``; keys of a row not in ``fields`` are left out.
-
-    Text cells (anchor texts, URLs, details: words from the web) go through :func:`csv_cell`.
-    """
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: csv_cell(v) if isinstance(v, str) else v for k, v in row.items()})
-    return buffer.getvalue()
-
-
-def _md_cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
 
 
 def _links_markdown(source: str, checks: Sequence[LinkCheck]) -> str:
     rows = [
-        f"# Link report: {_md_cell(_md_text(source))}",
+        f"# Link report: {md_cell(source)}",
         "",
         "| # | status | broken | text | url | archived copy | detail |",
         "|---|---|---|---|---|---|---|",
@@ -133,22 +130,12 @@ def _links_markdown(source: str, checks: Sequence[LinkCheck]) -> str:
     for number, c in enumerate(checks, 1):
         rows.append(
             f"| {number} | {c.status} | {'yes' if c.broken else 'no'} | "
-            f"{_md_cell(_md_text(c.text))} | {_md_url(c.url)} | {_md_url(c.archived_url)} | "
-            f"{_md_cell(_md_text(c.detail))} |"
+            f"{md_cell(c.text)} | {md_url(c.url)} | {md_url(c.archived_url)} | "
+            f"{md_cell(c.detail)} |"
         )
     summary = ", ".join(f"{k}: {v}" for k, v in summarize(checks).items())
     rows += ["", f"Summary: {summary}"]
     return "\n".join(rows) + "\n"
-
-
-def html_link(url: str | None) -> str:
-    """An escaped link to an http(s) URL, or just the escaped text for anything else."""
-    if not url:
-        return ""
-    safe = html.escape(url, quote=True)
-    if url.lower().startswith(("http://", "https://")):
-        return f'<a href="{safe}" rel="noreferrer noopener nofollow">{safe}</a>'
-    return safe
 
 
 def html_head(title: str, style: str) -> str:
@@ -159,7 +146,7 @@ def html_head(title: str, style: str) -> str:
         '<meta http-equiv="Content-Security-Policy" '
         "content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(title)}</title>\n<style>\n{style}</style></head><body>\n"
+        f"<title>{html_text(title)}</title>\n<style>\n{style}</style></head><body>\n"
     )
 
 
@@ -175,18 +162,18 @@ code{font-size:90%} td.url{word-break:break-all}
 def _links_html(source: str, checks: Sequence[LinkCheck]) -> str:
     parts = [
         html_head(f"Link report: {source}", _LINKS_STYLE),
-        f"<h1>Link report</h1><p>{html_link(source) or html.escape(source)}</p>",
+        f"<h1>Link report</h1><p>{html_link(source) or html_text(source)}</p>",
         "<table><tr><th>#</th><th>status</th><th>text</th><th>url</th>"
         "<th>archived copy</th><th>detail</th></tr>",
     ]
     for number, c in enumerate(checks, 1):
         cls = "broken" if c.broken else ("suspect" if c.status in SUSPECT else "")
         parts.append(
-            f'<tr class="{cls}"><td>{number}</td><td>{html.escape(c.status)}</td>'
-            f"<td>{html.escape(c.text)}</td><td class=url>{html_link(c.url)}</td>"
-            f"<td class=url>{html_link(c.archived_url)}</td><td>{html.escape(c.detail)}</td></tr>"
+            f'<tr class="{cls}"><td>{number}</td><td>{html_text(c.status)}</td>'
+            f"<td>{html_text(c.text)}</td><td class=url>{html_link(c.url)}</td>"
+            f"<td class=url>{html_link(c.archived_url)}</td><td>{html_text(c.detail)}</td></tr>"
         )
-    summary = ", ".join(f"{html.escape(k)}: {v}" for k, v in summarize(checks).items())
+    summary = ", ".join(f"{html_text(k)}: {v}" for k, v in summarize(checks).items())
     parts.append(f"</table><p>Summary: {summary}</p></body></html>\n")
     return "".join(parts)
 
@@ -196,7 +183,7 @@ def snapshot_text(snap: Any) -> str:
     cap = snap.capture
     state = f"HTTP {cap.status}" if cap.error is None else cap.error
     lines = [
-        f"{cap.url}",
+        terminal_line(cap.url),
         f"  capture #{snap.capture_id}: {state}, {len(cap.body)} bytes, sha256 {cap.sha256}",
     ]
     if snap.document is not None:
@@ -208,18 +195,11 @@ def snapshot_text(snap: Any) -> str:
     for source in snap.sources:
         s = source.capture
         s_state = f"HTTP {s.status}" if s.error is None else s.error
-        lines.append(f"    source #{source.capture_id}: {s_state:<18} {s.url}")
+        lines.append(f"    source #{source.capture_id}: {s_state:<18} {terminal_line(s.url)}")
     return "\n".join(lines)
 
 
 MAX_CHANGES_SHOWN = 20  # a rewrite lists every paragraph; the terminal shows the first ones
-_TERMINAL_UNSAFE = {c: None for c in [*range(0x20), *range(0x7F, 0xA0)] if c != 0x0A}
-
-
-def safe_text(value: Any) -> str:
-    """Page or copy text made safe for a terminal: control characters (escape sequences that
-    could recolour, move the cursor or retitle the window) are dropped."""
-    return "" if value is None else str(value).translate(_TERMINAL_UNSAFE)
 
 
 def diff_text(canonical: str, live: str, *, colour: bool) -> str:
@@ -229,17 +209,15 @@ def diff_text(canonical: str, live: str, *, colour: bool) -> str:
     """
     out = []
     for op, raw in word_diff(canonical, live):
-        words = safe_text(raw)
+        words = terminal(raw)
         if op == "=":
             out.append(words)
         elif op == "-":
             out.append(
-                click.style(f"[-{words}-]", fg="red", strikethrough=True)
-                if colour
-                else f"[-{words}-]"
+                paint(f"[-{words}-]", "red", strikethrough=True) if colour else f"[-{words}-]"
             )
         else:
-            out.append(click.style(f"{{+{words}+}}", fg="green") if colour else f"{{+{words}+}}")
+            out.append(paint(f"{{+{words}+}}", "green") if colour else f"{{+{words}+}}")
     return " ".join(out)
 
 
@@ -247,33 +225,33 @@ def verification_text(result: dict[str, Any], *, colour: bool = False) -> str:
     """A human report of one verification (from its JSON form)."""
     status = _colour(result["status"], colour)
     lines = [
-        f"{safe_text(result['canonical'])}",
-        f"  url:        {safe_text(result['url'])}",
+        f"{terminal(result['canonical'])}",
+        f"  url:        {terminal(result['url'])}",
         f"  verdict:    {status}  (similarity {result['similarity']:.3f})",
         f"  checksums:  canonical {result['checksum_canonical']}",
         f"              live      {result['checksum_live']}",
     ]
     if result.get("detail") and result["status"] in ("missing", "unreachable"):
-        lines.append(f"  page:       {safe_text(result['detail'])}")
+        lines.append(f"  page:       {terminal(result['detail'])}")
     shown = result["changes"][:MAX_CHANGES_SHOWN]
     for change in shown:
         label = f"{change['kind']} {change['field']}"
         if change.get("note"):
-            label += f" ({safe_text(change['note'])})"
+            label += f" ({terminal(change['note'])})"
         lines.append(f"  - {label}")
         old, new = change.get("canonical"), change.get("live")
         if old is not None and new is not None:
             lines.append("      " + diff_text(old, new, colour=colour))
         elif old is not None:
-            lines.append(f"      canonical: {safe_text(old[:300])}")
+            lines.append(f"      canonical: {terminal(old[:300])}")
         elif new is not None:
-            lines.append(f"      live:      {safe_text(new[:300])}")
+            lines.append(f"      live:      {terminal(new[:300])}")
     if len(result["changes"]) > len(shown):
         lines.append(f"  ... and {len(result['changes']) - len(shown)} more changes (see --json)")
     checks = []
     for link in result["links"]:
         fields: dict[str, Any] = {
-            k: (safe_text(v) if isinstance(v, str) else v)
+            k: (terminal(v) if isinstance(v, str) else v)
             for k, v in link.items()
             if k != "redirects"
         }
@@ -291,8 +269,8 @@ def verification_text(result: dict[str, Any], *, colour: bool = False) -> str:
             f"{len(flagged)} no longer hold the cited passage"
         )
     for source in flagged:
-        lines.append(f"    {_colour('passage_missing', colour)}  {safe_text(source['url'])}")
-        lines.append(f"      cited for: {safe_text((source.get('passage') or '')[:300])}")
+        lines.append(f"    {_colour('passage_missing', colour)}  {terminal(source['url'])}")
+        lines.append(f"      cited for: {terminal((source.get('passage') or '')[:300])}")
     return "\n".join(lines)
 
 
@@ -332,7 +310,7 @@ def format_linkrot(articles: Sequence[Any], summary: dict[str, int], fmt: str = 
             for article in articles
             for check in (*article.broken, *article.suspects)
         )
-        return _csv(_ROT_CSV_FIELDS, rows)
+        return csv_text(_ROT_CSV_FIELDS, rows)
     if fmt == "md":
         return _linkrot_markdown(articles, summary)
     if fmt == "html":
@@ -349,29 +327,24 @@ def _totals(summary: dict[str, int]) -> str:
     )
 
 
-def _printable(text: str) -> str:
-    """Page text for a terminal: control characters shown, never sent."""
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
-
-
 def _linkrot_text(articles: Sequence[Any], summary: dict[str, int]) -> str:
     lines = [f"Link rot: {_totals(summary)}"]
     for article in articles:
         if not article.broken and not article.suspects:
             continue
-        lines.append(f"\n{_printable(article.source)}  (checked {article.checked_at})")
+        lines.append(f"\n{terminal_line(article.source)}  (checked {article.checked_at})")
         for check in article.broken:
             lines.append(
                 f"  BROKEN  {check.status:<16} since {check.since or '?'}  "
-                f"{_printable(check.text)!r}\n          {_printable(check.url)}"
+                f"{terminal_line(check.text)!r}\n          {terminal_line(check.url)}"
             )
             if check.archived_url:
-                lines.append(f"          archived: {_printable(check.archived_url)}")
+                lines.append(f"          archived: {terminal_line(check.archived_url)}")
         for check in article.suspects:
             flap = " flapping" if check.flapping else ""
             lines.append(
                 f"  suspect {check.status:<16} since {check.since or '?'}{flap}  "
-                f"{_printable(check.text)!r}\n          {_printable(check.url)}"
+                f"{terminal_line(check.text)!r}\n          {terminal_line(check.url)}"
             )
     return "\n".join(lines)
 
@@ -383,7 +356,7 @@ def _linkrot_markdown(articles: Sequence[Any], summary: dict[str, int]) -> str:
             continue
         rows += [
             "",
-            f"## {_md_url(article.source)}",
+            f"## {md_url(article.source)}",
             "",
             f"Checked {article.checked_at}; {len(article.broken)} of {article.links} links broken.",
             "",
@@ -392,31 +365,26 @@ def _linkrot_markdown(articles: Sequence[Any], summary: dict[str, int]) -> str:
         ]
         for c in (*article.broken, *article.suspects):
             word = c.status + (" (flapping)" if c.flapping else "")
-            archived = _md_url(c.archived_url)
+            archived = md_url(c.archived_url)
             rows.append(
                 f"| {word} | {'yes' if c.broken else 'suspect'} | {c.since or ''} | "
-                f"{_md_cell(_md_text(c.text))} | {_md_url(c.url)} | {archived} | "
-                f"{_md_cell(_md_text(c.detail))} |"
+                f"{md_cell(c.text)} | {md_url(c.url)} | {archived} | "
+                f"{md_cell(c.detail)} |"
             )
     return "\n".join(rows) + "\n"
-
-
-def _md_text(text: str) -> str:
-    """Anchor text for a Markdown table: no HTML, links or emphasis can come from a page."""
-    return html.escape(text, quote=False).replace("[", "\\[").replace("]", "\\]").replace("`", "'")
 
 
 def _linkrot_html(articles: Sequence[Any], summary: dict[str, int]) -> str:
     parts = [
         html_head("Link rot report", _LINKS_STYLE),
-        f"<h1>Link rot report</h1><p>{html.escape(_totals(summary))}.</p>",
+        f"<h1>Link rot report</h1><p>{html_text(_totals(summary))}.</p>",
     ]
     for article in articles:
         if not article.broken and not article.suspects:
             continue
         parts.append(
-            f"<h2>{html_link(article.source) or html.escape(article.source)}</h2>"
-            f"<p>Checked {html.escape(article.checked_at)}; {len(article.broken)} of "
+            f"<h2>{html_link(article.source) or html_text(article.source)}</h2>"
+            f"<p>Checked {html_text(article.checked_at)}; {len(article.broken)} of "
             f"{article.links} links broken.</p>"
             "<table><tr><th>status</th><th>since</th><th>text</th><th>url</th>"
             "<th>archived copy</th><th>detail</th></tr>"
@@ -425,26 +393,12 @@ def _linkrot_html(articles: Sequence[Any], summary: dict[str, int]) -> str:
             cls = "broken" if c.broken else "suspect"
             word = c.status + (" (flapping)" if c.flapping else "")
             parts.append(
-                f'<tr class="{cls}"><td>{html.escape(word)}</td>'
-                f"<td>{html.escape(c.since or '')}</td><td>{html.escape(c.text)}</td>"
+                f'<tr class="{cls}"><td>{html_text(word)}</td>'
+                f"<td>{html_text(c.since or '')}</td><td>{html_text(c.text)}</td>"
                 f"<td class=url>{html_link(c.url)}</td>"
                 f"<td class=url>{html_link(c.archived_url)}</td>"
-                f"<td>{html.escape(c.detail)}</td></tr>"
+                f"<td>{html_text(c.detail)}</td></tr>"
             )
         parts.append("</table>")
     parts.append("</body></html>\n")
     return "".join(parts)
-
-
-def _md_url(url: str | None) -> str:
-    """A URL from the web as a Markdown autolink that cannot break out of itself.
-
-    ``<``, ``>``, quotes, spaces, ``|`` and backslashes are percent-encoded, so a hostile href
-    cannot close the autolink and smuggle HTML or a table cell into the report.
-    """
-    if not url:
-        return ""
-    safe = quote(url, safe=":/?#[]@!$&'()*+,;=%~-._")
-    if url.lower().startswith(("http://", "https://")):
-        return f"<{safe}>"
-    return f"`{safe.replace('`', '%60')}`"

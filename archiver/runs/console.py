@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from archiver.report.escape import terminal_line
+
 Progress = Callable[[int, int, str], None]
 
 
@@ -38,7 +40,9 @@ def progress_bar() -> Iterator[Progress | None]:
         task = bar.add_task("", total=None)
 
         def update(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=_safe(label)[-60:])
+            bar.update(
+                task, completed=done, total=total, description=terminal_line(label, limit=300)[-60:]
+            )
 
         yield update
 
@@ -56,14 +60,10 @@ def summary_text(summary: dict[str, Any]) -> str:
         f"new broken links: {summary['new_broken_links']}, errors: {summary['errors']}",
     ]
     for entry in summary["new_drift"]:
-        lines.append(f"  drift {entry['status']}: {_safe(entry['canonical'])}")
+        lines.append(f"  drift {entry['status']}: {terminal_line(entry['canonical'], limit=300)}")
     for entry in summary["new_broken"]:
-        lines.append(f"  broken {entry['status']}: {_safe(entry['url'])}")
+        lines.append(f"  broken {entry['status']}: {terminal_line(entry['url'], limit=300)}")
     for entry in summary["error_details"]:
-        lines.append(f"  error {_safe(entry['item'])}: {_safe(entry['detail'])}")
+        item = terminal_line(entry["item"], limit=300)
+        lines.append(f"  error {item}: {terminal_line(entry['detail'], limit=300)}")
     return "\n".join(lines)
-
-
-def _safe(text: str) -> str:
-    """No control characters from a page or a file name reach the terminal."""
-    return "".join(ch if ch.isprintable() else "?" for ch in str(text))[:300]

@@ -264,7 +264,7 @@ def verify_many(
     )
     if offline:
         # No page could be read, so no placeholder could be recovered: that is no verdict on
-        # the copy's links either (CONTRACT.md: network_unavailable), not a broken link.
+        # the copy's links either (docs/contract.md: network_unavailable), not a broken link.
         checks = without_verdict(checks)
 
     results: list[Verification] = []

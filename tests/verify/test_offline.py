@@ -66,7 +66,7 @@ ISOLATED = "/work/shared/tools/isolated.sh"
 )
 def test_offline_library_tells_dns_error_from_a_dead_link() -> None:
     # A name the resolver says does not exist (NXDOMAIN) is dns_error. Plain ``unshare -rn``
-    # has no resolver at all (EAI_AGAIN): that is a suspect, tests/fetch/test_faults.py.
+    # has no resolver at all (EAI_AGAIN): that is a suspect, tests/fetch/test_fetch_faults.py.
     script = (
         "import json\n"
         "from archiver.fetch.fetcher import Fetcher, FetchPolicy\n"
