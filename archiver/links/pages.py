@@ -55,6 +55,11 @@ _HEAD_BYTES = 65536
 _BODY_BYTES = 2_000_000
 
 
+def page_title(body: bytes) -> str:
+    """A page's ``<title>``, entities decoded and white space squashed ("" when it has none)."""
+    return _title(body)
+
+
 def _title(body: bytes) -> str:
     found = _TITLE.search(body[:_HEAD_BYTES])
     if not found:
