@@ -144,8 +144,9 @@ class Capture:
 class ArchivedCopy:
     """One capture of a link's target in a web archive (a Memento, RFC 7089).
 
-    ``status`` is the HTTP status the memento itself answered when it was checked (200: it
-    replays a page), or None when it was only listed in the archive's TimeMap.
+    ``status`` is the HTTP status the memento itself answered when it was checked, or None
+    when it was only listed in the archive's TimeMap; ``replays`` is True when it was checked
+    and shows a page (2xx, not an archived error page, redirect or bot challenge).
     """
 
     archive: str  # the archive's short name: "ia", "archive.today", "arquivo.pt", ...
@@ -153,6 +154,7 @@ class ArchivedCopy:
     datetime: str  # when the archive captured it, ISO 8601 UTC
     original: str = ""  # the URL the archive captured
     status: int | None = None
+    replays: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -161,6 +163,7 @@ class ArchivedCopy:
             "datetime": self.datetime,
             "original": self.original,
             "status": self.status,
+            "replays": self.replays,
         }
 
 

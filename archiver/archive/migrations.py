@@ -328,6 +328,7 @@ def _m007_archived_copies(db: Database) -> None:
             "memento_url": str,
             "memento_datetime": str,
             "status": int,
+            "replays": int,
             "redirect_to": str,
         },
         pk="id",

@@ -311,7 +311,7 @@ def _ask_archive(
                     )
                     continue
                 if replays_page(replay):
-                    copy = replace(copy, status=replay.status)
+                    copy = replace(copy, status=replay.status, replays=True)
                     if url not in answer.titles:
                         answer.titles[url] = page_title(replay.body)
                 else:
@@ -397,7 +397,7 @@ def lookup(
 
 def choose_best(copies: Iterable[ArchivedCopy], when: datetime | None) -> ArchivedCopy | None:
     """The capture nearest ``when`` among those that replayed a page (status 200)."""
-    good = [c for c in copies if c.status is not None and 200 <= c.status < 300]
+    good = [c for c in copies if c.replays]
     if not good:
         return None
 

@@ -54,20 +54,25 @@ def load(
         for name, url in keys:
             row = archive.conn.execute(
                 "SELECT id, title FROM memento_lookups WHERE url = ? AND archive = ? AND near = ? "
-                "AND looked_up_at >= ? ORDER BY looked_up_at DESC, id DESC LIMIT 1",
+                "AND looked_up_at > ? ORDER BY looked_up_at DESC, id DESC LIMIT 1",
                 (url, name, near, oldest),
             ).fetchone()
             if row is None:
                 continue
             copies: list[ArchivedCopy] = []
             redirects: list[tuple[str, ArchivedCopy]] = []
-            for memento, moment, status, redirect_to in archive.conn.execute(
-                "SELECT memento_url, memento_datetime, status, redirect_to FROM archived_copies "
-                "WHERE lookup_id = ? ORDER BY id",
+            for memento, moment, status, replays, redirect_to in archive.conn.execute(
+                "SELECT memento_url, memento_datetime, status, replays, redirect_to "
+                "FROM archived_copies WHERE lookup_id = ? ORDER BY id",
                 (row[0],),
             ):
                 copy = ArchivedCopy(
-                    archive=name, url=memento, datetime=moment, original=url, status=status
+                    archive=name,
+                    url=memento,
+                    datetime=moment,
+                    original=url,
+                    status=status,
+                    replays=bool(replays),
                 )
                 if redirect_to:
                     redirects.append((redirect_to, copy))
@@ -113,10 +118,11 @@ def save(
                 ]
                 conn.executemany(
                     "INSERT INTO archived_copies (lookup_id, url, archive, memento_url, "
-                    "memento_datetime, status, redirect_to) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "memento_datetime, status, replays, redirect_to) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        (cursor.lastrowid, url, name, c.url, c.datetime, c.status, target)
-                        for c, target in rows
+                        (cursor.lastrowid, url, name, c.url, c.datetime, c.status, c.replays, t)
+                        for c, t in rows
                     ],
                 )
         except BaseException:
