@@ -230,7 +230,7 @@ def classify(link: Link, capture: Capture, probe: Capture | None = None) -> Link
         missing = _fragment_note(link.url, capture)
         if capture.redirects:
             hops = len(capture.redirects)
-            detail = f"{hops} redirect(s) to a live page{missing}"
+            detail = _noted(f"{hops} redirect(s) to a live page", capture) + missing
             return make_check(link, "redirected", detail=detail, **common)
         return make_check(link, "ok", detail=_noted(f"HTTP {code}", capture) + missing, **common)
     if code == 404:
