@@ -14,9 +14,11 @@ It never raises for the network's or an archive's trouble, and never makes a lin
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from archiver.links import mementos_db
 from archiver.links.check import Fetches, page_key
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 #: Statuses whose page may have moved (a dead host or a bad URL did not move anywhere).
 MOVABLE = frozenset({"not_found", "gone", "soft_404"})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +45,7 @@ class RescueSettings:
     """What :func:`rescue` does: which archives, whether to look for moved pages, and where."""
 
     memento: MementoSettings = field(default_factory=MementoSettings)
+    moved_deadline: float = 30.0  # seconds for the search for moved pages (sitemaps, candidates)
     archives: bool = True  # ask the web archives (Memento) for captures
     find_moved: bool = True  # look for the new address of 404/410/soft-404 pages
     rewrites: tuple[Rewrite, ...] = REWRITES
@@ -104,8 +108,29 @@ def rescue(
         anchors = {page_key(c.url): c.text for c in reversed(checks)}
         movable = [url for url in targets if status.get(url) in MOVABLE]
         if movable:
-            judged = _moved(movable, found, anchors, archive, fetcher, settings)
+            judged = _within(
+                settings.moved_deadline,
+                lambda: _moved(movable, found, anchors, archive, fetcher, settings),
+                {},
+                "the search for moved pages",
+            )
     return [_rescued(check, found, judged) for check in checks]
+
+
+def _within(seconds: float, work: Callable[[], T], default: T, what: str) -> T:
+    """``work()``'s result, or ``default`` when it takes longer than ``seconds`` or fails."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archiver-rescue")
+    future = pool.submit(work)
+    try:
+        return future.result(timeout=seconds)
+    except FutureTimeout:
+        log.warning("%s took more than %g s: left out", what, seconds)
+        return default
+    except Exception as exc:  # noqa: BLE001 - a rescue never fails a check
+        log.warning("%s failed: %s", what, exc)
+        return default
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _moved(

@@ -3,6 +3,8 @@ sitemap, pages truly deleted, an id reused for another story), and a fake web ar
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from archiver.archive.store import Archive
@@ -201,3 +203,23 @@ def test_sitemap_parsing_is_bounded_and_safe() -> None:
     assert len(parse_sitemap(SITEMAP.encode(), limit=2)[0]) == 2
     rss = b"<rss><channel><item><title>A &amp; B</title><link>https://x.test/a</link></item></channel></rss>"
     assert parse_sitemap(rss)[0][0].title == "A & B"
+
+
+def test_a_slow_site_never_holds_the_check_beyond_its_bound() -> None:
+    import time
+
+    from tests.linkrot_web import Answer, LinkWeb
+
+    slow = {f"{MT}/sitemap.xml": Answer(body=SITEMAP, delay=3.0)}
+    with LinkWeb(slow, address="127.0.0.11") as web:
+        policy = replace(FAST_POLICY, timeout=10.0, read_timeout=10.0)
+        with Fetcher(policy, routes=web.routes) as fetcher:
+            started = time.monotonic()
+            (check,) = rescue(
+                [LinkCheck(url=CASES[0][0], text="t", status="not_found", broken=True)],
+                fetcher=fetcher,
+                settings=RescueSettings(memento=MementoSettings(archives=()), moved_deadline=0.5),
+            )
+            elapsed = time.monotonic() - started
+    assert elapsed < 1.5, elapsed
+    assert (check.status, check.broken, check.moved_to) == ("not_found", True, None)
