@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
+from archiver.errors import InputError
 from archiver.links.check import Fetches, error_heading
 from archiver.links.pages import bot_challenge, page_title
 from archiver.models import ArchivedCopy, Capture
@@ -93,6 +94,32 @@ DEFAULT_ARCHIVES: tuple[WebArchive, ...] = (
         timegate="https://perma-archives.org/warc/timegate/{url}",
     ),
 )
+
+
+def wayback_at(base_url: str, name: str = "ia") -> WebArchive:
+    """A Wayback-style (pywb, OpenWayback) archive at ``base_url``, as ``--wayback-url`` names."""
+    if not _web_url(base_url):
+        raise InputError(f"an archive URL must be an http(s) URL, not {base_url[:200]!r}")
+    base = base_url.rstrip("/")
+    return WebArchive(
+        name=name,
+        timemap=f"{base}/web/timemap/link/{{url}}",
+        timegate=f"{base}/web/{{datetime}}/{{url}}",
+    )
+
+
+def parse_archive(spec: str) -> WebArchive:
+    """``NAME=TIMEMAP-PATTERN`` (``{url}`` in the pattern; a bare base URL: Wayback style), as a
+    config or an option names an archive; InputError if malformed."""
+    name, sep, pattern = spec.partition("=")
+    name, pattern = name.strip(), pattern.strip()
+    if not sep or not name or not pattern or not re.fullmatch(r"[A-Za-z0-9._-]{1,40}", name):
+        raise InputError(f"an archive is NAME=TIMEMAP-URL, not {spec[:200]!r}")
+    if "{url}" not in pattern:
+        return wayback_at(pattern, name=name)
+    if not _web_url(pattern.replace("{url}", "x")):
+        raise InputError(f"the TimeMap pattern of {name} must be an http(s) URL")
+    return WebArchive(name=name, timemap=pattern)
 
 
 @dataclass(frozen=True, kw_only=True)

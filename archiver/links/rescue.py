@@ -14,6 +14,7 @@ It never raises for the network's or an archive's trouble, and never makes a lin
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -22,7 +23,15 @@ from typing import Any, TypeVar
 
 from archiver.links import mementos_db
 from archiver.links.check import Fetches, page_key
-from archiver.links.memento import Found, MementoSettings, lookup, replays_page
+from archiver.links.memento import (
+    DEFAULT_ARCHIVES,
+    Found,
+    MementoSettings,
+    WebArchive,
+    lookup,
+    replays_page,
+    wayback_at,
+)
 from archiver.links.moved import (
     REWRITES,
     Rewrite,
@@ -50,6 +59,36 @@ class RescueSettings:
     find_moved: bool = True  # look for the new address of 404/410/soft-404 pages
     rewrites: tuple[Rewrite, ...] = REWRITES
     sitemap_paths: tuple[str, ...] = ("/sitemap.xml",)
+
+
+def settings_for(
+    *,
+    no_lookup: bool = False,
+    wayback_url: str | None = None,
+    archives: Sequence[WebArchive] | None = None,
+    replay: bool = False,
+    deadline: float | None = None,
+) -> RescueSettings:
+    """Settings from a command's options, with the rules ``archiver links`` keeps today.
+
+    ``no_lookup`` (``--no-archive-lookup``, or ``$ARCHIVER_NO_ARCHIVE_LOOKUP``) asks no archive;
+    a ``replay`` (``--connect-to``: tests, the offline demo) asks none either unless an archive
+    is named, since the real ones are off the machine; ``wayback_url`` replaces the Internet
+    Archive by a Wayback-style stand-in; ``archives`` replaces the whole list.
+    """
+    chosen: tuple[WebArchive, ...] = tuple(archives) if archives is not None else DEFAULT_ARCHIVES
+    if wayback_url:
+        stand_in = wayback_at(wayback_url)
+        chosen = (stand_in, *(a for a in chosen if a.name != "ia"))
+        if replay and archives is None:
+            chosen = (stand_in,)
+    off = no_lookup or bool(os.environ.get("ARCHIVER_NO_ARCHIVE_LOOKUP"))
+    if replay and not wayback_url and archives is None:
+        off = True
+    memento = MementoSettings(archives=chosen)
+    if deadline is not None:
+        memento = replace(memento, deadline=deadline)
+    return RescueSettings(memento=memento, archives=not off)
 
 
 def _web_url(url: str) -> bool:

@@ -232,3 +232,27 @@ def test_offline_archives_give_no_copy_and_never_raise() -> None:
             )
     assert found[f"{D}/one"].best is None and fresh == {}
     assert set(found[f"{D}/one"].failed) == {"ia", "today", "arquivo"}
+
+
+def test_archives_named_in_options_and_the_replay_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archiver.errors import InputError
+    from archiver.links.memento import parse_archive
+    from archiver.links.rescue import settings_for
+
+    arquivo = parse_archive("pt=https://arquivo.pt/wayback/timemap/link/{url}")
+    assert arquivo.timemap_url("https://a.test/x") == (
+        "https://arquivo.pt/wayback/timemap/link/https://a.test/x"
+    )
+    local = parse_archive("local=http://127.0.0.1:8080/")
+    assert local.timemap == "http://127.0.0.1:8080/web/timemap/link/{url}"
+    for bad in ("nothing", "=http://x/{url}", "x=ftp://x/{url}", "a b=http://x/{url}"):
+        with pytest.raises(InputError):
+            parse_archive(bad)
+    monkeypatch.delenv("ARCHIVER_NO_ARCHIVE_LOOKUP", raising=False)
+    assert settings_for().archives and len(settings_for().memento.archives) == 6
+    assert not settings_for(replay=True).archives  # --connect-to: the real archives are off
+    pointed = settings_for(replay=True, wayback_url="http://127.0.0.1:9/")
+    assert pointed.archives and [a.name for a in pointed.memento.archives] == ["ia"]
+    assert not settings_for(no_lookup=True).archives
+    monkeypatch.setenv("ARCHIVER_NO_ARCHIVE_LOOKUP", "1")
+    assert not settings_for().archives
