@@ -308,7 +308,13 @@ def _ask_archive(
 ) -> _ArchiveAnswer:
     """One archive's answer for every URL: TimeMaps, then the nearest captures replayed."""
     answer = _ArchiveAnswer()
-    maps = fetcher.fetch_many([archive.timemap_url(url) for url in urls])
+    wanted = [archive.timemap_url(url) for url in urls]
+    # One first: an archive that is down or asks us to slow down is not asked the rest.
+    maps = fetcher.fetch_many(wanted[:1])
+    if maps and (maps[0].ok or maps[0].status in (404, 410)):
+        maps += fetcher.fetch_many(wanted[1:]) if wanted[1:] else []
+    else:
+        urls = urls[:1]
     candidates: dict[str, list[Memento]] = {}
     for url, capture in zip(urls, maps, strict=True):
         if capture.status in (404, 410):
