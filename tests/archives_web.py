@@ -37,6 +37,7 @@ class Shot:
     error: bool = False  # an archived error page ("Page Not Found", 200 in the replay)
     status: int = 200  # the replay's status (404: the archive captured a 404)
     redirect: str = ""  # the original URL the old one redirected to when captured
+    canonical: str = ""  # the original URL the captured page named canonical
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,7 +144,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(302, "", "text/html", [("Location", location), *memento])
                 return
             title = "Page Not Found" if shot.error else shot.title
-            self._send(shot.status, PAGE.format(title=title, text="archived"), "text/html", memento)
+            body = PAGE.format(title=title, text="archived")
+            if shot.canonical:  # rewritten to the archive's replay URL, as archives do
+                link = f'<link rel="canonical" href="/web/{stamp}/{shot.canonical}">'
+                body = body.replace("</head>", link + "</head>")
+            self._send(shot.status, body, "text/html", memento)
             return
         self._send(404, "not found", "text/plain")
 

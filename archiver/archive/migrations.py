@@ -309,6 +309,7 @@ def _m007_archived_copies(db: Database) -> None:
             "near": str,
             "looked_up_at": str,
             "title": str,
+            "canonical": str,
             "best_url": str,
         },
         pk="id",

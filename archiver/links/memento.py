@@ -34,7 +34,7 @@ from urllib.parse import quote, urlsplit
 
 from archiver.errors import InputError
 from archiver.links.check import Fetches, error_heading
-from archiver.links.pages import bot_challenge, page_title
+from archiver.links.pages import bot_challenge, canonical_href, page_title
 from archiver.models import ArchivedCopy, Capture
 
 log = logging.getLogger(__name__)
@@ -149,6 +149,7 @@ class Found:
     copies: tuple[ArchivedCopy, ...] = ()
     best: ArchivedCopy | None = None
     title: str | None = None  # the best capture's title: what the link showed when cited
+    canonical: str | None = None  # the original URL the best capture named as canonical
     redirected_to: tuple[tuple[str, ArchivedCopy], ...] = ()  # (new original, capture)
     failed: tuple[str, ...] = ()  # archives that gave no answer (down, 429, deadline)
 
@@ -258,6 +259,20 @@ def original_of(capture: Capture) -> str | None:
     return None
 
 
+def canonical_of(capture: Capture) -> str | None:
+    """The original URL a memento's ``<link rel="canonical">`` names (archives rewrite it to
+    their own replay URL: the original is taken back out), or None."""
+    href = canonical_href(capture.body)
+    if not href:
+        return None
+    found = _STAMP.search(href)
+    if found:
+        href = re.sub(r"^(https?):/+", r"\1://", found.group(2))
+    elif href.startswith("/"):
+        return None  # relative to the archive, not the site: nothing to learn
+    return href if _web_url(href) else None
+
+
 def same_page(a: str, b: str) -> bool:
     """Whether two URLs name the same page to an archive (scheme, ``www.``, ``/`` aside)."""
     return _page_key(a) == _page_key(b)
@@ -295,6 +310,7 @@ def replays_page(capture: Capture) -> bool:
 class _ArchiveAnswer:
     copies: dict[str, list[ArchivedCopy]] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
+    canonicals: dict[str, str] = field(default_factory=dict)
     redirects: dict[str, list[tuple[str, ArchivedCopy]]] = field(default_factory=dict)
     failed: str | None = None
 
@@ -347,6 +363,9 @@ def _ask_archive(
                     copy = replace(copy, status=replay.status, replays=True)
                     if url not in answer.titles:
                         answer.titles[url] = page_title(replay.body)
+                        canonical = canonical_of(replay)
+                        if canonical:
+                            answer.canonicals[url] = canonical
                 else:
                     copy = replace(copy, status=replay.status or 0)
             kept.append(copy)
@@ -412,6 +431,7 @@ def lookup(
                     copies=tuple(copies),
                     best=best,
                     title=answer.titles.get(url) if best is not None else None,
+                    canonical=answer.canonicals.get(url) if best is not None else None,
                     redirected_to=tuple(answer.redirects.get(url, [])),
                 )
     merged: dict[str, Found] = {}
@@ -449,11 +469,12 @@ def combine(parts: Sequence[Found], when: datetime | None, failed: tuple[str, ..
     """Every archive's answer for one URL as one: all copies, the best overall, its title."""
     copies = tuple(c for part in parts for c in part.copies)
     best = choose_best(copies, when)
-    title = next((p.title for p in parts if best is not None and p.best == best), None)
+    chosen = next((p for p in parts if best is not None and p.best == best), None)
     return Found(
         copies=copies,
         best=best,
-        title=title,
+        title=chosen.title if chosen else None,
+        canonical=chosen.canonical if chosen else None,
         redirected_to=tuple(r for part in parts for r in part.redirected_to),
         failed=failed,
     )

@@ -53,8 +53,8 @@ def load(
     try:
         for name, url in keys:
             row = archive.conn.execute(
-                "SELECT id, title FROM memento_lookups WHERE url = ? AND archive = ? AND near = ? "
-                "AND looked_up_at > ? ORDER BY looked_up_at DESC, id DESC LIMIT 1",
+                "SELECT id, title, canonical FROM memento_lookups WHERE url = ? AND archive = ? "
+                "AND near = ? AND looked_up_at > ? ORDER BY looked_up_at DESC, id DESC LIMIT 1",
                 (url, name, near, oldest),
             ).fetchone()
             if row is None:
@@ -83,6 +83,7 @@ def load(
                 copies=tuple(copies),
                 best=best,
                 title=row[1] if best is not None else None,
+                canonical=row[2] if best is not None else None,
                 redirected_to=tuple(redirects),
             )
     except sqlite3.Error as exc:  # an older archive, or a locked one: ask the archives instead
@@ -110,8 +111,16 @@ def save(
             for (name, url), found in fresh.items():
                 cursor = conn.execute(
                     "INSERT INTO memento_lookups (url, archive, near, looked_up_at, title, "
-                    "best_url) VALUES (?, ?, ?, ?, ?, ?)",
-                    (url, name, near, stamp, found.title, found.best.url if found.best else None),
+                    "canonical, best_url) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        url,
+                        name,
+                        near,
+                        stamp,
+                        found.title,
+                        found.canonical,
+                        found.best.url if found.best else None,
+                    ),
                 )
                 rows = [(c, None) for c in found.copies] + [
                     (c, target) for target, c in found.redirected_to

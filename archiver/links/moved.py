@@ -9,7 +9,9 @@ evidence and a confidence (:class:`~archiver.models.MovedCandidate`):
   Times' ``/articles/<slug>-<id>`` became ``/YYYY/MM/DD/<slug>-a<id>`` and
   ``/<...>/<slug>/<id>.html`` became ``/archive/<slug>``, as its ``config/routes.php`` says);
 - ``sitemap``: the site's sitemap lists a page with the same slug or id;
-- ``title_search``: the sitemap lists a page whose title is the cited page's title.
+- ``title_search``: the sitemap lists a page whose title is the cited page's title;
+- ``archived_canonical``: the archived copy's ``<link rel="canonical">`` names another address
+  on the same site.
 
 A candidate is only *proposed*; :func:`confirm` fetches it, and the link is ``moved`` only when
 the live page's title matches what was cited (the archived copy's title, the page's title as
@@ -208,6 +210,7 @@ def candidates(
     entries: Sequence[SitemapEntry] = (),
     redirects: Iterable[str] = (),
     cited_title: str | None = None,
+    canonical: str | None = None,
     rewrites: Sequence[Rewrite] = REWRITES,
 ) -> list[MovedCandidate]:
     """Every proposed new address of ``url``, best first, one per URL (pure)."""
@@ -226,6 +229,8 @@ def candidates(
 
     for target in redirects:
         add(target, "archive_redirect", 0.9, "a web archive saw the old URL redirect here")
+    if canonical and _on_site(canonical, host):
+        add(canonical, "archived_canonical", 0.7, "the archived copy named this its canonical URL")
     for rule, groups in rewritten(url, rewrites):
         if rule.target:
             path = rule.target.format(**groups)

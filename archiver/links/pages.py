@@ -55,6 +55,21 @@ _HEAD_BYTES = 65536
 _BODY_BYTES = 2_000_000
 
 
+_LINK_TAG = re.compile(rb"<link\b[^>]*>", re.IGNORECASE)
+
+
+def canonical_href(body: bytes) -> str | None:
+    """The ``href`` of a page's ``<link rel="canonical">`` as written, or None."""
+    for tag in _LINK_TAG.finditer(body[:_HEAD_BYTES]):
+        attrs: dict[bytes, str] = {}
+        for match in _ATTR.finditer(tag.group(0)):
+            value = match.group(2) or match.group(3) or match.group(4) or b""
+            attrs[match.group(1).lower()] = html.unescape(value.decode("utf-8", "replace"))
+        if "canonical" in attrs.get(b"rel", "").lower().split() and attrs.get(b"href"):
+            return attrs[b"href"].strip()
+    return None
+
+
 def page_title(body: bytes) -> str:
     """A page's ``<title>``, entities decoded and white space squashed ("" when it has none)."""
     return _title(body)

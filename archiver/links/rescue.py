@@ -193,6 +193,7 @@ def _moved(
             entries=entries.get(host, []),
             redirects=[target for target, _ in answer.redirected_to],
             cited_title=cited[url],
+            canonical=answer.canonical,
             rewrites=settings.rewrites,
         )
     return confirm({u: p for u, p in proposals.items() if p}, cited, fetcher)

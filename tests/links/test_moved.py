@@ -56,6 +56,7 @@ PAGES: dict[str, Page] = {
     ),
     f"{MT}/2015/01/02/cold-winter-in-moscow-a999": page("A Cold Winter in Moscow"),
     f"{MT}/2016/07/07/a-new-name-for-it-a4242": page("Duma Passes the Yarovaya Law"),
+    f"{MT}/2014/04/04/crimea-vote-what-comes-next-a321x": page("Crimea Vote: What Comes Next"),
     # an id reused for another story: not the page that was cited
     f"{MT}/2018/02/02/oil-prices-fall-a66666": page("Wheat Harvest Breaks Records"),
 }
@@ -85,6 +86,13 @@ IA = FakeArchive(
         f"{MT}/2016/07/07/yarovaya-law-a4242": [
             Shot(stamp="20160707000000", title="Duma Passes the Yarovaya Law")
         ],
+        f"{MT}/2014/04/04/short-a321": [
+            Shot(
+                stamp="20140404000000",
+                title="Crimea Vote: What Comes Next",
+                canonical=f"{MT}/2014/04/04/crimea-vote-what-comes-next-a321x",
+            )
+        ],
     },
 )
 
@@ -100,6 +108,8 @@ CASES = [
      f"{MT}/2015/01/02/cold-winter-in-moscow-a999"),  # sitemap: same slug and id
     (f"{MT}/2016/07/07/yarovaya-law-a4242", "law", "not_found",
      f"{MT}/2016/07/07/a-new-name-for-it-a4242"),  # same id; the cited title in the sitemap
+    (f"{MT}/2014/04/04/short-a321", "vote", "not_found",
+     f"{MT}/2014/04/04/crimea-vote-what-comes-next-a321x"),  # the archived copy's canonical
     (f"{MT}/articles/oil-prices-fall-66666", "oil", "not_found", None),  # title does not match
     (f"{MT}/articles/deleted-story-55555", "deleted", "not_found", None),  # truly deleted
     (f"{MT}/2017/01/01/gone-for-good-a888", "gone", "gone", None),  # deleted, never archived
@@ -148,6 +158,7 @@ def test_moved_pages_are_moved_and_deleted_ones_stay_broken(news: ArchivesWeb) -
         CASES[2][0]: "archive_redirect",
         CASES[3][0]: "sitemap",
         CASES[4][0]: "title_search",
+        CASES[5][0]: "archived_canonical",
     }
     # sitemaps of other sites are not followed
     assert not any(host == "elsewhere.test" for host, _ in news.requests)
