@@ -447,6 +447,27 @@ def _needs_probe(link: Link, capture: Capture) -> bool:
     return capture.ok and classify(link, capture).status in ("ok", "redirected")
 
 
+def is_web_url(url: str) -> bool:
+    """Whether ``url`` is a well-formed http(s) URL: the one rule (:func:`precheck`'s)."""
+    return precheck(Link(url=url, text="")) is None
+
+
+def same_page(a: str, b: str) -> bool:
+    """Whether two URLs name the same page (scheme, ``www.``, a trailing ``/``, the fragment
+    aside), as web archives and moved-page candidates compare them."""
+    return _page_name(a) == _page_name(b)
+
+
+def _page_name(url: str) -> str:
+    try:
+        parts = urlsplit(url.split("#", 1)[0])
+        host = (parts.hostname or "").lower().removeprefix("www.")
+    except ValueError:
+        return url
+    path = parts.path.rstrip("/") or "/"
+    return f"{host}{path}?{parts.query}" if parts.query else f"{host}{path}"
+
+
 def page_key(url: str) -> str:
     """The URL a link's page is fetched by: without its ``#fragment`` (one fetch per page)."""
     return url.strip().split("#", 1)[0]

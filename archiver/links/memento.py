@@ -30,10 +30,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from archiver.errors import InputError
-from archiver.links.check import Fetches, error_heading
+from archiver.links.check import Fetches, error_heading, is_web_url, same_page
 from archiver.links.pages import bot_challenge, canonical_href, page_title
 from archiver.models import ArchivedCopy, Capture
 
@@ -98,7 +98,7 @@ DEFAULT_ARCHIVES: tuple[WebArchive, ...] = (
 
 def wayback_at(base_url: str, name: str = "ia") -> WebArchive:
     """A Wayback-style (pywb, OpenWayback) archive at ``base_url``, as ``--wayback-url`` names."""
-    if not _web_url(base_url):
+    if not is_web_url(base_url):
         raise InputError(f"an archive URL must be an http(s) URL, not {base_url[:200]!r}")
     base = base_url.rstrip("/")
     return WebArchive(
@@ -117,7 +117,7 @@ def parse_archive(spec: str) -> WebArchive:
         raise InputError(f"an archive is NAME=TIMEMAP-URL, not {spec[:200]!r}")
     if "{url}" not in pattern:
         return wayback_at(pattern, name=name)
-    if not _web_url(pattern.replace("{url}", "x")):
+    if not is_web_url(pattern.replace("{url}", "x")):
         raise InputError(f"the TimeMap pattern of {name} must be an http(s) URL")
     return WebArchive(name=name, timemap=pattern)
 
@@ -229,7 +229,7 @@ def mementos(text: str, *, limit: int = MAX_ENTRIES) -> list[Memento]:
     found = []
     for uri, params in parse_link_format(text, limit=limit):
         rels = params.get("rel", "").lower().split()
-        if "memento" not in rels or not _web_url(uri):
+        if "memento" not in rels or not is_web_url(uri):
             continue
         moment = parse_http_date(params.get("datetime", ""))
         if moment is not None:
@@ -250,12 +250,12 @@ def original_of(capture: Capture) -> str | None:
     link = capture.header("Link")
     if link:
         for uri, params in parse_link_format(link, limit=50):
-            if "original" in params.get("rel", "").lower().split() and _web_url(uri):
+            if "original" in params.get("rel", "").lower().split() and is_web_url(uri):
                 return uri
     found = _STAMP.search(capture.final_url)
     if found:
         original = re.sub(r"^(https?):/+", r"\1://", found.group(2))
-        return original if _web_url(original) else None
+        return original if is_web_url(original) else None
     return None
 
 
@@ -270,32 +270,7 @@ def canonical_of(capture: Capture) -> str | None:
         href = re.sub(r"^(https?):/+", r"\1://", found.group(2))
     elif href.startswith("/"):
         return None  # relative to the archive, not the site: nothing to learn
-    return href if _web_url(href) else None
-
-
-def same_page(a: str, b: str) -> bool:
-    """Whether two URLs name the same page to an archive (scheme, ``www.``, ``/`` aside)."""
-    return _page_key(a) == _page_key(b)
-
-
-def _page_key(url: str) -> str:
-    try:
-        parts = urlsplit(url.split("#", 1)[0])
-    except ValueError:
-        return url
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    path = parts.path.rstrip("/") or "/"
-    return f"{host}{path}?{parts.query}" if parts.query else f"{host}{path}"
-
-
-def _web_url(value: str) -> bool:
-    if not value or any(ch.isspace() for ch in value):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    return href if is_web_url(href) else None
 
 
 def replays_page(capture: Capture) -> bool:

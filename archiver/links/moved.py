@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from archiver.links.check import Fetches, classify
+from archiver.links.check import Fetches, classify, is_web_url, same_page
 from archiver.links.pages import page_title
 from archiver.models import Capture, Link, MovedCandidate
 
@@ -161,7 +161,7 @@ def parse_sitemap(body: bytes, *, limit: int = MAX_ENTRIES) -> tuple[list[Sitema
         if not loc:
             continue
         url = html.unescape(loc.group(1).decode("utf-8", "replace")).strip()
-        if not _web_url(url):
+        if not is_web_url(url):
             continue
         if block.group(1).lower() == b"sitemap":
             children.append(url)
@@ -172,16 +172,6 @@ def parse_sitemap(body: bytes, *, limit: int = MAX_ENTRIES) -> tuple[list[Sitema
         if len(pages) >= limit:
             break
     return pages, children
-
-
-def _web_url(value: str) -> bool:
-    if not value or any(ch.isspace() for ch in value):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _on_site(url: str, host: str) -> bool:
@@ -219,7 +209,7 @@ def candidates(
     found: dict[str, MovedCandidate] = {}
 
     def add(target: str, evidence: str, confidence: float, detail: str) -> None:
-        if not _web_url(target) or _same(target, url):
+        if not is_web_url(target) or same_page(target, url):
             return
         old = found.get(target)
         if old is None or old.confidence < confidence:
@@ -262,14 +252,6 @@ def candidates(
         if cited and entry.title and title_similarity(cited, entry.title) >= TITLE_MATCH:
             add(entry.url, "title_search", 0.75, "the sitemap lists a page with the cited title")
     return sorted(found.values(), key=lambda c: (-c.confidence, c.url))
-
-
-def _same(a: str, b: str) -> bool:
-    def key(u: str) -> str:
-        p = urlsplit(u.split("#", 1)[0])
-        return f"{(p.hostname or '').lower().removeprefix('www.')}{p.path.rstrip('/')}?{p.query}"
-
-    return key(a) == key(b)
 
 
 def sitemap_urls(url: str, paths: Sequence[str] = ("/sitemap.xml",)) -> list[str]:

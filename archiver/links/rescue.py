@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from archiver.links import mementos_db
-from archiver.links.check import Fetches, page_key
+from archiver.links.check import Fetches, is_web_url, page_key
 from archiver.links.memento import (
     DEFAULT_ARCHIVES,
     Found,
@@ -91,10 +91,6 @@ def settings_for(
     return RescueSettings(memento=memento, archives=not off)
 
 
-def _web_url(url: str) -> bool:
-    return url.lower().startswith(("http://", "https://")) and " " not in url.strip()
-
-
 def _own_title(archive: Any, url: str) -> str | None:
     """The title of the archive's own capture of ``url`` from when it replayed a page."""
     if archive is None or not hasattr(archive, "latest_capture"):
@@ -125,7 +121,7 @@ def rescue(
     citing article's publication date, the moment the captures are chosen near.
     """
     settings = settings or RescueSettings()
-    targets = list(dict.fromkeys(page_key(c.url) for c in checks if c.broken and _web_url(c.url)))
+    targets = list(dict.fromkeys(page_key(c.url) for c in checks if c.broken and is_web_url(c.url)))
     if not targets:
         return list(checks)
     found: dict[str, Found] = {}
@@ -202,7 +198,7 @@ def _moved(
 def _rescued(
     check: LinkCheck, found: dict[str, Found], judged: dict[str, list[MovedCandidate]]
 ) -> LinkCheck:
-    if not check.broken or not _web_url(check.url):
+    if not check.broken or not is_web_url(check.url):
         return check
     key = page_key(check.url)
     answer = found.get(key)
