@@ -27,13 +27,13 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 from archiver.errors import InputError
 from archiver.links.check import Fetches, error_heading, is_web_url, same_page
+from archiver.links.deadline import run_within
 from archiver.links.pages import bot_challenge, canonical_href, page_title
 from archiver.models import ArchivedCopy, Capture
 
@@ -300,8 +300,11 @@ def _ask_archive(
     """One archive's answer for every URL: TimeMaps, then the nearest captures replayed."""
     answer = _ArchiveAnswer()
     wanted = [archive.timemap_url(url) for url in urls]
-    # One first: an archive that is down or asks us to slow down is not asked the rest.
-    maps = fetcher.fetch_many(wanted[:1])
+    # One first: an archive that is down or asks us to slow down is not asked the rest. It is
+    # fetched on this (daemon) thread when the fetcher can: a pool's workers are joined when the
+    # program exits, so an archive that never answers would hold the exit past the deadline.
+    one = getattr(fetcher, "fetch", None)
+    maps = [one(wanted[0])] if callable(one) else fetcher.fetch_many(wanted[:1])
     if maps and (maps[0].ok or maps[0].status in (404, 410)):
         maps += fetcher.fetch_many(wanted[1:]) if wanted[1:] else []
     else:
@@ -372,29 +375,22 @@ def lookup(
     todo = {a.name: [u for u in dict.fromkeys(keys) if (a.name, u) not in cached] for a in archives}
     started = time.monotonic()
     if any(todo.values()):
-        pool = ThreadPoolExecutor(max_workers=len(archives), thread_name_prefix="archiver-memento")
-        futures = {
-            pool.submit(_ask_archive, a, todo[a.name], when, fetcher, settings): a.name
+        tasks = {
+            a.name: (lambda a=a: _ask_archive(a, todo[a.name], when, fetcher, settings))
             for a in archives
             if todo[a.name]
         }
-        done, late = wait(futures, timeout=settings.deadline)
-        pool.shutdown(wait=False, cancel_futures=True)
-        for future in done:
-            name = futures[future]
-            try:
-                per_archive[name] = future.result()
-            except Exception as exc:  # noqa: BLE001 - an archive's trouble never fails a check
-                log.warning("archive %s: lookup failed: %s", name, exc)
-                per_archive[name] = _ArchiveAnswer(failed=f"{type(exc).__name__}")
-        for future in late:
-            name = futures[future]
-            log.warning("archive %s: no answer within %.0f s", name, settings.deadline)
-            per_archive[name] = _ArchiveAnswer(failed=f"no answer within {settings.deadline:g} s")
+        done, why = run_within(tasks, settings.deadline, name="archiver-memento")
+        per_archive.update(done)
+        for name, reason in why.items():
+            if reason == "late":
+                log.warning("archive %s: no answer within %g s", name, settings.deadline)
+                reason = f"no answer within {settings.deadline:g} s"
+            per_archive[name] = _ArchiveAnswer(failed=reason)
         log.info(
             "memento lookup of %d URL(s) in %d archive(s): %.2f s",
             len(set(keys)),
-            len(futures),
+            len(tasks),
             time.monotonic() - started,
         )
     for name, answer in per_archive.items():

@@ -16,13 +16,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from archiver.links import mementos_db
 from archiver.links.check import Fetches, is_web_url, page_key
+from archiver.links.deadline import run_within
 from archiver.links.memento import (
     DEFAULT_ARCHIVES,
     Found,
@@ -154,18 +153,12 @@ def rescue(
 
 def _within(seconds: float, work: Callable[[], T], default: T, what: str) -> T:
     """``work()``'s result, or ``default`` when it takes longer than ``seconds`` or fails."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archiver-rescue")
-    future = pool.submit(work)
-    try:
-        return future.result(timeout=seconds)
-    except FutureTimeout:
-        log.warning("%s took more than %g s: left out", what, seconds)
-        return default
-    except Exception as exc:  # noqa: BLE001 - a rescue never fails a check
-        log.warning("%s failed: %s", what, exc)
-        return default
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    done, why = run_within({what: work}, seconds, name="archiver-rescue")
+    if what in done:
+        return done[what]
+    late = why[what] == "late"
+    log.warning("%s: %s", what, f"took more than {seconds:g} s: left out" if late else why[what])
+    return default
 
 
 def _moved(

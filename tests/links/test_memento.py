@@ -256,3 +256,47 @@ def test_archives_named_in_options_and_the_replay_rule(monkeypatch: pytest.Monke
     assert not settings_for(no_lookup=True).archives
     monkeypatch.setenv("ARCHIVER_NO_ARCHIVE_LOOKUP", "1")
     assert not settings_for().archives
+
+
+SLOW_EXIT = """
+import time
+from archiver.fetch.fetcher import Fetcher, FetchPolicy
+from archiver.links.memento import MementoSettings
+from archiver.links.rescue import RescueSettings, rescue
+from archiver.models import LinkCheck
+from tests.archives_web import ArchivesWeb, FakeArchive
+
+slow = FakeArchive(host="slow.test", delay=6.0)
+web = ArchivesWeb([slow], address="127.0.0.13").start()
+policy = FetchPolicy(per_host_rate=1000.0, timeout=20.0, read_timeout=20.0, retries=0)
+fetcher = Fetcher(policy, routes=web.routes)
+check = LinkCheck(url="https://dead.test/x", text="x", status="not_found", broken=True)
+settings = RescueSettings(
+    memento=MementoSettings(archives=(slow.web_archive(),), deadline=0.5), find_moved=False
+)
+started = time.monotonic()
+(out,) = rescue([check], fetcher=fetcher, settings=settings)
+print(round(time.monotonic() - started, 2), out.archived_url)
+"""
+
+
+def test_a_slow_archive_does_not_keep_the_program_from_exiting() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", SLOW_EXIT],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=30,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr[-2000:]
+    took, best = done.stdout.split()
+    assert float(took) < 1.5 and best == "None"
+    assert elapsed < 5.0, elapsed  # not the archive's 6 s: the lookup thread is left behind
