@@ -129,3 +129,61 @@ def test_hostile_values_are_escaped_and_only_web_urls_kept() -> None:
         url="https://s.test/a", text="", status="moved", broken=False, moved_to="javascript:x"
     )
     assert plan_repairs(copy, [bad]) == [None]
+
+
+def test_end_to_end_checked_rescued_and_shown_by_a_dry_run(tmp_path: Path) -> None:
+    """A copy's links checked on a loopback web, rescued from a fake archive, and the dry run's
+    diff: the moved link's new address and a Robust Link for each source with a capture."""
+    from archiver.fetch.fetcher import Fetcher
+    from archiver.links.check import check_links
+    from archiver.links.memento import MementoSettings
+    from archiver.links.moved import Rewrite
+    from archiver.links.rescue import RescueSettings, rescue
+    from tests.archives_web import ArchivesWeb, FakeArchive, Page, Shot, page
+    from tests.conftest import FAST_POLICY
+
+    mt = "https://www.themoscowtimes.com"
+    old, new = f"{mt}/articles/putin-meets-trump-12345", f"{mt}/archive/putin-meets-trump"
+    gone, live = "https://gone.test/report", "https://live.test/doc"
+    text = (
+        f"---\nurl: {mt}/2017/04/01/citing-a1\n---\n\n# Citing\n\nBy A. Writer\n\n"
+        f"April 1, 2017\n\nThe [meeting]({old}), the [report]({gone}) and a [document]({live}).\n"
+    )
+    path = tmp_path / "copy.md"
+    path.write_text(text, encoding="utf-8")
+    copy = read_canonical(str(path))
+    ia = FakeArchive(
+        host="ia.test",
+        shots={
+            old: [Shot(stamp="20170330120000", title="Putin Meets Trump")],
+            gone: [Shot(stamp="20170331000000", title="The Report")],
+        },
+    )
+    rewrite = Rewrite(
+        host="themoscowtimes.com",
+        pattern=r"^/articles/(?P<slug>[^/]+?)-(?P<id>\d+)$",
+        target="/archive/{slug}",
+        note="a test rewrite",
+    )
+    pages = {
+        new: page("Putin Meets Trump | The Moscow Times"),
+        live: page("A Document"),
+        gone: Page(status=404, body="<title>Not Found</title>"),
+    }
+    with ArchivesWeb([ia], pages=pages, address="127.0.0.15") as web:
+        with Fetcher(FAST_POLICY, routes=web.routes) as fetcher:
+            checks = check_links(copy.links, fetcher, probe=False)
+            settings = RescueSettings(
+                memento=MementoSettings(archives=(ia.web_archive(),)), rewrites=(rewrite,)
+            )
+            checks = rescue(checks, fetcher=fetcher, published=copy.published, settings=settings)
+    assert [c.status for c in checks] == ["moved", "not_found", "ok"]
+    repair = repair_file(copy, checks, dry_run=True)
+    assert not repair.written and path.read_text(encoding="utf-8") == text
+    assert f"+The [meeting]({new})" in repair.diff
+    assert (
+        f'+<a href="{new}" data-originalurl="{old}" '
+        f'data-versionurl="http://ia.test/web/20170330120000/{old}" '
+        'data-versiondate="2017-03-30">meeting</a><br>'
+    ) in repair.diff
+    assert f'data-originalurl="{gone}"' in repair.diff and f'"{live}"' not in repair.diff
