@@ -9,6 +9,7 @@ printed. Daemon threads end with the program; what they fetch after the deadline
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
@@ -33,6 +34,9 @@ def run_within(
         try:
             value = task()
         except Exception as exc:  # noqa: BLE001 - one task's trouble is its own
+            exiting = sys.is_finalizing() or "interpreter shutdown" in str(exc)
+            if exiting:  # left behind by its deadline, then ended by the program's exit
+                return
             log.warning("%s %s failed: %s", name, key, exc)
             with lock:
                 failed[key] = f"{type(exc).__name__}: {str(exc)[:200]}"

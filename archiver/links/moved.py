@@ -26,7 +26,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote_plus, unquote, urljoin, urlsplit, urlunsplit
 
 from archiver.links.check import Fetches, classify, is_web_url, same_page
 from archiver.links.pages import page_title
@@ -81,8 +81,29 @@ REWRITES: tuple[Rewrite, ...] = (
 
 @dataclass(frozen=True, kw_only=True)
 class SitemapEntry:
+    """A page a site lists: in its sitemap or feed, or in its search page's results."""
+
     url: str
     title: str = ""
+    origin: str = "sitemap"  # "sitemap" | "search"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteSearch:
+    """A site's search page: ``template`` is its path and query, ``{query}`` the words asked."""
+
+    host: str  # the site's host name, ``www.`` aside; subdomains match too
+    template: str  # e.g. "/search?q={query}"
+
+    def applies(self, host: str) -> bool:
+        host = host.lower().removeprefix("www.")
+        return host == self.host or host.endswith("." + self.host)
+
+    def url(self, page: str, title: str) -> str:
+        parts = urlsplit(page)
+        words = " ".join(_WORD.findall(title))[:200]
+        path, _, query = self.template.replace("{query}", quote_plus(words)).partition("?")
+        return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
 
 
 # --- pure: names of a page, titles alike, sitemaps ---------------------------------------------
@@ -241,6 +262,10 @@ def candidates(
     for entry in entries:
         if not _on_site(entry.url, host):
             continue
+        if entry.origin == "search":
+            if cited and entry.title and title_similarity(cited, entry.title) >= TITLE_MATCH:
+                add(entry.url, "title_search", 0.75, "the site's search finds the cited title")
+            continue
         same_id = old_id is not None and page_id(entry.url) == old_id
         same_slug = len(old_slug) >= 3 and slug_words(entry.url) == old_slug
         if same_id and same_slug:
@@ -252,6 +277,52 @@ def candidates(
         if cited and entry.title and title_similarity(cited, entry.title) >= TITLE_MATCH:
             add(entry.url, "title_search", 0.75, "the sitemap lists a page with the cited title")
     return sorted(found.values(), key=lambda c: (-c.confidence, c.url))
+
+
+_ANCHOR = re.compile(rb"<a\b([^>]*)>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
+_HREF = re.compile(rb"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+
+
+def parse_results(body: bytes, base: str, *, limit: int = 200) -> list[SitemapEntry]:
+    """The links of a search results page with their anchor texts (as ``search`` entries)."""
+    out: list[SitemapEntry] = []
+    for anchor in _ANCHOR.finditer(body[:2_000_000]):
+        href = _HREF.search(anchor.group(1))
+        if not href:
+            continue
+        raw = (href.group(1) or href.group(2) or href.group(3) or b"").decode("utf-8", "replace")
+        try:
+            url = urljoin(base, html.unescape(raw).strip())
+        except ValueError:
+            continue
+        text = re.sub(r"<[^>]+>", " ", anchor.group(2).decode("utf-8", "replace"))
+        title = " ".join(html.unescape(text).split())
+        if is_web_url(url) and title:
+            out.append(SitemapEntry(url=url.split("#", 1)[0], title=title, origin="search"))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def site_searches(
+    cited: Mapping[str, str | None], searches: Sequence[SiteSearch], fetcher: Fetches
+) -> dict[str, list[SitemapEntry]]:
+    """For each broken URL with a cited title, what its site's search page finds for it."""
+    asked: dict[str, str] = {}
+    for url, title in cited.items():
+        host = urlsplit(url).hostname or ""
+        search = next((s for s in searches if s.applies(host)), None)
+        if title and search is not None:
+            asked[url] = search.url(url, title)
+    if not asked:
+        return {}
+    pages = sorted(set(asked.values()))
+    captures = dict(zip(pages, fetcher.fetch_many(pages), strict=True))
+    found: dict[str, list[SitemapEntry]] = {}
+    for url, page in asked.items():
+        capture = captures[page]
+        found[url] = parse_results(capture.body, capture.final_url) if capture.ok else []
+    return found
 
 
 def sitemap_urls(url: str, paths: Sequence[str] = ("/sitemap.xml",)) -> list[str]:

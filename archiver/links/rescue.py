@@ -34,10 +34,12 @@ from archiver.links.memento import (
 from archiver.links.moved import (
     REWRITES,
     Rewrite,
+    SiteSearch,
     candidates,
     cited_title_of,
     confirm,
     site_maps,
+    site_searches,
 )
 from archiver.models import LinkCheck, MovedCandidate
 
@@ -58,6 +60,7 @@ class RescueSettings:
     find_moved: bool = True  # look for the new address of 404/410/soft-404 pages
     rewrites: tuple[Rewrite, ...] = REWRITES
     sitemap_paths: tuple[str, ...] = ("/sitemap.xml",)
+    searches: tuple[SiteSearch, ...] = ()  # sites whose search page is asked the cited title
 
 
 def settings_for(
@@ -176,10 +179,13 @@ def _moved(
     for url in urls:
         answer = found.get(url, Found())
         cited[url] = cited_title_of([answer.title, _own_title(archive, url)], anchors.get(url, ""))
+    searched = site_searches(cited, settings.searches, fetcher) if settings.searches else {}
+    for url in urls:
+        answer = found.get(url, Found())
         host = url.split("/")[2].split(":")[0].lower() if url.count("/") >= 2 else ""
         proposals[url] = candidates(
             url,
-            entries=entries.get(host, []),
+            entries=[*entries.get(host, []), *searched.get(url, [])],
             redirects=[target for target, _ in answer.redirected_to],
             cited_title=cited[url],
             canonical=answer.canonical,

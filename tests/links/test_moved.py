@@ -234,3 +234,45 @@ def test_a_slow_site_never_holds_the_check_beyond_its_bound() -> None:
             elapsed = time.monotonic() - started
     assert elapsed < 1.5, elapsed
     assert (check.status, check.broken, check.moved_to) == ("not_found", True, None)
+
+
+def test_the_sites_search_page_finds_the_cited_title() -> None:
+    from archiver.links.moved import SiteSearch
+
+    news = "https://news.test"
+    old = f"{news}/2014/04/04/story-1"
+    results = (
+        "<html><body><ul>"
+        '<li><a href="/world/other">Crimea: Another Story</a></li>'
+        '<li><a href="/world/crimea-vote"><b>Crimea Vote:</b> What Comes Next</a></li>'
+        '<li><a href="javascript:alert(1)">Crimea Vote: What Comes Next</a></li>'
+        "</ul></body></html>"
+    )
+    pages = {
+        f"{news}/search?q=Crimea+Vote+What+Comes+Next": page_of(results),
+        f"{news}/world/crimea-vote": page("Crimea Vote: What Comes Next - News"),
+        f"{news}/world/other": page("Crimea: Another Story"),
+    }
+    archive = FakeArchive(
+        host="ia.test",
+        shots={old: [Shot(stamp="20140404000000", title="Crimea Vote: What Comes Next")]},
+    )
+    settings = RescueSettings(
+        memento=MementoSettings(archives=(archive.web_archive(),)),
+        searches=(SiteSearch(host="news.test", template="/search?q={query}"),),
+    )
+    with ArchivesWeb([archive], pages=pages, address="127.0.0.16") as web:
+        with Fetcher(FAST_POLICY, routes=web.routes) as fetcher:
+            (check,) = rescue(
+                [LinkCheck(url=old, text="vote", status="not_found", broken=True)],
+                fetcher=fetcher,
+                settings=settings,
+            )
+    assert (check.status, check.moved_to) == ("moved", f"{news}/world/crimea-vote")
+    (match,) = [c for c in check.moved_candidates if c.matched]
+    assert match.evidence == "title_search" and "search" in match.detail
+    assert all(c.url.startswith(news) for c in check.moved_candidates)
+
+
+def page_of(body: str) -> Page:
+    return Page(body=body)
