@@ -156,6 +156,60 @@ class Capture:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ArchivedCopy:
+    """One capture of a link's target in a web archive (a Memento, RFC 7089).
+
+    ``status`` is the HTTP status the memento itself answered when it was checked, or None
+    when it was only listed in the archive's TimeMap; ``replays`` is True when it was checked
+    and shows a page (2xx, not an archived error page, redirect or bot challenge).
+    """
+
+    archive: str  # the archive's short name: "ia", "archive.today", "arquivo.pt", ...
+    url: str  # the memento: where a reader sees the capture
+    datetime: str  # when the archive captured it, ISO 8601 UTC
+    original: str = ""  # the URL the archive captured
+    status: int | None = None
+    replays: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "archive": self.archive,
+            "url": self.url,
+            "datetime": self.datetime,
+            "original": self.original,
+            "status": self.status,
+            "replays": self.replays,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class MovedCandidate:
+    """A page that may be a broken link's new address, with why it was proposed.
+
+    ``evidence`` names the source: ``archive_redirect`` (an archive saw the old URL redirect
+    there), ``url_rewrite`` (the site's known rewrite of old URL patterns), ``sitemap`` (the
+    site's sitemap or feed lists a page with the same slug, id or title), ``title_search`` (the
+    archived copy's title found on the live site). ``confidence`` is 0..1 before the candidate
+    is fetched; ``matched`` says whether the live page's title or text matched what was cited.
+    """
+
+    url: str
+    evidence: str
+    confidence: float
+    detail: str = ""
+    matched: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "evidence": self.evidence,
+            "confidence": round(self.confidence, 2),
+            "detail": self.detail,
+            "matched": self.matched,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
 class LinkCheck:
     """The verdict on one link, in the words of the contract's link status vocabulary."""
 
@@ -171,6 +225,9 @@ class LinkCheck:
     recovered: bool | None = None  # set by verify: target recovered from the live page
     since: str | None = None  # link rot: when the current failure was first seen (ISO 8601)
     flapping: bool = False  # link rot: up and down in recent checks, so not (yet) broken
+    moved_to: str | None = None  # a moved page found: its new address (status "moved")
+    archived_copies: tuple[ArchivedCopy, ...] = ()  # every archive's nearest capture found
+    moved_candidates: tuple[MovedCandidate, ...] = ()  # new addresses considered, with evidence
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -190,6 +247,12 @@ class LinkCheck:
             out["since"] = self.since
         if self.flapping:
             out["flapping"] = True
+        if self.moved_to is not None or self.moved_candidates:
+            out["moved_to"] = self.moved_to
+        if self.moved_candidates:
+            out["moved_candidates"] = [c.to_json() for c in self.moved_candidates]
+        if self.archived_copies:
+            out["archived_copies"] = [copy.to_json() for copy in self.archived_copies]
         return out
 
 

@@ -334,6 +334,50 @@ def _m007_evidence(db: Database) -> None:
     )
 
 
+def _m008_archived_copies(db: Database) -> None:
+    """Memento lookups of broken links: each archive's answer, with its age, and its captures."""
+    db.table("memento_lookups").create(
+        {
+            "id": int,
+            "url": str,
+            "archive": str,
+            "near": str,
+            "looked_up_at": str,
+            "title": str,
+            "canonical": str,
+            "best_url": str,
+        },
+        pk="id",
+        not_null={"url", "archive", "near", "looked_up_at"},
+        if_not_exists=True,
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_memento_lookups_url "
+        "ON memento_lookups(url, archive, near, looked_up_at)"
+    )
+    db.table("archived_copies").create(
+        {
+            "id": int,
+            "lookup_id": int,
+            "url": str,
+            "archive": str,
+            "memento_url": str,
+            "memento_datetime": str,
+            "status": int,
+            "replays": int,
+            "redirect_to": str,
+        },
+        pk="id",
+        foreign_keys=[("lookup_id", "memento_lookups", "id")],
+        not_null={"lookup_id", "url", "archive", "memento_url", "memento_datetime"},
+        if_not_exists=True,
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_archived_copies_url ON archived_copies(url)")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_archived_copies_lookup ON archived_copies(lookup_id)"
+    )
+
+
 Migration = Callable[[Database], None]
 
 #: Applied in order; the position (1-based) is the schema version. Append only.
@@ -345,6 +389,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m005_drift,
     _m006_run_items,
     _m007_evidence,
+    _m008_archived_copies,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -368,6 +413,8 @@ TABLES = frozenset(
         "evidence_log",
         "checkpoints",
         "archive_meta",
+        "memento_lookups",
+        "archived_copies",
     }
 )
 

@@ -8,9 +8,12 @@ history when they are); and when nothing answered at all in a run, no link gets 
 one is ``network_unavailable``.
 
 Soft 404s are found three ways: a 2xx page whose title is an error message, a deep link
-redirected to the home or a login page, and a page that is what its host answers for a random
-path that cannot exist (one probe per host per run). File links get a HEAD; pages a GET, since
-only the body tells a soft 404.
+redirected to the home or its section page, and a page that is what its host answers for a random
+path that cannot exist (one probe per host per run). A deep link redirected to a login or
+subscription page, and a bot challenge page, are ``blocked`` (suspects), as the contract says.
+``<meta http-equiv="refresh">`` redirects are followed (:data:`MAX_REFRESH_HOPS`), and a link to
+``page#section`` has the section looked for (``fragment_missing`` in the detail, not broken).
+File links get a HEAD; pages a GET, since only the body tells a soft 404.
 """
 
 from __future__ import annotations
@@ -26,6 +29,13 @@ from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from archiver.fetch.urls import check_url
+from archiver.links.pages import (
+    bot_challenge,
+    fragment_of,
+    fragment_state,
+    login_wall,
+    meta_refresh,
+)
 from archiver.models import NO_ANSWER, Capture, Link, LinkCheck, Traffic
 
 log = logging.getLogger(__name__)
@@ -40,6 +50,7 @@ BROKEN = {
     "invalid": True,
     "placeholder": True,
     "ok": False,
+    "moved": False,
     "redirected": False,
     "server_error": False,
     "timeout": False,
@@ -72,7 +83,8 @@ _ERROR_SHARE = 0.5
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _H1 = re.compile(rb"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
-_LOGIN_PATH = re.compile(r"/(?:log-?in|sign-?in|signin|auth|account/login|sso)\b", re.IGNORECASE)
+#: How many ``<meta http-equiv="refresh">`` hops a link may take (after HTTP redirects).
+MAX_REFRESH_HOPS = 3
 
 
 class Fetches(Protocol):
@@ -163,8 +175,6 @@ def soft_404_reason(url: str, capture: Capture) -> str | None:
     """Why a 2xx answer is really an error page, or None when it looks like the real page."""
     if capture.redirects and not _is_home(url) and _is_home(capture.final_url):
         return f"deep link redirected to the site's home page {capture.final_url}"
-    if capture.redirects and _LOGIN_PATH.search(urlsplit(capture.final_url).path):
-        return f"redirected to a login page {capture.final_url}"
     if capture.redirects and redirected_to_section(url, capture.final_url):
         return f"deep link redirected up to its section page {capture.final_url}"
     phrase = error_heading(capture.body)
@@ -198,18 +208,22 @@ def classify(link: Link, capture: Capture, probe: Capture | None = None) -> Link
             status = "connection_error"
         return make_check(link, status, detail=capture.detail or status, **common)
     code = capture.status or 0
+    wall = login_wall(link.url, capture) if 200 <= code < 400 else None
+    challenge = bot_challenge(capture)
+    if wall or challenge:
+        return make_check(link, "blocked", detail=wall or challenge or "", **common)
     if 200 <= code < 300:
         reason = soft_404_reason(link.url, capture)
         if reason is None and probe is not None:
             reason = probe_reason(link.url, capture, probe)
         if reason:
             return make_check(link, "soft_404", detail=reason, **common)
+        missing = _fragment_note(link.url, capture)
         if capture.redirects:
             hops = len(capture.redirects)
-            return make_check(
-                link, "redirected", detail=f"{hops} redirect(s) to a live page", **common
-            )
-        return make_check(link, "ok", detail=_noted(f"HTTP {code}", capture), **common)
+            detail = _noted(f"{hops} redirect(s) to a live page", capture) + missing
+            return make_check(link, "redirected", detail=detail, **common)
+        return make_check(link, "ok", detail=_noted(f"HTTP {code}", capture) + missing, **common)
     if code == 404:
         return make_check(link, "not_found", detail=_noted("HTTP 404", capture), **common)
     if code == 410:
@@ -223,6 +237,15 @@ def classify(link: Link, capture: Capture, probe: Capture | None = None) -> Link
     if 300 <= code < 400:
         return make_check(link, "redirect_loop", detail=f"HTTP {code} without a usable Location")
     return make_check(link, "not_found", detail=f"HTTP {code}", **common)
+
+
+def _fragment_note(url: str, capture: Capture) -> str:
+    """``; fragment_missing: #x`` when the section a link points at is not in the page."""
+    fragment = fragment_of(url)
+    if fragment is None or fragment_state(capture, fragment) is not False:
+        return ""
+    shown = "".join(ch for ch in fragment if ch.isprintable())[:80]
+    return f"; fragment_missing: no element with id {shown!r} in the page"
 
 
 def network_unavailable(captures: Sequence[Capture]) -> bool:
@@ -413,6 +436,67 @@ def _needs_probe(link: Link, capture: Capture) -> bool:
     return capture.ok and classify(link, capture).status in ("ok", "redirected")
 
 
+def same_page(a: str, b: str) -> bool:
+    """Whether two URLs name the same page (scheme, ``www.``, a trailing ``/``, the fragment
+    aside), as web archives and moved-page candidates compare them."""
+    return _page_name(a) == _page_name(b)
+
+
+def _page_name(url: str) -> str:
+    try:
+        parts = urlsplit(url.split("#", 1)[0])
+        host = (parts.hostname or "").lower().removeprefix("www.")
+    except ValueError:
+        return url
+    path = parts.path.rstrip("/") or "/"
+    return f"{host}{path}?{parts.query}" if parts.query else f"{host}{path}"
+
+
+def page_key(url: str) -> str:
+    """The URL a link's page is fetched by: without its ``#fragment`` (one fetch per page)."""
+    return url.strip().split("#", 1)[0]
+
+
+def follow_refreshes(captures: dict[str, Capture], fetcher: Fetches) -> dict[str, Capture]:
+    """Each capture with its ``<meta http-equiv="refresh">`` redirects followed (bounded).
+
+    The result stands for the original URL: ``final_url`` is where the refreshes ended, and
+    ``redirects`` lists every hop, HTTP redirects and refreshes alike. A refresh back to a URL
+    already in the chain is a ``redirect_loop``; more than :data:`MAX_REFRESH_HOPS` too.
+    """
+    out = dict(captures)
+    pending = {url: target for url, c in out.items() if (target := meta_refresh(c))}
+    for _ in range(MAX_REFRESH_HOPS):
+        if not pending:
+            return out
+        targets = sorted(set(pending.values()))
+        fetched = dict(zip(targets, fetcher.fetch_many(targets), strict=True))
+        again: dict[str, str] = {}
+        for url, target in pending.items():
+            before = out[url]
+            chain = (*before.redirects, target)
+            if target in (url, *before.redirects):
+                detail = f"meta refresh loop: {target} again"
+                out[url] = replace(before, error="redirect_loop", detail=detail, redirects=chain)
+                continue
+            after = fetched[target]
+            out[url] = replace(
+                after,
+                url=url,
+                final_url=after.final_url,
+                redirects=(*chain, *after.redirects),
+                detail="; ".join(filter(None, ["followed a meta refresh", after.detail])),
+            )
+            following = meta_refresh(after)
+            if following:
+                again[url] = following
+        pending = again
+    for url in pending:
+        detail = f"more than {MAX_REFRESH_HOPS} meta refresh redirects"
+        out[url] = replace(out[url], error="redirect_loop", detail=detail)
+    return out
+
+
 def check_links(
     links: Sequence[Link],
     fetcher: Fetches,
@@ -428,20 +512,22 @@ def check_links(
     if probes is None and probe:
         probes = ProbeCache()
     results: list[LinkCheck | None] = [precheck(link) for link in links]
-    to_fetch = sorted({link.url.strip() for link, r in zip(links, results, strict=True) if not r})
+    to_fetch = sorted({page_key(link.url) for link, r in zip(links, results, strict=True) if not r})
     captures = fetch_for_check(to_fetch, fetcher) if to_fetch else {}
     offline = network_unavailable(list(captures.values()))
+    if not offline:
+        captures = follow_refreshes(captures, fetcher)
     if probes is not None and not offline:
         candidates = [
-            link.url.strip()
+            page_key(link.url)
             for link, r in zip(links, results, strict=True)
-            if r is None and _needs_probe(link, captures[link.url.strip()])
+            if r is None and _needs_probe(link, captures[page_key(link.url)])
         ]
         probes.probe(candidates, fetcher)
     checked: list[LinkCheck] = []
     for link, result in zip(links, results, strict=True):
         if result is None:
-            url = link.url.strip()
+            url = page_key(link.url)
             capture = captures[url]
             if offline:
                 result = make_check(

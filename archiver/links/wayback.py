@@ -8,24 +8,32 @@ an error page was archived) the CDX API is asked for the nearest capture filtere
 An unreachable archive never fails a link check: every failure (timeout, refused connection, 5xx,
 malformed JSON) is logged and gives "no archived copy known", and after the archive has failed to
 answer once it is not asked again in the same run, so a machine without a network pays for one
-timeout, not one per broken link. The base URL and the ``requests`` session are passed in, so
-tests (``responses``) and the offline demo never reach archive.org.
+timeout, not one per broken link.
+
+Every request goes through a :class:`~archiver.fetch.fetcher.Fetcher` (issue "One house"): pass
+the job's own (``fetcher=``: its politeness, robots.txt, ``--connect-to``, offline honesty); with
+none, the client makes a fetcher of its own paced at ``min_interval`` (no retries, and it does
+not ask robots.txt of an API endpoint). This is the Internet Archive's own API; every archive
+through Memento is :mod:`archiver.links.memento`, and the one entry point for broken links is
+:func:`archiver.links.rescue.rescue`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
-
-import requests
+from urllib.parse import urlencode
 
 from archiver import __version__
 from archiver.errors import InputError
-from archiver.fetch.urls import is_web_url
+from archiver.fetch.fetcher import Fetcher
+from archiver.fetch.policy import RANGES, FetchPolicy
+from archiver.fetch.urls import host_of, is_web_url
+from archiver.links.check import Fetches
 from archiver.models import LinkCheck
 
 log = logging.getLogger(__name__)
@@ -58,12 +66,15 @@ class Wayback:
 
     ``base_url`` points all three endpoints at a stand-in (``{base}/wayback/available``,
     ``{base}/cdx/search/cdx``, ``{base}/web/...``), as the CLI's ``--wayback-url`` does.
+    ``fetcher`` is the job's fetcher; without one the client makes its own (see the module).
+    ``session`` (tests) is the requests session that own fetcher sends through.
     """
 
     def __init__(
         self,
         *,
-        session: requests.Session | None = None,
+        fetcher: Fetches | None = None,
+        session: Any = None,
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         user_agent: str = _USER_AGENT,
@@ -75,19 +86,33 @@ class Wayback:
         self.availability_url = f"{base}/wayback/available" if base else AVAILABILITY_URL
         self.cdx_url = f"{base}/cdx/search/cdx" if base else CDX_URL
         self.snapshot_base = f"{base}/web" if base else SNAPSHOT_BASE
-        self._own_session = session is None
-        self.session = session or requests.Session()
+        self._own: Fetcher | None = None
+        if fetcher is None:
+            fastest = RANGES["per_host_rate"].high
+            policy = FetchPolicy(
+                user_agent=user_agent,
+                timeout=timeout,
+                connect_timeout=min(timeout, 10.0),
+                read_timeout=min(timeout, 15.0),
+                per_host_rate=min(1.0 / min_interval, fastest) if min_interval > 0 else fastest,
+                retries=0,
+                respect_robots=False,
+            )
+            self._own = Fetcher(policy, session=session)
+            fetcher = self._own
+        self.fetcher: Fetches = fetcher
         self.timeout = timeout
-        self.user_agent = user_agent
         self.min_interval = min_interval
-        self._last_request: float | None = None
+        # archive.org and web.archive.org are one service: they share one pace (the fetcher's
+        # host gate holds both after each request; no sleeping here).
+        self._hosts = sorted({host_of(self.availability_url), host_of(self.cdx_url)})
         self.unreachable: str | None = None  # why the archive stopped being asked, if it did
         self.requests = 0
         self._cache: dict[tuple[str, str | None], str | None] = {}
 
     def close(self) -> None:
-        if self._own_session:
-            self.session.close()
+        if self._own is not None:
+            self._own.close()
 
     def __enter__(self) -> Wayback:
         return self
@@ -99,39 +124,28 @@ class Wayback:
         """The decoded JSON answer, or None (and, if nothing answered, stop asking this run)."""
         if self.unreachable:
             return None
-        if self._last_request is not None:
-            wait = self._last_request + self.min_interval - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-        self._last_request = time.monotonic()
         self.requests += 1
+        (capture,) = self.fetcher.fetch_many([f"{url}?{urlencode(params)}"])
+        gate = getattr(self.fetcher, "gate", None)
+        if gate is not None and self.min_interval > 0:
+            for host in self._hosts:
+                gate.defer(host, self.min_interval)
+        if capture.error in ("timeout", "connection_error", "dns_error", "tls_error"):
+            self.unreachable = f"{capture.error}: {capture.detail[:200]}"
+            log.warning("Wayback Machine unreachable, no more lookups this run: %s", capture.detail)
+            return None
+        if capture.status == 429:
+            self.unreachable = "the Wayback Machine asked us to slow down (HTTP 429)"
+            log.warning("%s; no more lookups this run", self.unreachable)
+            return None
+        if capture.error is not None or capture.status != 200:
+            log.warning("Wayback lookup %s answered %s", url, capture.error or capture.status)
+            return None
         try:
-            response = self.session.get(
-                url,
-                params=params,
-                timeout=self.timeout,
-                headers={"User-Agent": self.user_agent, "Accept": "application/json"},
-            )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            self.unreachable = f"{type(exc).__name__}: {str(exc)[:200]}"
-            log.warning("Wayback Machine unreachable, no more lookups this run: %s", exc)
+            return json.loads(capture.body.decode("utf-8", "replace"))
+        except ValueError as exc:
+            log.warning("Wayback lookup %s: not JSON (%s)", url, exc)
             return None
-        except requests.RequestException as exc:
-            log.warning("Wayback lookup failed: %s", exc)
-            return None
-        with response:
-            if response.status_code == 429:
-                self.unreachable = "the Wayback Machine asked us to slow down (HTTP 429)"
-                log.warning("%s; no more lookups this run", self.unreachable)
-                return None
-            if response.status_code != 200:
-                log.warning("Wayback lookup %s answered HTTP %s", url, response.status_code)
-                return None
-            try:
-                return response.json()
-            except ValueError as exc:
-                log.warning("Wayback lookup %s: not JSON (%s)", url, exc)
-                return None
 
     def available(self, url: str, timestamp: str | None) -> str | None:
         """The availability API's nearest capture, if it answered 200."""

@@ -1,8 +1,17 @@
-"""Repair a canonical copy: write recovered link targets back, and nothing else.
+"""Repair a canonical copy: write recovered link targets back, and Robust Links for its sources.
 
 A canonical copy is the user's reference text, so a repair must be surgical: the only bytes
 that change are the link destinations being filled in (a ``(#)`` placeholder given the target
-the live page links with that anchor text, or a broken target replaced by its archived copy).
+the live page links with that anchor text, a broken target replaced by its archived copy, a
+moved page's new address), and one block of Robust Links at the end of the copy.
+
+Robust Links (https://robustlinks.mementoweb.org/): for each cited source that has an archived
+copy, an ``<a>`` with ``data-originalurl`` (what was cited), ``data-versionurl`` (the capture)
+and ``data-versiondate`` (when it was captured), so a reader of the copy can always reach what
+was cited. They are written as one HTML block (``<div class="robust-links">``) after the text:
+Markdown keeps an HTML block as it is, and the copy's parser reads paragraphs only, so the
+block changes neither the text that is compared nor the links that are checked. A repair
+replaces the block it wrote before.
 Line endings, trailing spaces, front matter, a byte-order mark, everything else stays byte for
 byte. Where each destination is written comes from markdown-it's own link rule
 (:func:`archiver.verify.canonical.link_spans`), not from a regular expression over the text.
@@ -14,8 +23,10 @@ atomically (a temporary file in the same folder, then a rename) unless it is a d
 from __future__ import annotations
 
 import difflib
+import html
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,7 +51,7 @@ class Fix:
     text: str
     old: str
     new: str
-    reason: str  # "recovered" (from the live page) | "archived" (a broken link's archived copy)
+    reason: str  # "recovered" (live page) | "archived" (broken: its archived copy) | "moved"
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "old": self.old, "new": self.new, "reason": self.reason}
@@ -55,10 +66,11 @@ class Repair:
     skipped: tuple[Fix, ...] = ()  # wanted, but the target is not written in place (reference)
     diff: str = ""
     written: bool = False
+    robust_links: tuple[RobustLink, ...] = ()
 
     @property
     def changed(self) -> bool:
-        return bool(self.fixes)
+        return bool(self.fixes) or bool(self.diff)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,7 +79,40 @@ class Repair:
             "skipped": [fix.to_json() for fix in self.skipped],
             "written": self.written,
             "diff": self.diff,
+            "robust_links": [link.to_json() for link in self.robust_links],
         }
+
+
+@dataclass(frozen=True, kw_only=True)
+class RobustLink:
+    """One cited source as a Robust Link: where it points, what was cited, the capture of it."""
+
+    text: str
+    href: str  # where the link points now (the cited URL, or a moved page's new address)
+    original: str  # data-originalurl: the URL that was cited
+    version_url: str  # data-versionurl: a capture of it (a Memento)
+    version_date: str  # data-versiondate: when it was captured (YYYY-MM-DD)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "href": self.href,
+            "data-originalurl": self.original,
+            "data-versionurl": self.version_url,
+            "data-versiondate": self.version_date,
+        }
+
+    def html(self) -> str:
+        """The ``<a>`` element, every value escaped (it all came from the web)."""
+
+        def attr(value: str) -> str:
+            return html.escape(value, quote=True)
+
+        return (
+            f'<a href="{attr(self.href)}" data-originalurl="{attr(self.original)}" '
+            f'data-versionurl="{attr(self.version_url)}" '
+            f'data-versiondate="{attr(self.version_date)}">{html.escape(self.text)}</a>'
+        )
 
 
 def plan_repairs(copy: CanonicalCopy, checks: Sequence[LinkCheck]) -> list[Fix | None]:
@@ -80,7 +125,9 @@ def plan_repairs(copy: CanonicalCopy, checks: Sequence[LinkCheck]) -> list[Fix |
         raise ValueError("one link check per link of the copy is needed")
     fixes: list[Fix | None] = []
     for link, check in zip(copy.links, checks, strict=True):
-        if check.broken and check.archived_url and _web_url(check.archived_url):
+        if check.status == "moved" and check.moved_to and _web_url(check.moved_to):
+            fixes.append(Fix(text=link.text, old=link.url, new=check.moved_to, reason="moved"))
+        elif check.broken and check.archived_url and _web_url(check.archived_url):
             fixes.append(
                 Fix(text=link.text, old=link.url, new=check.archived_url, reason="archived")
             )
@@ -89,6 +136,75 @@ def plan_repairs(copy: CanonicalCopy, checks: Sequence[LinkCheck]) -> list[Fix |
         else:
             fixes.append(None)
     return fixes
+
+
+_STAMP = re.compile(r"/(\d{4})(\d{2})(\d{2})\d{0,6}[a-z_]*/")
+
+
+def _version(check: LinkCheck) -> tuple[str, str] | None:
+    """(capture URL, capture date) for a check: its archived_url, else its best archived copy."""
+    copies = [c for c in check.archived_copies if c.replays and _web_url(c.url)]
+    if check.archived_url and _web_url(check.archived_url):
+        known = next((c for c in check.archived_copies if c.url == check.archived_url), None)
+        if known is not None:
+            return check.archived_url, known.datetime[:10]
+        stamp = _STAMP.search(check.archived_url)
+        if stamp:
+            return check.archived_url, "-".join(stamp.groups())
+    if copies:
+        return copies[0].url, copies[0].datetime[:10]
+    return None
+
+
+def plan_robust_links(copy: CanonicalCopy, checks: Sequence[LinkCheck]) -> list[RobustLink]:
+    """A Robust Link for each cited source of the copy that has a known capture (pure)."""
+    if len(checks) != len(copy.links):
+        raise ValueError("one link check per link of the copy is needed")
+    out: list[RobustLink] = []
+    seen: set[tuple[str, str]] = set()
+    for link, check in zip(copy.links, checks, strict=True):
+        original = check.url if _web_url(check.url) else link.url
+        if not _web_url(original) or (link.text, original) in seen:
+            continue
+        version = _version(check)
+        if version is None:
+            continue
+        seen.add((link.text, original))
+        href = check.moved_to if check.status == "moved" and check.moved_to else original
+        out.append(
+            RobustLink(
+                text=link.text,
+                href=href,
+                original=original,
+                version_url=version[0],
+                version_date=version[1],
+            )
+        )
+    return out
+
+
+_BLOCK = re.compile(r'\n*<div class="robust-links"[^\n]*>\n.*?\n</div>\n?', re.DOTALL)
+
+
+def with_robust_links(text: str, links: Sequence[RobustLink]) -> str:
+    """The copy's text with its Robust Links block written (or replaced, or removed if none).
+
+    The block is one HTML block: no blank line inside, a blank line before, so Markdown keeps
+    it whole and the copy's paragraphs stay as they were. The copy's own line ending is kept.
+    """
+    if not links and not _BLOCK.search(text.replace("\r\n", "\n")):
+        return text
+    newline = "\r\n" if "\r\n" in text else "\n"
+    plain = text.replace("\r\n", "\n") if newline == "\r\n" else text
+    plain = _BLOCK.sub("\n", plain)
+    if links:
+        lines = [
+            '<div class="robust-links" data-generator="archiver">',
+            *(f"{link.html()}<br>" for link in links),
+            "</div>",
+        ]
+        plain = plain.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
+    return plain.replace("\n", newline) if newline == "\r\n" else plain
 
 
 def _web_url(url: str) -> bool:
@@ -174,9 +290,16 @@ def write_atomically(path: str, data: bytes) -> None:
 
 
 def repair_file(
-    copy: CanonicalCopy, checks: Sequence[LinkCheck], *, dry_run: bool = False
+    copy: CanonicalCopy,
+    checks: Sequence[LinkCheck],
+    *,
+    dry_run: bool = False,
+    robust_links: bool = True,
 ) -> Repair:
-    """Write the recovered targets into the copy's file (or, on a dry run, only diff them)."""
+    """Write the recovered targets into the copy's file (or, on a dry run, only diff them).
+
+    ``robust_links`` also writes the Robust Links block for the sources with a known capture.
+    """
     try:
         data = Path(copy.path).read_bytes()
     except OSError as exc:
@@ -188,11 +311,20 @@ def repair_file(
     new_text, made, skipped = repair_text(text, copy, plan_repairs(copy, checks))
     for fix in skipped:
         log.warning("%s: %r: target not written in place, not repaired", copy.path, fix.text)
-    diff = unified_diff(copy.path, text, new_text) if made else ""
+    robust = plan_robust_links(copy, checks) if robust_links else []
+    if robust_links:
+        new_text = with_robust_links(new_text, robust)
+    changed = new_text != text
+    diff = unified_diff(copy.path, text, new_text) if changed else ""
     written = False
-    if made and not dry_run:
+    if changed and not dry_run:
         write_atomically(copy.path, new_text.encode("utf-8"))
         written = True
     return Repair(
-        path=copy.path, fixes=tuple(made), skipped=tuple(skipped), diff=diff, written=written
+        path=copy.path,
+        fixes=tuple(made),
+        skipped=tuple(skipped),
+        diff=diff,
+        written=written,
+        robust_links=tuple(robust),
     )

@@ -102,8 +102,8 @@ def test_precheck(href: str, status: str | None) -> None:
                 redirects=("https://news.example/login?next=x",),
                 final_url="https://news.example/login?next=x",
             ),
-            "soft_404",
-            True,
+            "blocked",  # a login wall is a suspect (CONTRACT.md), not a soft 404
+            False,
         ),
     ],
 )
@@ -185,7 +185,7 @@ VERDICTS = [
     (f"{N}/2017/03/gone", "gone"),
     (f"{N}/2017/03/error-page", "soft_404"),  # 200, but the page says not found
     (f"{N}/2017/03/deep-story", "soft_404"),  # a deep link redirected to the home page
-    (f"{N}/2017/03/members-story", "soft_404"),  # redirected to a login page
+    (f"{N}/2017/03/members-story", "blocked"),  # a login wall: a suspect
     (f"{N}/news/2017/03/deleted-story", "soft_404"),  # sent up to its section page
     (f"{C}/2017/03/vanished-story", "soft_404"),  # a host that answers 200 to any path
     (f"{C}/2017/03/real-story", "ok"),  # a real page on that host stays ok

@@ -149,3 +149,25 @@ def test_paced_and_stops_when_asked_to_slow_down() -> None:
         assert wayback.unreachable and "429" in wayback.unreachable
     assert len(responses.calls) == 2  # after the 429, nothing more this run
     assert time.monotonic() - started >= 0.2  # the second request waited its turn
+
+
+def test_lookups_go_through_the_jobs_fetcher_and_its_routes() -> None:
+    """One house: with the job's fetcher, the lookup takes its --connect-to routes, robots.txt
+    and politeness; no request of its own."""
+    from archiver.fetch.fetcher import Fetcher
+    from tests.conftest import FAST_POLICY
+    from tests.linkrot_web import Answer, LinkWeb
+
+    answer = Answer(body=json.dumps(available()), content_type="application/json")
+    with (
+        LinkWeb({}, fallback={"archive.org": answer}, address="127.0.0.14") as web,
+        Fetcher(FAST_POLICY, routes=web.routes) as fetcher,
+    ):
+        wayback = Wayback(fetcher=fetcher, min_interval=0)
+        assert wayback.lookup(DEAD, "2017-03-30T10:15:00Z") == SNAP
+        wayback.close()  # the job's fetcher is the job's to close
+        assert fetcher.fetch_many(["http://archive.org/robots.txt"])[0].status == 200
+    paths = [path for _, host, path in web.requests if host == "archive.org"]
+    assert paths[0] == "/robots.txt"
+    assert paths[1].startswith("/wayback/available?url=https%3A%2F%2Fwww.occrp.org")
+    assert "timestamp=20170330101500" in paths[1]
