@@ -1,287 +1,35 @@
 """WARC in and out of the archive, with warcio, so the web-archiving world can read it.
 
-Export writes WARC/1.1, gzipped per record: for each capture a ``response`` record (HTTP
-status line, headers and the body exactly as stored, with block and payload digests), a
-``request`` record, and a ``metadata`` record holding what WARC has no place for (the URL
-asked for, the redirect chain, the original headers, the extraction) as JSON. pywb and
-ReplayWeb.page replay the response records; ``import_warc`` reads the metadata record back, so
-a round trip keeps every byte, header and checksum.
-
-Our bodies are stored decoded (no chunking, no gzip), so on export a ``Transfer-Encoding``
-or a ``Content-Encoding`` the body no longer has is renamed ``X-Archive-Orig-...`` and
-``Content-Length`` is set to the body's length: otherwise a replay tool would try to decode it
-again. WARCs from other tools (wget ``--warc-file``, Browsertrix) carry the bytes as sent; their
-payloads are decoded on import the way a browser (and our fetcher) would see them.
+``export_warc`` (in ``warc_export``) writes WARC/1.1 that pywb and ReplayWeb.page replay;
+``import_warc`` reads the archive's own metadata records back, so a round trip keeps every
+byte, header and checksum, and brings in the responses of WARCs from other tools.
 """
 
 from __future__ import annotations
 
-import contextlib
-import http
-import io
 import json
 import logging
-import os
 import zipfile
 import zlib
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
-from archiver.archive.store import Archive, capture_kind, has_stored_body
+from archiver.archive.store import Archive
+from archiver.archive.warc_export import export_warc
+from archiver.archive.warc_records import (
+    HOP_HEADER,
+    METADATA_TYPE,
+    capture_from_json,
+    document_from_json,
+)
 from archiver.errors import InputError
-from archiver.models import Capture, Document, Image, Link, sha256_hex
+from archiver.models import Capture, Document, sha256_hex
 
 log = logging.getLogger(__name__)
 
-METADATA_TYPE = "application/vnd.archiver.capture+json"
-ORIG_PREFIX = "X-Archive-Orig-"
-
-
-def warc_date(iso: str) -> str:
-    """An ISO 8601 time as WARC/1.1 writes it: UTC, ``Z``, fractions of a second if any."""
-    try:
-        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        when = datetime.now(UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    when = when.astimezone(UTC)
-    if when.microsecond:
-        return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _body_has_encoding(encoding: str, body: bytes) -> bool:
-    """Whether the body still carries that Content-Encoding (we store bodies decoded)."""
-    encoding = encoding.strip().lower()
-    if encoding in ("", "identity"):
-        return True
-    if encoding in ("gzip", "x-gzip"):
-        return body[:2] == b"\x1f\x8b"
-    if encoding == "deflate":
-        try:
-            zlib.decompressobj().decompress(body[:4096])
-        except zlib.error:
-            return False
-        return True
-    return False
-
-
-def replay_headers(capture: Capture) -> list[tuple[str, str]]:
-    """The HTTP headers to put in a response record so replay tools read the body right."""
-    out: list[tuple[str, str]] = []
-    for name, value in capture.headers:
-        lname = name.lower()
-        if lname == "transfer-encoding":
-            out.append((ORIG_PREFIX + name, value))
-        elif lname == "content-encoding" and not _body_has_encoding(value, capture.body):
-            out.append((ORIG_PREFIX + name, value))
-        elif lname == "content-length":
-            if value.strip() != str(len(capture.body)):
-                out.append((ORIG_PREFIX + name, value))
-        else:
-            out.append((name, value))
-    out.append(("Content-Length", str(len(capture.body))))
-    return out
-
-
-def _response_headers(capture: Capture, date: str) -> dict[str, str]:
-    """WARC headers of a response; ``WARC-Truncated`` says why a body is incomplete."""
-    headers = {"WARC-Date": date}
-    if capture.error == "timeout":
-        headers["WARC-Truncated"] = "time"
-    elif capture.truncated:
-        headers["WARC-Truncated"] = "length"
-    elif capture.error:
-        headers["WARC-Truncated"] = "disconnect"
-    return headers
-
-
-def _status_line(status: int) -> str:
-    try:
-        phrase = http.HTTPStatus(status).phrase
-    except ValueError:
-        phrase = ""
-    return f"{status} {phrase}".strip()
-
-
-def _metadata(capture_id: int, capture: Capture, kind: str, document: Document | None) -> bytes:
-    data = {
-        "archiver_capture": 1,
-        "capture_id": capture_id,
-        "kind": kind,
-        "url": capture.url,
-        "final_url": capture.final_url,
-        "method": capture.method,
-        "status": capture.status,
-        "headers": [list(pair) for pair in capture.headers],
-        "content_type": capture.content_type,
-        "fetched_at": capture.fetched_at,
-        "redirects": list(capture.redirects),
-        "truncated": capture.truncated,
-        "not_modified": capture.not_modified,
-        "error": capture.error,
-        "detail": capture.detail,
-        "elapsed": capture.elapsed,
-        "sha256": capture.sha256,
-        "document": document.to_json() if document else None,
-    }
-    return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
-
-
-REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
-
-
-def export_warc(archive: Archive, path: str, *, revisits: bool = True) -> int:
-    """Write every capture of the archive to ``path`` (gzipped WARC/1.1); return how many.
-
-    With ``revisits`` (the default), a body already written is not written again: the capture
-    becomes a ``revisit`` record (identical-payload-digest profile) pointing at the first one,
-    which replay tools resolve, as the archive itself stores each body once.
-    """
-    count = 0
-    first_seen: dict[str, tuple[str, str, str, str]] = {}  # sha256 -> id, uri, date, digest
-    # Written beside the target and renamed at the end: a failed export leaves no half WARC.
-    partial = f"{path}.part"
-    try:
-        with open(partial, "wb") as fh:
-            writer = WARCWriter(fh, gzip=True, warc_version="1.1")
-            writer.write_record(
-                writer.create_warcinfo_record(
-                    os.path.basename(path),
-                    {"software": "archiver", "format": "WARC File Format 1.1"},
-                )
-            )
-            for capture_id in archive.capture_ids():
-                stored = archive.get_capture(capture_id)
-                if stored is None:
-                    continue
-                capture, kind = stored.capture, capture_kind(stored.capture)
-                date = warc_date(capture.fetched_at)
-                target = capture.final_url or capture.url
-                refers_to = None
-                # Every HTTP answer (a 304 too) is a response; a failure only if bytes arrived.
-                if capture.status is not None and (kind != "error" or has_stored_body(capture)):
-                    http_headers = StatusAndHeaders(
-                        _status_line(capture.status), replay_headers(capture), protocol="HTTP/1.1"
-                    )
-                    original = first_seen.get(capture.sha256) if capture.body else None
-                    if revisits and original is not None:
-                        record = writer.create_revisit_record(
-                            target,
-                            original[3],
-                            original[1],
-                            original[2],
-                            http_headers=http_headers,
-                            warc_headers_dict={
-                                "WARC-Date": date,
-                                "WARC-Refers-To": original[0],
-                                "WARC-Profile": REVISIT_PROFILE,
-                            },
-                        )
-                    else:
-                        record = writer.create_warc_record(
-                            target,
-                            "response",
-                            payload=io.BytesIO(capture.body),
-                            length=len(capture.body),
-                            http_headers=http_headers,
-                            warc_headers_dict=_response_headers(capture, date),
-                        )
-                    writer.write_record(record)
-                    refers_to = record.rec_headers.get_header("WARC-Record-ID")
-                    if record.rec_type == "response" and capture.body:
-                        digest = record.rec_headers.get_header("WARC-Payload-Digest")
-                        first_seen.setdefault(capture.sha256, (refers_to, target, date, digest))
-                    parts = urlsplit(target)
-                    request_target = (parts.path or "/") + (
-                        f"?{parts.query}" if parts.query else ""
-                    )
-                    request = writer.create_warc_record(
-                        target,
-                        "request",
-                        payload=io.BytesIO(b""),
-                        length=0,
-                        http_headers=StatusAndHeaders(
-                            f"{capture.method} {request_target} HTTP/1.1",
-                            [("Host", parts.netloc)],
-                            is_http_request=True,
-                        ),
-                        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": refers_to},
-                    )
-                    writer.write_record(request)
-                meta_headers = {"WARC-Date": date}
-                if refers_to:
-                    meta_headers["WARC-Refers-To"] = refers_to
-                meta = _metadata(capture_id, capture, kind, stored.document)
-                writer.write_record(
-                    writer.create_warc_record(
-                        capture.url,
-                        "metadata",
-                        payload=io.BytesIO(meta),
-                        length=len(meta),
-                        warc_content_type=METADATA_TYPE,
-                        warc_headers_dict=meta_headers,
-                    )
-                )
-                count += 1
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.remove(partial)
-        if isinstance(exc, OSError):
-            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        raise
-    os.replace(partial, path)
-    log.info("exported %d captures to %s", count, path)
-    return count
-
-
-def _document(data: dict[str, Any] | None) -> Document | None:
-    if not data:
-        return None
-    return Document(
-        url=data["url"],
-        title=data["title"],
-        subtitle=data["subtitle"],
-        authors=tuple(data["authors"]),
-        published=data["published"],
-        modified=data["modified"],
-        paragraphs=tuple(data["paragraphs"]),
-        links=tuple(Link(**link) for link in data["links"]),
-        images=tuple(Image(**image) for image in data["images"]),
-        profile=data["profile"],
-        checksum=data["checksum"],
-        paragraph_hashes=tuple(data.get("paragraph_hashes") or ()),
-        normalizer=data.get("normalizer") or "",
-        label=data.get("label"),
-        encoding=data.get("encoding"),
-        warnings=tuple(data.get("warnings") or ()),
-    )
-
-
-def _capture_from_metadata(meta: dict[str, Any], body: bytes) -> Capture:
-    return Capture(
-        url=meta["url"],
-        final_url=meta["final_url"],
-        status=meta["status"],
-        headers=tuple((str(k), str(v)) for k, v in meta["headers"]),
-        body=body,
-        content_type=meta["content_type"],
-        fetched_at=meta["fetched_at"],
-        redirects=tuple(meta["redirects"]),
-        truncated=bool(meta["truncated"]),
-        not_modified=bool(meta["not_modified"]),
-        error=meta["error"],
-        detail=meta["detail"] or "",
-        elapsed=float(meta["elapsed"] or 0.0),
-        method=meta["method"] or "GET",
-    )
+__all__ = ["export_warc", "import_warc"]
 
 
 def _iterate(path: str) -> Any:
@@ -370,14 +118,20 @@ def _import_records(
     """The work of ``import_warc``: one capture per response or revisit, then lone metadata."""
     by_digest: dict[str, str] = {}  # WARC-Payload-Digest of a response -> our sha256
     for record in _iterate(path):
-        if record.rec_type not in ("response", "revisit") or record.http_headers is None:
+        if record.rec_type not in ("response", "revisit"):
+            continue
+        if record.http_headers is None and record.rec_type == "response":
             continue
         if not (record.rec_headers.get_header("WARC-Target-URI") or "").startswith("http"):
             continue
+        if record.rec_headers.get_header(HOP_HEADER):
+            continue  # a hop of an exported redirect chain: the capture's metadata holds it
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         meta = by_response.get(record_id)
         body: bytes | None = None
-        if record.rec_type == "revisit":
+        if record.rec_type == "revisit" and meta is not None and meta.get("kind") != "response":
+            body = b""  # an exported 304: the revisit points replay at the unchanged body
+        elif record.rec_type == "revisit":
             digest = record.rec_headers.get_header("WARC-Payload-Digest") or ""
             sha = meta["sha256"] if meta is not None else by_digest.get(digest)
             body = archive.body(sha) if sha else None
@@ -392,8 +146,8 @@ def _import_records(
         if meta is not None and body is not None:
             if sha256_hex(body) != meta["sha256"]:
                 raise InputError(f"{path}: payload of {record_id} does not match its SHA-256")
-            capture = _capture_from_metadata(meta, body)
-            document = _document(meta.get("document"))
+            capture = capture_from_json(meta, body)
+            document = document_from_json(meta.get("document"))
         else:
             capture = _foreign_capture(record, body)
             document = None
@@ -403,10 +157,10 @@ def _import_records(
                 by_digest.setdefault(digest, capture.sha256)
         _add(archive, capture, document, run_id, counts)
     for meta in alone:
-        capture = _capture_from_metadata(meta, b"")
+        capture = capture_from_json(meta, b"")
         if capture.sha256 != meta["sha256"]:
             log.warning("%s: capture of %s had a body the WARC does not hold", path, capture.url)
-        _add(archive, capture, _document(meta.get("document")), run_id, counts)
+        _add(archive, capture, document_from_json(meta.get("document")), run_id, counts)
 
 
 def _add(

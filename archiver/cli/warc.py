@@ -4,29 +4,48 @@ from __future__ import annotations
 
 import click
 
+from archiver.archive.warc_export import export_warc
 from archiver.cli.app import _archive, cli, emit_json
 
 
 @cli.command("export-warc")
-@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--no-revisits",
     is_flag=True,
     help="Write every body in full, even one already written (no revisit records).",
 )
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.option(
+    "--gzip/--plain",
+    "gzip",
+    default=None,
+    help="gzip per record or plain; by default gzip for a .gz name and for -, plain otherwise.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
-def export_warc_command(ctx: click.Context, file: str, no_revisits: bool, as_json: bool) -> None:
-    """Write every capture to FILE as gzipped WARC/1.1.
+def export_warc_command(
+    ctx: click.Context,
+    file: str,
+    no_revisits: bool,
+    force: bool,
+    gzip: bool | None,
+    as_json: bool,
+) -> None:
+    """Write every capture to FILE as WARC/1.1 (- for standard output).
 
-    The file replays in pywb and ReplayWeb.page, and import-warc reads it back.
+    The file replays in pywb and ReplayWeb.page (docs/warc.md), and import-warc reads it back.
+    An existing FILE is refused unless --force.
     """
+    if file == "-" and as_json:
+        raise click.UsageError("--json prints to standard output, where the WARC goes: use one")
     with _archive(ctx, readonly=True) as archive:
-        count = archive.export_warc(file, revisits=not no_revisits)
+        count = export_warc(archive, file, revisits=not no_revisits, force=force, gzip=gzip)
     if as_json:
         emit_json({"warc": file, "captures": count})
     else:
-        click.echo(f"{count} captures written to {file}", err=True)
+        where = "standard output" if file == "-" else file
+        click.echo(f"{count} captures written to {where}", err=True)
 
 
 @cli.command("import-warc")
