@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import os
 import sys
@@ -46,7 +47,7 @@ from archiver.archive.warc_records import (
     warc_date,
 )
 from archiver.errors import InputError
-from archiver.fetch.fetcher import FetchPolicy, is_html
+from archiver.fetch.fetcher import FetchPolicy
 from archiver.models import Capture
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class IndexEntry:
 
     url: str
     timestamp: str  # 14 digits
-    mime: str
+    mime: str  # the media type without parameters; empty when the answer named none
     status: str
     digest: str
     offset: int
@@ -133,14 +134,21 @@ def _response_headers(capture: Capture, date: str) -> dict[str, str]:
 class _Exporter:
     """Writes records and remembers what a CDXJ index and a pages list need."""
 
-    def __init__(self, out: IO[bytes], *, gzip: bool, revisits: bool, name: str) -> None:
+    def __init__(
+        self,
+        out: IO[bytes],
+        *,
+        gzip: bool,
+        revisits: bool,
+        name: str,
+        pages: tuple[PageEntry, ...],
+    ) -> None:
         self.out = _Counting(out)
         self.writer = WARCWriter(self.out, gzip=gzip, warc_version="1.1")
         self.revisits = revisits
         self.first_seen: dict[str, tuple[str, str, str, str]] = {}  # sha -> id, uri, date, digest
         self.last_body: dict[str, tuple[str, str, str, str]] = {}  # URL -> its latest 2xx body
         self.index: list[IndexEntry] = []
-        self.pages: list[PageEntry] = []
         self.records = 0
         self.write(
             self.writer.create_warcinfo_record(
@@ -149,6 +157,17 @@ class _Exporter:
                     "software": f"archiver {__version__}",
                     "format": "WARC File Format 1.1",
                     "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+                    # The archived pages, as py-wacz and Webrecorder's tools read them.
+                    "json-metadata": json.dumps(
+                        {
+                            "type": "recording",
+                            "pages": [
+                                {"url": p.url, "timestamp": timestamp14(p.ts), "title": p.title}
+                                for p in pages
+                            ],
+                        },
+                        ensure_ascii=False,
+                    ),
                 },
             )
         )
@@ -167,7 +186,7 @@ class _Exporter:
                 IndexEntry(
                     url=headers.get_header("WARC-Target-URI"),
                     timestamp=timestamp14(headers.get_header("WARC-Date")),
-                    mime=mime.split(";")[0].strip() or "unk",
+                    mime=mime.split(";")[0].strip(),
                     status=(http_headers.get_statuscode() or "") if http_headers else "",
                     digest=headers.get_header("WARC-Payload-Digest") or "",
                     offset=start,
@@ -302,16 +321,6 @@ class _Exporter:
                 warc_headers_dict=meta_headers,
             )
         )
-        document = stored.document
-        if document is not None and capture.ok and is_html(capture):
-            self.pages.append(
-                PageEntry(
-                    id=f"capture-{capture_id}",
-                    url=capture.url,
-                    ts=date,
-                    title=document.title or capture.url,
-                )
-            )
         return True
 
 
@@ -323,14 +332,25 @@ def write_warc(
     With ``revisits`` (the default), a body already written is not written again: the capture
     becomes a ``revisit`` record pointing at the first one, which replay tools resolve.
     """
-    exporter = _Exporter(out, gzip=gzip, revisits=revisits, name=name)
+    pages = archived_pages(archive)
+    exporter = _Exporter(out, gzip=gzip, revisits=revisits, name=name, pages=pages)
     count = sum(1 for capture_id in archive.capture_ids() if exporter.capture(archive, capture_id))
     out.flush()
     return ExportResult(
-        captures=count,
-        records=exporter.records,
-        index=tuple(exporter.index),
-        pages=tuple(exporter.pages),
+        captures=count, records=exporter.records, index=tuple(exporter.index), pages=pages
+    )
+
+
+def archived_pages(archive: Archive) -> tuple[PageEntry, ...]:
+    """Every capture with an extracted document (a 2xx HTML page), oldest first, with title."""
+    rows = archive.conn.execute(
+        """SELECT c.id, c.url, c.fetched_at, e.title FROM captures c
+        JOIN extractions e ON e.id = c.extraction_id
+        WHERE c.kind = 'response' AND c.status BETWEEN 200 AND 299 ORDER BY c.id"""
+    ).fetchall()
+    return tuple(
+        PageEntry(id=f"capture-{row[0]}", url=row[1], ts=warc_date(row[2]), title=row[3] or row[1])
+        for row in rows
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from archiver.archive.wacz import export_wacz
 from archiver.archive.warc_export import export_warc
 from archiver.cli.app import _archive, cli, emit_json
 
@@ -46,6 +47,39 @@ def export_warc_command(
     else:
         where = "standard output" if file == "-" else file
         click.echo(f"{count} captures written to {where}", err=True)
+
+
+@cli.command("export-wacz")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--no-revisits",
+    is_flag=True,
+    help="Write every body in full, even one already written (no revisit records).",
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def export_wacz_command(
+    ctx: click.Context, file: str, no_revisits: bool, force: bool, as_json: bool
+) -> None:
+    """Write every capture to FILE as a WACZ (ReplayWeb.page, Browsertrix).
+
+    The WARC, its CDXJ index, the list of archived pages with their titles, and a
+    datapackage.json with every file's SHA-256, in one zip.
+    """
+    with _archive(ctx, readonly=True) as archive:
+        result = export_wacz(archive, file, revisits=not no_revisits, force=force)
+    if as_json:
+        emit_json(
+            {
+                "wacz": file,
+                "captures": result.captures,
+                "records": result.records,
+                "pages": result.pages,
+            }
+        )
+    else:
+        click.echo(f"{result.captures} captures ({result.pages} pages) written to {file}", err=True)
 
 
 @cli.command("import-warc")
