@@ -299,6 +299,19 @@ def _m006_run_items(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_captures_run ON captures(run_id)")
 
 
+def _m007_capture_flags(db: Database) -> None:
+    """What an import found wrong with a record it still brought in (a failed digest, a record
+    cut short by the end of the file): one row per capture and flag, for fsck and reports."""
+    db.table("capture_flags").create(
+        {"id": int, "capture_id": int, "flag": str, "detail": str, "source": str},
+        pk="id",
+        foreign_keys=[("capture_id", "captures", "id")],
+        not_null={"capture_id", "flag"},
+        if_not_exists=True,
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_capture_flags ON capture_flags(capture_id)")
+
+
 Migration = Callable[[Database], None]
 
 #: Applied in order; the position (1-based) is the schema version. Append only.
@@ -309,6 +322,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m004_indexes_for_lookups,
     _m005_drift,
     _m006_run_items,
+    _m007_capture_flags,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -329,6 +343,7 @@ TABLES = frozenset(
         "canonical_parses",
         "source_drifts",
         "run_items",
+        "capture_flags",
     }
 )
 

@@ -6,6 +6,7 @@ import click
 
 from archiver.archive.wacz import export_wacz
 from archiver.archive.warc_export import export_warc
+from archiver.archive.warc_import import import_file
 from archiver.cli.app import _archive, cli, emit_json
 
 
@@ -84,19 +85,39 @@ def export_wacz_command(
 
 @cli.command("import-warc")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Refuse a record whose payload is larger (default: the fetcher's cap, 32 MiB).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
-def import_warc_command(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
-    """Bring the captures of WARC files into the archive.
+def import_warc_command(
+    ctx: click.Context, files: tuple[str, ...], max_bytes: int | None, as_json: bool
+) -> None:
+    """Bring the captures of WARC, ARC and WACZ files into the archive.
 
-    Reads what wget --warc-file, Browsertrix or export-warc write.
+    Reads what wget --warc-file, Heritrix, Browsertrix, warcprox or export-warc write; every
+    HTML page is extracted, so search and links work on it. Prints what each file gave: records
+    by type, captures imported, skipped and why, and records flagged (a failed digest, a record
+    cut short), which are imported all the same. Exit 1 when any record was flagged or a file
+    was not readable to its end.
     """
-    counts = {}
+    summaries = []
     with _archive(ctx) as archive:
         for file in files:
-            counts[file] = archive.import_warc(file)
+            summaries.append(import_file(archive, file, max_bytes=max_bytes))
     if as_json:
-        emit_json({"imported": counts})
+        emit_json(
+            {
+                "imported": {s.path: s.added for s in summaries},
+                "files": [s.to_json() for s in summaries],
+            }
+        )
     else:
-        for file, count in counts.items():
-            click.echo(f"{count} captures imported from {file}", err=True)
+        for summary in summaries:
+            for line in summary.lines():
+                click.echo(line, err=True)
+    if any(s.problems for s in summaries):
+        ctx.exit(1)

@@ -23,6 +23,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archiver.archive.store import Archive
+from archiver.archive.warc_import import import_file
 from archiver.cli import cli
 from archiver.errors import ArchiveCorrupt, InputError
 from archiver.models import Capture, Document, Link
@@ -315,26 +316,41 @@ def test_a_failed_export_leaves_no_half_warc(source: Path, tmp_path: Path) -> No
     assert list(tmp_path.glob("out.warc.gz*")) == []
 
 
-def test_a_damaged_warc_is_refused_not_imported(tmp_path: Path) -> None:
-    """warcio checks each record's digests as it reads: a flipped payload byte is refused."""
+def test_a_record_failing_its_digest_is_imported_and_flagged(tmp_path: Path) -> None:
+    """warcio checks each record's digests as it reads: a flipped payload byte does not reject
+    the file (one bad record in a real crawl would lose the rest); it is imported, flagged."""
     warc = tmp_path / "plain.warc"
     with open(warc, "wb") as fh:
         writer = WARCWriter(fh, gzip=False)
         http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
-        writer.write_record(
-            writer.create_warc_record(
-                "https://a.example/", "response", payload=io.BytesIO(PAGE), length=len(PAGE),
-                http_headers=http,
-            )
-        )  # fmt: skip
+        for url in ("https://a.example/", "https://b.example/"):
+            writer.write_record(
+                writer.create_warc_record(
+                    url, "response", payload=io.BytesIO(PAGE), length=len(PAGE),
+                    http_headers=http,
+                )
+            )  # fmt: skip
     data = bytearray(warc.read_bytes())
     data[data.index(b"One old friend")] ^= 0x20
     warc.write_bytes(bytes(data))
     with Archive.memory() as archive:
-        with pytest.raises(InputError, match="digest"):
-            archive.import_warc(str(warc))
-        assert archive.query("SELECT count(*) FROM captures")[1] == [(0,)]
-        assert archive.query("SELECT status FROM runs")[1] == [("failed",)]
+        summary = import_file(archive, str(warc))
+        assert summary.added == 2 and summary.problems
+        [flag] = summary.flags
+        assert flag.url == "https://a.example/" and flag.flag == "digest_failed"
+        assert "digest failed" in flag.detail
+        assert archive.query("SELECT count(*) FROM captures")[1] == [(2,)]
+        assert archive.query("SELECT capture_id, flag FROM capture_flags")[1] == [
+            (flag.capture_id, "digest_failed")
+        ]
+        assert archive.query("SELECT status FROM runs")[1] == [("done",)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "archiver", "--db", str(tmp_path / "a.db"), "import-warc",
+         str(warc)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "flagged 1 digest_failed: https://a.example/" in proc.stderr
 
 
 def test_a_malformed_metadata_record_is_an_input_error(tmp_path: Path) -> None:
