@@ -118,7 +118,8 @@ def _sniff(path: str) -> None:
 def read_metadata(source: WarcSource) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """The archive's own metadata records: by the response they refer to, and those alone.
 
-    A file unreadable part-way gives what came before (the import pass reports the rest).
+    Only a WARC that export-warc wrote (its first record says so) is read for them. A file
+    unreadable part-way gives what came before (the import pass reports the rest).
     """
     by_response: dict[str, dict[str, Any]] = {}
     alone: list[dict[str, Any]] = []
@@ -133,6 +134,17 @@ def read_metadata(source: WarcSource) -> tuple[dict[str, dict[str, Any]], list[d
     return by_response, alone
 
 
+def _written_by_archiver(record: Any) -> bool:
+    """Whether a WARC's first record is the warcinfo export-warc writes first (or one of its
+    metadata records: a file cut from an export)."""
+    if record.rec_type == "metadata":
+        return bool(record.rec_headers.get_header("Content-Type") == METADATA_TYPE)
+    if record.rec_type != "warcinfo":
+        return False
+    head = record.content_stream().read(4096)
+    return bool(re.search(rb"^software: archiver\b", head, re.MULTILINE))
+
+
 def _metadata_records(
     source: WarcSource,
     by_response: dict[str, dict[str, Any]],
@@ -142,7 +154,9 @@ def _metadata_records(
 ) -> None:
     for _, stream in source.streams(gunzip=gunzip):
         try:
-            for record in ArchiveIterator(stream, arc2warc=True):
+            for number, record in enumerate(ArchiveIterator(stream, arc2warc=True)):
+                if number == 0 and not _written_by_archiver(record):
+                    break  # another tool's WARC: no need to read it twice
                 if record.rec_type != "metadata":
                     continue
                 if record.rec_headers.get_header("Content-Type") != METADATA_TYPE:

@@ -233,3 +233,40 @@ def test_every_real_file_imports_and_its_pages_are_found(name: str) -> None:
         assert summary.added > 0, summary.lines()
     if name.endswith("example-iana.warc"):
         assert summary.imported == {"response": 24, "revisit": 34} and len(found) == 6
+
+
+def test_verify_offline_and_links_use_an_imported_page(tmp_path: Path) -> None:
+    """Another tool's WARC of the seed article: verify --offline compares against its capture,
+    and the import extracted its links (what `links <capture>` checks)."""
+    from click.testing import CliRunner
+
+    from archiver.cli import cli
+    from tests.conftest import SEED, SEED_PAGE, SEED_URL
+
+    warc = tmp_path / "seed.warc.gz"
+    page = SEED_PAGE.read_bytes()
+    with open(warc, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        http = StatusAndHeaders(
+            "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+        )
+        writer.write_record(
+            writer.create_warc_record(
+                SEED_URL, "response", payload=io.BytesIO(page), length=len(page),
+                http_headers=http, warc_headers_dict={"WARC-Date": "2026-01-01T00:00:00Z"},
+            )
+        )  # fmt: skip
+    db = str(tmp_path / "a.db")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", db, "import-warc", str(warc)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        cli, ["--db", db, "verify", "--offline", "--no-check-links", "--json", str(SEED)],
+        catch_exceptions=False,
+    )  # fmt: skip
+    [verdict] = json.loads(result.output)["results"]
+    assert verdict["capture_id"] == 1 and verdict["similarity"] == 1.0
+    with Archive(db, readonly=True) as archive:
+        stored = archive.get_capture(1)
+        assert stored is not None and stored.document is not None
+        assert len(stored.document.links) >= 10  # the seed cites 13 sources
