@@ -119,24 +119,27 @@ def wayback(tmp_path: Path) -> Iterator[tuple[Path, str]]:
 
 
 def _add(root: Path, warc: Path) -> None:
+    unpack = ["--unpack-wacz"] if warc.suffix == ".wacz" else []
     proc = subprocess.run(
-        [str(WB_MANAGER), "add", "archive", str(warc)], cwd=root, capture_output=True,
+        [str(WB_MANAGER), "add", *unpack, "archive", str(warc)], cwd=root, capture_output=True,
         text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("name", ["export.warc.gz", "export.warc"])
+@pytest.mark.parametrize("name", ["export.warc.gz", "export.warc", "export.wacz"])
 def test_pywb_replays_the_article_and_a_redirected_source(
     snapshot_db: Path, wayback: tuple[Path, str], tmp_path: Path, name: str
 ) -> None:
     root, base = wayback
     warc = tmp_path / name
+    command = "export-wacz" if name.endswith(".wacz") else "export-warc"
     result = CliRunner().invoke(
-        cli, ["--db", str(snapshot_db), "export-warc", str(warc)], catch_exceptions=False
+        cli, ["--db", str(snapshot_db), command, str(warc)], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
-    assert (warc.read_bytes()[:2] == b"\x1f\x8b") == name.endswith(".gz")
+    if command == "export-warc":
+        assert (warc.read_bytes()[:2] == b"\x1f\x8b") == name.endswith(".gz")
     _add(root, warc)
     with Archive(snapshot_db, readonly=True) as archive:
         stored = archive.latest_capture(SEED_URL)
