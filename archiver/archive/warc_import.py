@@ -20,7 +20,7 @@ import io
 import logging
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from warcio.archiveiterator import ArchiveIterator
@@ -247,7 +247,9 @@ class _Importer:
         self.run_id = run_id
         self.cap = cap
         self.tally = _Tally(source.path)
-        self.by_digest: dict[str, Capture] = {}  # WARC-Payload-Digest -> a capture with it
+        # WARC-Payload-Digest -> a capture with that payload, its body left out (it is in the
+        # archive by then): a file of many responses does not stay in memory.
+        self.by_digest: dict[str, Capture] = {}
         self.meta_by_response: dict[str, dict[str, Any]] = {}
 
     def run(self, meta_alone: list[dict[str, Any]]) -> None:
@@ -337,7 +339,7 @@ class _Importer:
             kind = rec_type
         digest = record.rec_headers.get_header("WARC-Payload-Digest")
         if digest and not flags:
-            self.by_digest.setdefault(digest, capture)
+            self.by_digest.setdefault(digest, replace(capture, body=b""))
         self.add(capture, document, kind, flags)
 
     def revisit(self, record: Any, meta: dict[str, Any] | None) -> None:
@@ -349,7 +351,7 @@ class _Importer:
             return
         digest = record.rec_headers.get_header("WARC-Payload-Digest") or ""
         original = self.by_digest.get(digest)
-        body: bytes | None = original.body if original is not None else None
+        body = self.archive.body(original.sha256) if original is not None else None
         if body is None and meta is not None:
             body = self.archive.body(meta["sha256"])
         if body is None:
