@@ -122,13 +122,14 @@ def _import_flags(conn: sqlite3.Connection) -> list[FsckProblem]:
     """Records imported although their WARC said they were damaged (``capture_flags``)."""
     problems = []
     for flag, ids, urls, source in conn.execute(
-        """SELECT f.flag, group_concat(c.id), group_concat(c.url, ' '), min(f.source)
+        """SELECT f.flag, group_concat(c.id), group_concat(c.url, ' '),
+        group_concat(DISTINCT f.source)
         FROM capture_flags f JOIN captures c ON c.id = f.capture_id GROUP BY f.flag"""
     ):
         problems.append(
             FsckProblem(
                 kind=f"imported_{flag}",
-                detail=f"imported from a WARC record marked {flag} (from {source})",
+                detail=f"imported from WARC records marked {flag} (from {source})",
                 capture_ids=tuple(int(i) for i in ids.split(",")),
                 urls=tuple(dict.fromkeys(urls.split(" "))),
             )
