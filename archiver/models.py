@@ -7,6 +7,7 @@ mutable state. ``to_json()`` gives the shapes fixed by the command-line contract
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -98,6 +99,11 @@ class Document:
         }
 
 
+#: Fetch errors that say nothing about the target when no other host answered either: what a
+#: machine without a network sees for every URL.
+NO_ANSWER = frozenset({"dns_error", "connection_error", "timeout"})
+
+
 @dataclass(frozen=True, kw_only=True)
 class Capture:
     """One HTTP fetch as it happened: the raw bytes exactly as received, and what led to them.
@@ -138,6 +144,15 @@ class Capture:
     @property
     def ok(self) -> bool:
         return self.error is None and self.status is not None and 200 <= self.status < 300
+
+    @property
+    def answered(self) -> bool:
+        """Did a host answer anything (any HTTP status, a TLS handshake, a redirect loop)?
+
+        Only failures that a machine without a network also sees (:data:`NO_ANSWER`) are not
+        an answer: the one rule behind :class:`Traffic` and ``network_unavailable``.
+        """
+        return self.status is not None or self.error not in NO_ANSWER
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -244,6 +259,12 @@ class Traffic:
         return Traffic(
             requests=self.requests - other.requests, answers=self.answers - other.answers
         )
+
+    @classmethod
+    def of(cls, captures: Iterable[Capture]) -> Traffic:
+        """The traffic a set of captures stands for (each one a request)."""
+        got = list(captures)
+        return cls(requests=len(got), answers=sum(c.answered for c in got))
 
     @property
     def nothing_answered(self) -> bool:

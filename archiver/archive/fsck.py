@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from archiver.archive.store import decompress_body
-from archiver.models import sha256_hex
+from archiver.archive.codec import check_body
 
 log = logging.getLogger(__name__)
 
@@ -148,19 +146,3 @@ def _with_captures(conn: sqlite3.Connection, kind: str, detail: str, sha: str) -
         capture_ids=tuple(r[0] for r in rows),
         urls=tuple(dict.fromkeys(r[1] for r in rows)),
     )
-
-
-def check_body(
-    sha: str, size: int | None, compression: str, data: bytes | None
-) -> tuple[str, str] | None:
-    """Why a stored body fails its fixity check, or None when it passes."""
-    try:
-        body = decompress_body(compression, data or b"")
-    except (zlib.error, ValueError) as exc:
-        return "unreadable", f"cannot decompress ({compression}): {exc}"
-    actual = sha256_hex(body)
-    if actual != sha:
-        return "checksum_mismatch", f"stored sha256 {sha}, body now hashes to {actual}"
-    if size is not None and len(body) != size:
-        return "size_mismatch", f"stored size {size}, body is {len(body)} bytes"
-    return None

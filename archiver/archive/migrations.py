@@ -299,7 +299,42 @@ def _m006_run_items(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_captures_run ON captures(run_id)")
 
 
-def _m007_capture_flags(db: Database) -> None:
+def _m007_evidence(db: Database) -> None:
+    """The tamper-evident log: one leaf a record, and the signed checkpoints of its root."""
+    db.table("evidence_log").create(
+        {"seq": int, "kind": str, "row_id": int, "leaf": bytes, "logged_at": str},
+        pk="seq",
+        not_null={"kind", "row_id", "leaf", "logged_at"},
+        if_not_exists=True,
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx_evidence_log_row ON evidence_log(kind, row_id)"
+    )
+    db.table("checkpoints").create(
+        {
+            "id": int,
+            "origin": str,
+            "size": int,
+            "root": bytes,
+            "time": str,
+            "key_id": str,
+            "signature": bytes,
+            "public_key": str,
+            "token": bytes,
+            "tsa": str,
+            "timestamp_detail": str,
+            "run_id": int,
+        },
+        pk="id",
+        not_null={"origin", "size", "root", "time", "key_id", "signature", "public_key"},
+        if_not_exists=True,
+    )
+    db.table("archive_meta").create(
+        {"key": str, "value": str}, pk="key", not_null={"value"}, if_not_exists=True
+    )
+
+
+def _m008_capture_flags(db: Database) -> None:
     """What an import found wrong with a record it still brought in (a failed digest, a record
     cut short by the end of the file): one row per capture and flag, for fsck and reports."""
     db.table("capture_flags").create(
@@ -322,7 +357,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m004_indexes_for_lookups,
     _m005_drift,
     _m006_run_items,
-    _m007_capture_flags,
+    _m007_evidence,
+    _m008_capture_flags,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -343,6 +379,9 @@ TABLES = frozenset(
         "canonical_parses",
         "source_drifts",
         "run_items",
+        "evidence_log",
+        "checkpoints",
+        "archive_meta",
         "capture_flags",
     }
 )

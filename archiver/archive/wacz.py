@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from archiver import __version__
-from archiver.archive.store import Archive
 from archiver.archive.warc_export import ExportResult, IndexEntry, PageEntry, write_warc
+from archiver.archive.warc_records import WarcArchive as Archive
 from archiver.errors import InputError
 
 log = logging.getLogger(__name__)

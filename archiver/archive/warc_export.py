@@ -33,7 +33,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archiver import __version__
-from archiver.archive.store import Archive, capture_kind, has_stored_body
+from archiver.archive.codec import capture_kind, has_stored_body
 from archiver.archive.warc_records import (
     HOP_HEADER,
     METADATA_TYPE,
@@ -45,6 +45,9 @@ from archiver.archive.warc_records import (
     status_line,
     timestamp14,
     warc_date,
+)
+from archiver.archive.warc_records import (
+    WarcArchive as Archive,
 )
 from archiver.errors import InputError
 from archiver.fetch.fetcher import FetchPolicy

@@ -26,8 +26,9 @@ from typing import IO, Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from archiver.archive.store import Archive
-from archiver.archive.warc_records import HOP_HEADER, capture_from_json, document_from_json
+from archiver.archive.records import capture_from_json, document_from_json
+from archiver.archive.warc_records import HOP_HEADER
+from archiver.archive.warc_records import WarcArchive as Archive
 from archiver.archive.warc_sources import (
     WarcSource,
     open_sources,

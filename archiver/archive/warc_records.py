@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import http
 import json
+import sqlite3
 import zlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Protocol
 
-from archiver.models import Capture, Document, Image, Link
+from archiver.archive.ports import CaptureArchive
+from archiver.models import Capture, Document
 
 METADATA_TYPE = "application/vnd.archiver.capture+json"
 ORIG_PREFIX = "X-Archive-Orig-"
@@ -23,6 +25,17 @@ NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modif
 #: An extension WARC field on the 3xx records export writes for each hop of a redirect chain:
 #: import of an archiver export skips them (the capture's metadata holds the chain).
 HOP_HEADER = "Archiver-Redirect-Hop"
+
+
+class WarcArchive(CaptureArchive, Protocol):
+    """What WARC export and import need of an archive (``Archive`` has it): its captures and
+    run log, its name, and its connection for the few queries of their own (pages, flags)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def conn(self) -> sqlite3.Connection: ...
 
 
 def warc_date(iso: str) -> str:
@@ -120,47 +133,3 @@ def metadata_json(capture_id: int, capture: Capture, kind: str, document: Docume
         "document": document.to_json() if document else None,
     }
     return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
-
-
-def document_from_json(data: dict[str, Any] | None) -> Document | None:
-    """The extraction held in a metadata record, or None."""
-    if not data:
-        return None
-    return Document(
-        url=data["url"],
-        title=data["title"],
-        subtitle=data["subtitle"],
-        authors=tuple(data["authors"]),
-        published=data["published"],
-        modified=data["modified"],
-        paragraphs=tuple(data["paragraphs"]),
-        links=tuple(Link(**link) for link in data["links"]),
-        images=tuple(Image(**image) for image in data["images"]),
-        profile=data["profile"],
-        checksum=data["checksum"],
-        paragraph_hashes=tuple(data.get("paragraph_hashes") or ()),
-        normalizer=data.get("normalizer") or "",
-        label=data.get("label"),
-        encoding=data.get("encoding"),
-        warnings=tuple(data.get("warnings") or ()),
-    )
-
-
-def capture_from_json(meta: dict[str, Any], body: bytes) -> Capture:
-    """The capture a metadata record describes, with the body found for it."""
-    return Capture(
-        url=meta["url"],
-        final_url=meta["final_url"],
-        status=meta["status"],
-        headers=tuple((str(k), str(v)) for k, v in meta["headers"]),
-        body=body,
-        content_type=meta["content_type"],
-        fetched_at=meta["fetched_at"],
-        redirects=tuple(meta["redirects"]),
-        truncated=bool(meta["truncated"]),
-        not_modified=bool(meta["not_modified"]),
-        error=meta["error"],
-        detail=meta["detail"] or "",
-        elapsed=float(meta["elapsed"] or 0.0),
-        method=meta["method"] or "GET",
-    )

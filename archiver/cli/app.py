@@ -60,25 +60,44 @@ def _stacked(options: list[Callable[[F], F]]) -> Callable[[F], F]:
 
 
 def fetch_options(func: F) -> F:
-    """The options every fetching command takes (CONTRACT.md, Global)."""
+    """The options every fetching command takes (CONTRACT.md, Global), each number within the
+    range FetchPolicy keeps: ``--timeout inf``, ``nan`` or ``1e300`` is one line, exit 2."""
+    from dataclasses import replace
+
+    from archiver.fetch.policy import RANGES, Range
+
+    def within(name: str, allowed: Range) -> Callable[..., Any]:
+        def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+            problem = None if value is None else allowed.problem(value)
+            if problem:
+                raise BadInput(f"{name} {problem}")
+            return value
+
+        return check
+
+    rate = replace(RANGES["per_host_rate"], low=0.01, low_open=False)
+    timeout = replace(RANGES["timeout"], low=0.1, low_open=False)
     options = [
         click.option(
             "--per-host-rate",
-            type=click.FloatRange(min=0.01),
+            type=float,
             default=None,
-            help="Requests a second to one host.",
+            callback=within("--per-host-rate", rate),
+            help=f"Requests a second to one host ({rate.low:g} to {rate.high:g}).",
         ),
         click.option(
             "--per-host-connections",
-            type=click.IntRange(min=1),
+            type=int,
             default=None,
+            callback=within("--per-host-connections", RANGES["per_host_connections"]),
             help="Simultaneous connections to one host.",
         ),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0.1),
+            type=float,
             default=None,
-            help="Seconds before a request is given up.",
+            callback=within("--timeout", timeout),
+            help=f"Seconds before a request is given up ({timeout.low:g} to {timeout.high:g}).",
         ),
         click.option("--user-agent", default=None, help="User-Agent header to send."),
         click.option(

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import click
 
+from archiver.archive.queries import DEFAULT_QUERY_TIMEOUT
+from archiver.archive.serve import serve_app
 from archiver.cli.app import _archive, _clean, _jsonable, cli, emit_json
-from archiver.verify import job as pipeline
+from archiver.verify.history import history_of
+
+MAX_QUERY_TIMEOUT = 86400.0  # a day: longer is a typo (and inf would never end)
+
+
+def _a_number(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """Refuse ``nan``, which every range check lets through."""
+    if math.isnan(value):
+        raise click.BadParameter("not a number")
+    return value
 
 
 @cli.command()
@@ -51,12 +63,12 @@ def search(ctx: click.Context, text: str, limit: int, raw: bool, as_json: bool) 
     with _archive(ctx, readonly=True) as archive:
         hits = archive.search(text, limit=limit, raw=raw)
     if as_json:
-        emit_json({"query": text, "results": hits})
+        emit_json({"query": text, "results": [hit.to_json() for hit in hits]})
         return
     for hit in hits:
-        click.echo(f"{hit['capture_id']}\t{hit['last_seen']}\t{_clean(hit['url'])}")
-        click.echo(f"  {_clean(hit['title'])}")
-        click.echo(f"  {_clean(' '.join(str(hit['snippet']).split()))}")
+        click.echo(f"{hit.capture_id}\t{hit.last_seen}\t{_clean(hit.url)}")
+        click.echo(f"  {_clean(hit.title)}")
+        click.echo(f"  {_clean(' '.join(str(hit.snippet).split()))}")
     if not hits:
         click.echo("no match", err=True)
 
@@ -73,13 +85,31 @@ def search(ctx: click.Context, text: str, limit: int, raw: bool, as_json: bool) 
 )
 @click.option("-p", "--param", "params", multiple=True, help="A value for a ? in SQL (repeat).")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, max=MAX_QUERY_TIMEOUT),
+    default=DEFAULT_QUERY_TIMEOUT,
+    show_default=True,
+    callback=_a_number,
+    help="Seconds the query may run before it is stopped (exit 3); 0: no limit.",
+)
 @click.pass_context
-def query(ctx: click.Context, sql: str, fmt: str, params: tuple[str, ...], as_json: bool) -> None:
-    """Run SQL against the archive on a read-only connection."""
+def query(
+    ctx: click.Context,
+    sql: str,
+    fmt: str,
+    params: tuple[str, ...],
+    as_json: bool,
+    timeout: float,
+) -> None:
+    """Run SQL against the archive on a read-only connection.
+
+    The query is stopped after --timeout seconds (exit 3), and at once by Ctrl-C.
+    """
     if as_json:
         fmt = "json"
     with _archive(ctx, readonly=True) as archive:
-        columns, rows = archive.query(sql, params)
+        columns, rows = archive.query(sql, params, timeout=timeout or None)
     if fmt == "json":
         emit_json([{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows])
     elif fmt == "csv":
@@ -113,20 +143,20 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
     Each capture's checksums, how it compares with the one before, and its drift verdicts.
     """
     with _archive(ctx, readonly=True) as archive:
-        timeline = pipeline.history_of(url, archive=archive)
+        timeline = history_of(url, archive=archive)
     if as_json:
-        emit_json({"url": url, "captures": timeline})
+        emit_json({"url": url, "captures": [item.to_json() for item in timeline]})
         return
     if not timeline:
         click.echo(f"no capture of {_clean(url)}", err=True)
     for item in timeline:
-        what = item["error"] or item["status"]
-        sha = (item["sha256"] or "-")[:12]
-        text = (item["checksum"] or "sha256:-").split(":", 1)[1][:12]
-        verdict = item["verification"]["status"] if item["verification"] else "-"
+        what = item.error or item.status
+        sha = (item.sha256 or "-")[:12]
+        text = (item.checksum or "sha256:-").split(":", 1)[1][:12]
+        verdict = item.verification.status if item.verification else "-"
         click.echo(
-            f"{item['capture_id']}\t{item['fetched_at']}\t{what}\tbody:{sha}\ttext:{text}\t"
-            f"{item['vs_previous']}\tcanonical:{verdict}\tprevious:{item['drift_previous'] or '-'}"
+            f"{item.capture_id}\t{item.fetched_at}\t{what}\tbody:{sha}\ttext:{text}\t"
+            f"{item.vs_previous}\tcanonical:{verdict}\tprevious:{item.drift_previous or '-'}"
         )
 
 
@@ -139,19 +169,25 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
     show_default=True,
     help="Port to listen on.",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another name to answer to in the Host header (a proxy's); repeat.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Browse the archive in Datasette (the serve extra).
+def serve(ctx: click.Context, host: str, port: int, allow_hosts: tuple[str, ...]) -> None:
+    """Browse the archive in Datasette (the serve extra), read-only.
 
-    Canned queries for link rot and drift come with it (pip install -e '.[serve]').
+    Canned queries for link rot and drift come with it (pip install -e '.[serve]'). Only the
+    host names it is bound to are answered (no DNS rebinding); writes get 405.
     """
-    from archiver.archive.store import datasette_app
-
-    app = datasette_app(ctx.obj["db_path"])
+    app = serve_app(ctx.obj["db_path"], host, extra_hosts=allow_hosts)
     import uvicorn
 
     click.echo(f"serving {ctx.obj['db_path']} on http://{host}:{port}/", err=True)
-    uvicorn.run(app.app(), host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 # --- reports over the archive: report linkrot, report drift ---------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from archiver.capture.snapshot import snapshot as snapshot_job
 from archiver.cli.app import (
     _archive,
     _fetcher,
@@ -19,10 +20,9 @@ from archiver.cli.app import (
 from archiver.errors import ArchiverError, InputError, NetworkUnavailable
 from archiver.extract.profiles import PROFILE_NAMES
 from archiver.fetch.fetcher import parse_routes
-from archiver.links.check import network_unavailable
+from archiver.fetch.urls import refuse_schemeless
 from archiver.models import Document
 from archiver.report import links as report
-from archiver.verify import job as pipeline
 
 
 @cli.command("fetch")
@@ -69,17 +69,17 @@ def snapshot(
 
     The raw bytes, the extraction and their checksums are stored in the archive.
     """
+    refuse_schemeless(urls)  # before the archive is opened: nothing is stored
     with _archive(ctx) as archive, _fetcher(options) as fetcher:
-        results = pipeline.snapshot(
+        results = snapshot_job(
             list(urls), fetcher=fetcher, archive=archive, follow_links=not no_links
         )
-    every = [r.capture for r in results] + [s.capture for r in results for s in r.sources]
     if as_json:
         emit_json({"snapshots": [r.to_json() for r in results]})
     else:
         for result in results:
             click.echo(report.snapshot_text(result))
-    if network_unavailable(every):
+    if fetcher.traffic().nothing_answered:  # the one rule: models.Traffic
         raise NetworkUnavailable("nothing answered: the network looks unavailable")
     ctx.exit(0 if all(r.capture.ok for r in results) else 1)
 

@@ -57,7 +57,8 @@ def links(
     checks over --suspect-days days. Broken links get the archived copy nearest the article's
     publication date from the Wayback Machine.
     """
-    from archiver.links.rot import RotPolicy, check_target
+    from archiver.links.job import check_target
+    from archiver.links.rot import RotPolicy
 
     policy = RotPolicy(checks=suspect_checks, days=suspect_days)
     wayback = _wayback(options, no_archive_lookup, wayback_url)

@@ -30,7 +30,8 @@ def report_linkrot(
 
     Then the suspects, failing but not yet broken. Exit 1 if any link is broken.
     """
-    from archiver.links.rot import RotPolicy, rot_report, rot_summary
+    from archiver.links.rot import RotPolicy
+    from archiver.links.rotreport import rot_report, rot_summary
 
     policy = RotPolicy(checks=suspect_checks, days=suspect_days)
     with _archive(ctx, readonly=True) as archive:

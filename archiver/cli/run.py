@@ -31,6 +31,7 @@ def run_command(
 
     Cron-ready: it takes the archive's lock, and a run killed midway is resumed by the next.
     """
+    from archiver.runs import console
     from archiver.runs import run as scheduled
     from archiver.runs.config import load_config, with_overrides
 
@@ -38,11 +39,11 @@ def run_command(
     config = with_overrides(load_config(path), **options)
     explicit = ctx.find_root().params.get("db_path") or os.environ.get("ARCHIVER_DB")
     db_path = explicit or config.db_path() or ctx.obj["db_path"]
-    with scheduled.progress_bar() as progress:
+    with console.progress_bar() as progress:
         result = scheduled.run(config, db_path=db_path, progress=progress)
     summary = result.to_json()
     if as_json:
         emit_json(summary)
     elif not quiet or summary["new_broken"] or summary["new_drift"] or summary["errors"]:
-        click.echo(scheduled.summary_text(summary))
+        click.echo(console.summary_text(summary))
     ctx.exit(result.exit_code)

@@ -99,6 +99,6 @@ def verify(
                 click.echo(f"{done.path}: not repaired (not an inline link): {fix.text}", err=True)
     if errors:
         ctx.exit(2)
-    if not offline and pipeline.offline_run(results):
+    if not offline and results.offline:
         raise NetworkUnavailable("nothing answered: the network looks unavailable; no verdict")
     ctx.exit(1 if pipeline.found_problems(results) else 0)

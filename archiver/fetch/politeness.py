@@ -4,18 +4,21 @@ The fetcher asks a :class:`HostGate` for a slot before every request it sends (r
 retries and redirect hops included), so a site owner sees at most ``per_host_connections``
 simultaneous requests and at most ``per_host_rate`` requests a second from one run, however many
 threads the run uses. A :class:`CircuitBreaker` stops a run from spending its time on a host that
-has stopped answering. Both are keyed by the *logical* host (the one in the URL), never by the
+has stopped answering; :func:`parse_retry_after` reads a host's own request for a pause. Both
+are keyed by the *logical* host (the one in the URL), never by the
 address a route sends the request to.
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC
 
 log = logging.getLogger(__name__)
 
@@ -181,3 +184,20 @@ class CircuitBreaker:
                     "circuit open for %s after %d failures (%s)", host, state.failures, error
                 )
                 state.opened_at = self._clock()
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date), or None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)

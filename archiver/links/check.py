@@ -25,7 +25,8 @@ from dataclasses import replace
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from archiver.models import Capture, Link, LinkCheck
+from archiver.fetch.urls import check_url
+from archiver.models import NO_ANSWER, Capture, Link, LinkCheck, Traffic
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ SUSPECT = frozenset(
     {"server_error", "timeout", "connection_error", "tls_error", "blocked", "rate_limited"}
 )
 # Failures that say nothing about the target when no other host answered either.
-OFFLINE_ERRORS = frozenset({"dns_error", "connection_error", "timeout"})
+OFFLINE_ERRORS = NO_ANSWER
 _SKIPPED_SCHEMES = frozenset({"mailto", "tel", "javascript", "data", "ftp", "sms", "file", "news"})
 _NOT_FOUND_TEXT = re.compile(
     r"\b(?:page\s+not\s+found|not\s+found|404(?:\s+error)?|error\s+404|can(?:'|no)t\s+"
@@ -93,18 +94,8 @@ def precheck(link: Link) -> LinkCheck | None:
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme in _SKIPPED_SCHEMES:
         return make_check(link, "skipped", detail=f"{scheme}: link, not checked")
-    try:
-        parts = urlsplit(url)
-        port_ok = parts.port is None or 0 < parts.port < 65536
-    except ValueError:
-        return make_check(link, "invalid", detail="not a well-formed URL")
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or not port_ok:
-        return make_check(link, "invalid", detail="not a well-formed http(s) URL")
-    if any(ch.isspace() for ch in url):
-        return make_check(link, "invalid", detail="URL contains white space")
-    if not url.isprintable():
-        return make_check(link, "invalid", detail="URL contains control characters")
-    return None
+    problem = check_url(url)
+    return make_check(link, "invalid", detail=problem) if problem else None
 
 
 def _headings(body: bytes) -> list[str]:
@@ -235,10 +226,8 @@ def classify(link: Link, capture: Capture, probe: Capture | None = None) -> Link
 
 
 def network_unavailable(captures: Sequence[Capture]) -> bool:
-    """True when nothing answered at all: no HTTP answer, only DNS/connect/timeout failures."""
-    if not captures:
-        return False
-    return all(c.error in OFFLINE_ERRORS for c in captures)
+    """True when nothing answered at all (:attr:`archiver.models.Traffic.nothing_answered`)."""
+    return Traffic.of(captures).nothing_answered
 
 
 def summarize(checks: Iterable[LinkCheck]) -> dict[str, int]:

@@ -20,12 +20,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
 from archiver import __version__
 from archiver.errors import InputError
+from archiver.fetch.urls import is_web_url
 from archiver.models import LinkCheck
 
 log = logging.getLogger(__name__)
@@ -50,13 +50,7 @@ def wayback_timestamp(date: str | None) -> str | None:
 
 def _http_url(value: Any) -> str | None:
     """The value if it is an http(s) URL we may show a reader, else None (answers are untrusted)."""
-    if not isinstance(value, str) or any(ch.isspace() for ch in value):
-        return None
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    return value if parts.scheme in ("http", "https") and parts.hostname else None
+    return value if isinstance(value, str) and is_web_url(value) else None
 
 
 class Wayback:

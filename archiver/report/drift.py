@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
+from archiver.archive.records import StoredSourceDrift, StoredVerification
 from archiver.archive.store import Archive
 from archiver.errors import InputError
 from archiver.extract.normalize import normalize_text
@@ -49,13 +50,13 @@ _CSV_FIELDS = (
 class DriftEntry:
     """The newest verification of one copy, with both texts when they can still be read."""
 
-    verification: dict[str, Any]  # a row of ``verifications``, changes decoded
+    verification: StoredVerification
     canonical: CanonicalCopy | None = None
     live: Document | None = None
 
     @property
     def status(self) -> str:
-        return str(self.verification["status"])
+        return self.verification.status
 
     @property
     def problem(self) -> bool:
@@ -65,16 +66,16 @@ class DriftEntry:
     def to_json(self) -> dict[str, Any]:
         v = self.verification
         return {
-            "canonical": v["canonical_path"],
-            "url": v["url"],
-            "status": v["status"],
-            "similarity": v["similarity"],
-            "checksum_canonical": v["checksum_canonical"],
-            "checksum_live": v["checksum_live"],
-            "capture_id": v["capture_id"],
-            "verified_at": v["verified_at"],
-            "changes": v["changes"],
-            "sources": v.get("sources", []),
+            "canonical": v.canonical_path,
+            "url": v.url,
+            "status": v.status,
+            "similarity": v.similarity,
+            "checksum_canonical": v.checksum_canonical,
+            "checksum_live": v.checksum_live,
+            "capture_id": v.capture_id,
+            "verified_at": v.verified_at,
+            "changes": [change.to_json() for change in v.changes],
+            "sources": [source.to_json() for source in v.sources],
         }
 
 
@@ -85,21 +86,21 @@ def collect(archive: Archive, *, with_texts: bool = True) -> list[DriftEntry]:
         canonical: CanonicalCopy | None = None
         live: Document | None = None
         if with_texts:
-            path = str(row["canonical_path"])
+            path = row.canonical_path
             if os.path.isfile(path):
                 try:
                     canonical = read_canonical(path)
                 except InputError:
                     canonical = None  # changed into something unreadable since: changes only
-            if row["capture_id"] is not None:
-                stored = archive.get_capture(int(row["capture_id"]))
+            if row.capture_id is not None:
+                stored = archive.get_capture(row.capture_id)
                 live = stored.document if stored is not None else None
         entries.append(DriftEntry(verification=row, canonical=canonical, live=live))
     return entries
 
 
-def _flagged(verification: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for s in verification.get("sources", []) if s["status"] == "passage_missing"]
+def _flagged(verification: StoredVerification) -> list[StoredSourceDrift]:
+    return [s for s in verification.sources if s.status == "passage_missing"]
 
 
 def summarize(entries: Sequence[DriftEntry]) -> dict[str, int]:
@@ -137,23 +138,22 @@ def _csv(entries: Sequence[DriftEntry]) -> str:
     for entry in entries:
         v = entry.verification
         base = {
-            "canonical": v["canonical_path"],
-            "url": v["url"],
-            "status": v["status"],
-            "similarity": v["similarity"],
-            "verified_at": v["verified_at"],
-            "capture_id": v["capture_id"],
+            "canonical": v.canonical_path,
+            "url": v.url,
+            "status": v.status,
+            "similarity": v.similarity,
+            "verified_at": v.verified_at,
+            "capture_id": v.capture_id,
         }
-        changes = v["changes"] or [{}]
-        for change in changes:
+        for change in v.changes or (None,):
             writer.writerow(
                 {
                     **base,
-                    "kind": change.get("kind", ""),
-                    "field": change.get("field", ""),
-                    "canonical_text": csv_cell(change.get("canonical")),
-                    "live_text": csv_cell(change.get("live")),
-                    "note": csv_cell(change.get("note")),
+                    "kind": change.kind if change else "",
+                    "field": change.field if change else "",
+                    "canonical_text": csv_cell(change.canonical if change else None),
+                    "live_text": csv_cell(change.live if change else None),
+                    "note": csv_cell(change.note if change else None),
                 }
             )
     return buffer.getvalue()
@@ -186,27 +186,27 @@ def _markdown(entries: Sequence[DriftEntry]) -> str:
     for entry in entries:
         v = entry.verification
         lines += [
-            f"## {_md_inline(v['canonical_path'])}",
+            f"## {_md_inline(v.canonical_path)}",
             "",
-            f"- url: <{_md_inline(v['url'])}>",
-            f"- verdict: **{v['status']}** (similarity {float(v['similarity'] or 0):.3f}), "
-            f"verified {v['verified_at']}",
-            f"- checksums: canonical `{v['checksum_canonical']}`, live `{v['checksum_live']}`",
+            f"- url: <{_md_inline(v.url)}>",
+            f"- verdict: **{v.status}** (similarity {float(v.similarity or 0):.3f}), "
+            f"verified {v.verified_at}",
+            f"- checksums: canonical `{v.checksum_canonical}`, live `{v.checksum_live}`",
             "",
         ]
         for source in _flagged(v):
             lines.append(
                 f"- source no longer holds the passage it was cited for: "
-                f"<{_md_inline(source['url'])}> ({_md_inline(source['text'])})"
+                f"<{_md_inline(source.url)}> ({_md_inline(source.text)})"
             )
-            lines += ["", _fence(str(source.get("passage") or "")), ""]
-        for change in v["changes"]:
-            label = f"{change['kind']} {change['field']}"
-            if change.get("note"):
-                label += f" ({_md_inline(change['note'])})"
+            lines += ["", _fence(str(source.passage or "")), ""]
+        for change in v.changes:
+            label = f"{change.kind} {change.field}"
+            if change.note:
+                label += f" ({_md_inline(change.note)})"
             lines.append(f"### {label}")
             lines.append("")
-            old, new = change.get("canonical"), change.get("live")
+            old, new = change.canonical, change.live
             if old is not None and new is not None:
                 lines.append(_fence(_diff_plain(old, new)))
             elif old is not None:
@@ -304,24 +304,24 @@ def _html(entries: Sequence[DriftEntry]) -> str:
     parts.append("</p>")
     for entry in entries:
         v = entry.verification
-        status = html.escape(str(v["status"]))
+        status = html.escape(str(v.status))
         parts.append(
-            f"<section><h2>{html.escape(str(v['canonical_path']))}</h2>"
-            f'<p>{html_link(str(v["url"]))}<br>verdict <span class="status {status}">{status}'
-            f"</span> (similarity {float(v['similarity'] or 0):.3f}), verified "
-            f"{html.escape(str(v['verified_at']))}</p>"
+            f"<section><h2>{html.escape(str(v.canonical_path))}</h2>"
+            f'<p>{html_link(str(v.url))}<br>verdict <span class="status {status}">{status}'
+            f"</span> (similarity {float(v.similarity or 0):.3f}), verified "
+            f"{html.escape(str(v.verified_at))}</p>"
         )
         parts.append(
             '<table><tr><th class="canonical">canonical copy</th><th class="live">live page '
             "(newest capture)</th></tr>"
         )
-        for change in v["changes"]:
-            if change["field"] == "body":
+        for change in v.changes:
+            if change.field == "body":
                 continue
-            old, new = change.get("canonical") or "", change.get("live") or ""
+            old, new = change.canonical or "", change.live or ""
             left, right = _marked(old, new)
-            label = html.escape(f"{change['kind']} {change['field']}")
-            note = f" — {html.escape(change['note'])}" if change.get("note") else ""
+            label = html.escape(f"{change.kind} {change.field}")
+            note = f" — {html.escape(change.note)}" if change.note else ""
             parts.append(
                 f'<tr class="changed"><td class="canonical"><b>{label}</b>{note}<br>{left}</td>'
                 f'<td class="live"><b>{label}</b><br>{right}</td></tr>'
@@ -330,26 +330,26 @@ def _html(entries: Sequence[DriftEntry]) -> str:
             rows = side_by_side(entry.canonical.paragraphs, entry.live.paragraphs)
         else:
             rows = []
-            for change in v["changes"]:
-                if change["field"] != "body":
+            for change in v.changes:
+                if change.field != "body":
                     continue
-                kind = {"removed": "removed", "added": "added"}.get(change["kind"], "changed")
-                left, right = _marked(change.get("canonical") or "", change.get("live") or "")
+                kind = {"removed": "removed", "added": "added"}.get(change.kind, "changed")
+                left, right = _marked(change.canonical or "", change.live or "")
                 rows.append((kind, left, right))
         for cls, left, right in rows:
             parts.append(
                 f'<tr class="{cls}"><td class="canonical">{left}</td>'
                 f'<td class="live">{right}</td></tr>'
             )
-        notes = [c for c in v["changes"] if c.get("note") and c["field"] == "body"]
+        notes = [c for c in v.changes if c.note and c.field == "body"]
         parts.append("</table>")
         for change in notes:
-            parts.append(f"<p><b>{html.escape(change['note'])}</b></p>")
+            parts.append(f"<p><b>{html.escape(change.note)}</b></p>")
         for source in _flagged(v):
             parts.append(
                 f"<p>Source no longer holds the passage it was cited for: "
-                f"{html_link(str(source['url']))} ({html.escape(str(source['text']))})<br>"
-                f"<del>{html.escape(str(source.get('passage') or ''))}</del></p>"
+                f"{html_link(str(source.url))} ({html.escape(str(source.text))})<br>"
+                f"<del>{html.escape(str(source.passage or ''))}</del></p>"
             )
         parts.append("</section>")
     parts.append("</body></html>\n")

@@ -11,6 +11,7 @@ Paths in the config are relative to the config file's folder, so the same file w
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -20,13 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import ConfigError, InputError
-from archiver.fetch.fetcher import FetchPolicy, check_url, parse_routes, policy_from_options
+from archiver.fetch.policy import RANGES, FetchPolicy, Range, parse_routes, policy_from_options
+from archiver.fetch.urls import check_url
 
 MAX_CONFIG_BYTES = 1024 * 1024
 SOURCE_KINDS = ("canonical", "urls", "feed", "sitemap")
 NOTIFY_EVENTS = frozenset({"broken", "drift", "error"})
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_DURATION = re.compile(r"^\s*(\d{1,12}(?:\.\d{1,12})?)\s*([smhdw]?)\s*$")
+#: The longest interval a schedule may name: ten years.
+MAX_DURATION = 3650 * 86400.0
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(?:#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
 
@@ -122,8 +126,12 @@ def parse_duration(value: Any) -> float:
         seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
     else:
         raise ValueError(f"not a duration: {value!r}")
+    if not math.isfinite(seconds):
+        raise ValueError(f"a duration must be a finite number of seconds, not {value!r}")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"a duration of at most 3650 days, not {value!r}")
     return seconds
 
 
@@ -187,14 +195,23 @@ class _Checker:
                 raise self.fail(f"unknown key (known: {hint})", table, key, index)
 
     def number(
-        self, value: Any, table: str, key: str, *, minimum: float, integer: bool = False
+        self,
+        value: Any,
+        table: str,
+        key: str,
+        *,
+        minimum: float,
+        maximum: float,
+        integer: bool = False,
     ) -> float:
-        ok_type = int if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, ok_type):
-            kind = "a whole number" if integer else "a number"
-            raise self.fail(f"must be {kind}, not {value!r}", table, key)
-        if value < minimum:
-            raise self.fail(f"must be at least {minimum:g}, not {value!r}", table, key)
+        """A number within ``minimum``..``maximum`` (finite: ``inf``, ``nan`` and ``1e309``
+        are refused, as TOML allows writing them)."""
+        return self.within(value, table, key, Range(low=minimum, high=maximum, integer=integer))
+
+    def within(self, value: Any, table: str, key: str, allowed: Range) -> float:
+        problem = allowed.problem(value)
+        if problem:
+            raise self.fail(problem, table, key)
         return float(value)
 
     def duration(self, value: Any, table: str, key: str) -> float:
@@ -244,14 +261,18 @@ def parse_config(text: str, *, path: str = "archive.toml") -> RunConfig:
     max_items = None
     if "max_items" in archive:
         max_items = int(
-            check.number(archive["max_items"], "archive", "max_items", minimum=1, integer=True)
+            check.number(
+                archive["max_items"], "archive", "max_items", minimum=1, maximum=10**9, integer=True
+            )
         )
 
     fetch = check.table(data, "fetch", _FETCH_KEYS | {"connect_to", "batch"})
     policy, routes = _fetch(check, fetch)
     batch = 64
     if "batch" in fetch:
-        batch = int(check.number(fetch["batch"], "fetch", "batch", minimum=1, integer=True))
+        batch = int(
+            check.number(fetch["batch"], "fetch", "batch", minimum=1, maximum=10_000, integer=True)
+        )
     schedule = _schedule(check, check.table(data, "schedule", _SCHEDULE_KEYS))
     notify = _notify(check, check.table(data, "notify", _NOTIFY_KEYS))
 
@@ -276,31 +297,32 @@ def parse_config(text: str, *, path: str = "archive.toml") -> RunConfig:
     )
 
 
-_FETCH_FLOATS = {
-    "per_host_rate": 0.0001,
-    "timeout": 0.1,
-    "connect_timeout": 0.1,
-    "read_timeout": 0.1,
-    "retry_after_cap": 0.0,
-    "max_crawl_delay": 0.0,
-    "backoff_base": 0.0,
+#: The numbers of ``[fetch]``, each with FetchPolicy's own range (a config may not go below
+#: 0.1 s for a timeout or 0.0001 requests a second, which the policy itself would allow).
+_FETCH_NUMBERS = {
+    "per_host_rate": replace(RANGES["per_host_rate"], low=0.0001, low_open=False),
+    "timeout": replace(RANGES["timeout"], low=0.1, low_open=False),
+    "connect_timeout": replace(RANGES["connect_timeout"], low=0.1, low_open=False),
+    "read_timeout": replace(RANGES["read_timeout"], low=0.1, low_open=False),
+    "retry_after_cap": RANGES["retry_after_cap"],
+    "max_crawl_delay": RANGES["max_crawl_delay"],
+    "backoff_base": RANGES["backoff_base"],
+    "per_host_connections": RANGES["per_host_connections"],
+    "max_connections": RANGES["max_connections"],
+    "retries": RANGES["retries"],
+    "max_redirects": RANGES["max_redirects"],
 }
-_FETCH_INTS = {"per_host_connections": 1, "max_connections": 1, "retries": 0, "max_redirects": 0}
-_FETCH_KEYS = set(_FETCH_FLOATS) | set(_FETCH_INTS) | {"user_agent", "respect_robots"}
+_FETCH_KEYS = set(_FETCH_NUMBERS) | {"user_agent", "respect_robots"}
 _SCHEDULE_KEYS = {f for f in Schedule.__dataclass_fields__}
 _NOTIFY_KEYS = {"webhook", "email_to", "email_from", "smtp_host", "smtp_port", "on", "timeout"}
 
 
 def _fetch(check: _Checker, table: dict[str, Any]) -> tuple[FetchPolicy, dict[str, str]]:
     changes: dict[str, Any] = {}
-    for key, minimum in _FETCH_FLOATS.items():
+    for key, allowed in _FETCH_NUMBERS.items():
         if key in table:
-            changes[key] = check.number(table[key], "fetch", key, minimum=minimum)
-    for key, minimum in _FETCH_INTS.items():
-        if key in table:
-            changes[key] = int(
-                check.number(table[key], "fetch", key, minimum=minimum, integer=True)
-            )
+            value = check.within(table[key], "fetch", key, allowed)
+            changes[key] = int(value) if allowed.integer else value
     if "user_agent" in table:
         changes["user_agent"] = check.string(table["user_agent"], "fetch", "user_agent")
     if "respect_robots" in table:
@@ -328,7 +350,7 @@ def _schedule(check: _Checker, table: dict[str, Any]) -> Schedule:
     values: dict[str, float] = {}
     for key, value in table.items():
         if key == "recent_days":
-            values[key] = check.number(value, "schedule", key, minimum=0)
+            values[key] = check.number(value, "schedule", key, minimum=0, maximum=36500)
         else:
             values[key] = check.duration(value, "schedule", key)
     return Schedule(**values)
@@ -357,10 +379,14 @@ def _notify(check: _Checker, table: dict[str, Any]) -> Notify:
             values[key] = check.string(table[key], "notify", key)
     if "smtp_port" in table:
         values["smtp_port"] = int(
-            check.number(table["smtp_port"], "notify", "smtp_port", minimum=1, integer=True)
+            check.number(
+                table["smtp_port"], "notify", "smtp_port", minimum=1, maximum=65535, integer=True
+            )
         )
     if "timeout" in table:
-        values["timeout"] = check.number(table["timeout"], "notify", "timeout", minimum=0.1)
+        values["timeout"] = check.number(
+            table["timeout"], "notify", "timeout", minimum=0.1, maximum=300
+        )
     if "on" in table:
         events = table["on"]
         if not isinstance(events, list) or not all(e in NOTIFY_EVENTS for e in events):

@@ -12,12 +12,13 @@ import json
 import logging
 import smtplib
 import socket
+from collections.abc import Mapping
+from dataclasses import replace
 from email.message import EmailMessage
 from typing import Any
 
-import requests
-
-from archiver import __version__
+from archiver.fetch.fetcher import Fetcher
+from archiver.fetch.policy import FetchPolicy
 from archiver.runs.config import Notify
 
 log = logging.getLogger(__name__)
@@ -52,22 +53,30 @@ def message_text(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def post_webhook(url: str, summary: dict[str, Any], *, timeout: float) -> None:
-    """POST the summary as JSON; raises OSError naming the failure."""
+def post_webhook(
+    url: str,
+    summary: dict[str, Any],
+    *,
+    timeout: float,
+    policy: FetchPolicy | None = None,
+    routes: Mapping[str, str] | None = None,
+) -> None:
+    """POST the summary as JSON through the fetcher (its User-Agent, limits and routes, with
+    ``timeout`` as the deadline); raises OSError naming the failure in words."""
     body = json.dumps({"event": "archiver.run", **summary}, ensure_ascii=False).encode("utf-8")
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "User-Agent": f"archiver/{__version__}",
-    }
-    try:
-        with requests.Session() as session:
-            session.trust_env = False
-            response = session.post(url, data=body, headers=headers, timeout=timeout)
-            response.close()
-    except requests.RequestException as exc:
-        raise OSError(f"webhook {url}: {type(exc).__name__}") from exc
-    if not 200 <= response.status_code < 300:
-        raise OSError(f"webhook {url}: answered HTTP {response.status_code}")
+    base = policy or FetchPolicy()
+    policy = replace(
+        base,
+        timeout=timeout,
+        connect_timeout=min(base.connect_timeout, timeout),
+        read_timeout=min(base.read_timeout, timeout),
+    )
+    with Fetcher(policy, routes=routes) as fetcher:
+        answer = fetcher.post(url, body, {"Content-Type": "application/json; charset=utf-8"})
+    if answer.error is not None:
+        raise OSError(f"webhook {url}: {answer.error}: {answer.detail}")
+    if not 200 <= (answer.status or 0) < 300:
+        raise OSError(f"webhook {url}: answered HTTP {answer.status}")
 
 
 def send_email(notify: Notify, summary: dict[str, Any]) -> None:
@@ -93,12 +102,24 @@ def send_email(notify: Notify, summary: dict[str, Any]) -> None:
         raise OSError(f"e-mail via {notify.smtp_host}:{notify.smtp_port}: {exc}") from exc
 
 
-def send(notify: Notify, summary: dict[str, Any]) -> list[str]:
-    """Send every configured notification; return the problems (empty when all went out)."""
+def send(
+    notify: Notify,
+    summary: dict[str, Any],
+    *,
+    policy: FetchPolicy | None = None,
+    routes: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Send every configured notification; return the problems (empty when all went out).
+
+    The webhook goes through the fetch stage with the run's ``policy`` and ``routes`` (the
+    config's ``[fetch]`` and ``--connect-to``); the e-mail through the local MTA.
+    """
     problems: list[str] = []
     if notify.webhook:
         try:
-            post_webhook(notify.webhook, summary, timeout=notify.timeout)
+            post_webhook(
+                notify.webhook, summary, timeout=notify.timeout, policy=policy, routes=routes
+            )
         except OSError as exc:
             log.warning("%s", exc)
             problems.append(str(exc))

@@ -9,9 +9,12 @@ One run, in order:
    visit is older than its interval (recent articles often, old ones rarely) and not already
    done by the interrupted run this one resumes; inside an item, each link by its own state
    (broken links less often than live ones, suspects daily so evidence piles up);
-4. visit each due item: a conditional GET of the page (so an unchanged page costs a 304), then
-   for a canonical copy the drift verdict and its due links, for a bare URL the due sources it
-   links to, captured and classified; then one ``run_items`` row says the item is done;
+4. visit the due items a batch at a time through the same jobs ``verify`` and ``links`` run
+   (:func:`archiver.verify.job.verify_many` for canonical copies,
+   :func:`archiver.links.job.check_pages` for bare URLs), with what a run does differently
+   passed in: conditional GETs of the pages (an unchanged page costs a 304,
+   :mod:`archiver.runs.pages`), only the links that are due, the run's clock; then one
+   ``run_items`` row says each item is done;
 5. record the summary in ``runs``, notify if something new broke or drifted.
 
 Crash safety comes from the order of writes: every capture is its own transaction, an item is
@@ -19,10 +22,8 @@ marked done only after its results are stored, and a resumed run reuses the capt
 verdicts the killed run stored instead of fetching again. So SIGKILL at any instant leaves no
 half-written capture and the next run neither loses nor duplicates work.
 
-The composition mirrors :func:`archiver.verify.job.verify_copy` and calls the same stages
-(``compare``, ``classify``, ``check_links``, ``recover_links``, ``extract_capture``); it does
-its own page fetch because a scheduled run needs the conditional GET and per-link schedule that
-``verify_copy`` does not take.
+So a run and ``verify`` give the same verdicts on the same copies and links: catch-all hosts
+(probes), files (HEAD), unrecovered ``#`` links when nothing answered.
 """
 
 from __future__ import annotations
@@ -32,36 +33,28 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
 from archiver.archive.store import Archive
 from archiver.errors import ArchiverError, JobError, NetworkUnavailable
-from archiver.extract.normalize import NORMALIZER_VERSION
 from archiver.fetch.fetcher import Fetcher
-from archiver.links.check import (
-    SUSPECT,
-    check_links,
-    classify,
-    make_check,
-    network_unavailable,
-    precheck,
-)
-from archiver.links.rot import judge_all
-from archiver.models import Capture, Document, Link, LinkCheck, utc_iso
+from archiver.links.check import SUSPECT
+from archiver.links.job import LinkSettings, check_pages
+from archiver.models import Capture, Link, LinkCheck, utc_iso
 from archiver.runs import notify
 from archiver.runs.config import RunConfig
+from archiver.runs.items import Item
 from archiver.runs.lock import RunLock, lock_path
+from archiver.runs.pages import RunPages
 from archiver.runs.schedule import age_of, link_is_due, plan
-from archiver.runs.sources import Expansion, Item, check_local, expand
-from archiver.verify.citations import COMPARED
-from archiver.verify.compare import DRIFTED, compare, verdict_without_page
-from archiver.verify.job import Baselines, extract_capture, page_drift, recover_links, source_drifts
+from archiver.runs.sources import Expansion, check_local, expand
+from archiver.verify.compare import DRIFTED
+from archiver.verify.job import verify_many
 
 log = logging.getLogger(__name__)
 
@@ -171,26 +164,15 @@ class RunResult:
 # -- visiting items (the I/O edge) --------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Page:
-    capture_id: int
-    capture: Capture
-    document: Document | None
-    fresh: int = 0  # captures stored now (0 when reused from the resumed run)
-
-    @property
-    def not_modified(self) -> bool:
-        return self.capture.not_modified
-
-    def verdict(self, link: Link) -> LinkCheck:
-        """The page's own link status; a 304 is the page as last stored, alive."""
-        if self.not_modified:
-            return make_check(link, "ok", http_status=304, detail="HTTP 304 not modified")
-        return classify(link, self.capture)
-
-
 class _Visitor:
-    """Visits items for one run: holds the archive, fetcher, schedule and what the cycle did."""
+    """Visits the items of one run, a batch at a time, through the one verify and links jobs.
+
+    A batch's canonical copies go to :func:`archiver.verify.job.verify_many` and its URLs to
+    :func:`archiver.links.job.check_pages`, exactly as ``verify`` and ``links`` call them; what
+    a run does differently is passed in: its page strategy (:class:`RunPages`: conditional
+    GETs, reuse of what the interrupted run stored), the links that are due by the schedule,
+    one probe cache and one clock for the whole run.
+    """
 
     def __init__(
         self,
@@ -207,8 +189,8 @@ class _Visitor:
         self.fetcher = fetcher
         self.run_id = run_id
         self.now = now
-        self.cycle = archive.run_captures(resume_ids)  # url -> capture id stored this cycle
-        self._sources_stored: set[str] = set()  # link targets archived by this run
+        cycle = archive.run_captures(resume_ids)  # url -> capture id stored this cycle
+        self.pages = RunPages(fetcher, archive, run_id=run_id, cycle=cycle)
         self.resumed_verdicts = archive.run_verifications(resume_ids)
         self.link_states = archive.link_states(ignore=NO_VERDICT)
         # News is measured from before the runs this one resumes: what they found is news too.
@@ -220,135 +202,20 @@ class _Visitor:
         )
         self.resumed_checks = archive.run_link_checks(resume_ids)
         self.drift_before = archive.drift_states(before_run=min(resume_ids, default=run_id))
-        self.batch = _Batch(fetcher)
-        self._pages: dict[str, _Page] = {}
+        self.settings = LinkSettings(now=self.stamp, run_id=run_id)  # one probe cache a run
+        self._kept: set[str] = set()  # link targets archived by this run
 
-    # pages ------------------------------------------------------------------------------------
+    @property
+    def cycle(self) -> dict[str, int]:
+        return self.pages.cycle
 
-    def page(self, url: str) -> _Page:
-        """The page now: reused if this cycle stored it, else a conditional GET and stored."""
-        if url in self._pages:
-            return self._pages.pop(url)
-        stored_id = self.cycle.get(url)
-        if stored_id is not None:
-            stored = self.archive.get_capture(stored_id)
-            if stored is not None:
-                document = stored.document
-                if stored.capture.not_modified:
-                    document = self._last_document(url)
-                return _Page(capture_id=stored.id, capture=stored.capture, document=document)
-        etag, last_modified = self.archive.validators(url)
-        capture = self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
-        return self._store_page(url, capture)
-
-    def _store_page(self, url: str, capture: Capture) -> _Page:
-        if capture.not_modified:
-            capture_id = self.archive.save_capture(capture, None, run_id=self.run_id)
-            document = self._last_document(url)
-        else:
-            document = extract_capture(capture)
-            capture_id = self.archive.save_capture(capture, document, run_id=self.run_id)
-        self.cycle[url] = capture_id
-        return _Page(capture_id=capture_id, capture=capture, document=document, fresh=1)
-
-    def _store_sources(self, checks: Sequence[LinkCheck]) -> None:
-        """Archive the sources fetched to check a copy's links, once a run, as verify does."""
-        for check in checks:
-            url = check.url.strip()
-            capture = self.batch.cache.get(url)
-            if capture is None or url in self._sources_stored or url in self.cycle:
-                continue
-            self._sources_stored.add(url)
-            self._save_source(capture)
-
-    def _save_source(self, capture: Capture) -> int:
-        """Store a linked source; bytes already extracted at that URL are not extracted again."""
-        known = (
-            self.archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
-            if capture.ok
-            else None
-        )
-        document = known or extract_capture(capture)
-        return self.archive.save_capture(capture, document, run_id=self.run_id)
-
-    def _last_document(self, url: str) -> Document | None:
-        stored = self.archive.latest_capture(url)
-        return stored.document if stored is not None else None
+    @property
+    def stamp(self) -> str:
+        """The run's clock as the archive writes times (ISO 8601 UTC)."""
+        return utc_iso(self.now)
 
     def fetch_body(self, url: str) -> Capture:
-        """A feed or sitemap: conditional GET, stored; a 304 gives the stored bytes to parse."""
-        page = self.page(url)
-        if not page.not_modified:
-            return page.capture
-        stored = self.archive.latest_capture(url, with_document=False)
-        return stored.capture if stored is not None else page.capture
-
-    def prefetch(self, items: Sequence[Item]) -> None:
-        """Fetch the pages of a batch of items and their due links, all concurrently.
-
-        The fetcher keeps every per-host limit, so a batch costs what the busiest host's
-        politeness allows instead of the sum of every request's latency. Each page is stored
-        (and extracted) as soon as it arrives, in this thread, while the others are still on
-        the wire; its due links are then sent for in the background. The captures stored are
-        the ones :meth:`page` would store, one transaction each.
-        """
-        by_url: dict[str, list[Item]] = {}
-        for item in items:
-            if not (item.canonical and item.canonical.path in self.resumed_verdicts):
-                by_url.setdefault(item.url, []).append(item)
-        asked = [(url, *self.archive.validators(url)) for url in by_url if url not in self.cycle]
-        if not asked:
-            return
-        sent: set[str] = set()
-        jobs: list[tuple[list[str], Future[list[Capture]]]] = []
-        wanted: list[str] = []
-        workers = max(1, min(self.fetcher.policy.max_connections, len(asked)))
-        with (
-            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archiver-page") as pages,
-            ThreadPoolExecutor(max_workers=2, thread_name_prefix="archiver-links") as links,
-        ):
-            futures = {
-                pages.submit(self.fetcher.fetch, url, etag=etag, last_modified=modified): url
-                for url, etag, modified in asked
-            }
-            for future in as_completed(futures):
-                url = futures[future]
-                try:
-                    page = self._store_page(url, future.result())
-                except JobError:
-                    raise
-                except Exception as exc:  # visited again, one at a time, by visit()
-                    log.warning("%s: %s: %s", url, type(exc).__name__, exc)
-                    continue
-                self._pages[url] = page
-                for item in by_url[url]:
-                    wanted += [u for u in self._due_targets(item, page) if u not in sent]
-                    sent.update(wanted)
-                if len(wanted) >= 32:
-                    jobs.append((wanted, links.submit(self.fetcher.fetch_many, wanted)))
-                    wanted = []
-            if wanted:
-                jobs.append((wanted, links.submit(self.fetcher.fetch_many, wanted)))
-            for urls, job in jobs:
-                self.batch.cache.update(zip(urls, job.result(), strict=True))
-
-    def _due_targets(self, item: Item, page: _Page) -> list[str]:
-        """The URLs of an item's links that are due and need fetching."""
-        if not item.follow_links or page.document is None:
-            return []
-        if item.canonical is not None:
-            pairs = recover_links(item.canonical.links, page.document.links)
-            links = [link for link, _ in pairs]
-        else:
-            links = list(page.document.links)
-        targets = [
-            links[i].url.strip() for i in self.due_links(links) if precheck(links[i]) is None
-        ]
-        return [url for url in dict.fromkeys(targets) if url not in self.cycle]
-
-    def end_batch(self) -> None:
-        self.batch.cache.clear()
-        self._pages.clear()
+        return self.pages.body(url)
 
     # links ------------------------------------------------------------------------------------
 
@@ -360,14 +227,12 @@ class _Visitor:
             if link_is_due(link, self.link_states, schedule, self.now)
         ]
 
-    @property
-    def stamp(self) -> str:
-        """The run's clock as the archive writes times (ISO 8601 UTC)."""
-        return utc_iso(self.now)
-
-    def _judged(self, checks: Sequence[LinkCheck]) -> list[LinkCheck]:
-        """Suspects turn broken only by their history in the archive, as in ``verify``."""
-        return judge_all(checks, self.archive, now=self.stamp)
+    def _kept_before(self, url: str) -> bool:
+        """A source is archived once a cycle; this says so and remembers it."""
+        if url in self._kept or url in self.cycle:
+            return True
+        self._kept.add(url)
+        return False
 
     def _remember(self, checks: Sequence[LinkCheck]) -> None:
         stamp = self.now.isoformat().replace("+00:00", "Z")
@@ -377,144 +242,91 @@ class _Visitor:
 
     # items ------------------------------------------------------------------------------------
 
-    def visit(self, item: Item) -> ItemResult:
-        if item.canonical is not None:
-            return self._verify(item)
-        return self._snapshot(item)
+    def visit(self, items: Sequence[Item]) -> list[ItemResult]:
+        """Visit a batch of items (their pages and due links fetched together, concurrently)."""
+        out: dict[int, ItemResult] = {}
+        copies = [(n, item) for n, item in enumerate(items) if item.canonical is not None]
+        for n, item in copies:
+            assert item.canonical is not None
+            if item.canonical.path in self.resumed_verdicts:
+                status = self.resumed_verdicts[item.canonical.path][0]
+                out[n] = ItemResult(item=item, outcome=status, drift=status, resumed=True,
+                                    detail="verified by the interrupted run")  # fmt: skip
+        for follow in (True, False):
+            group = [(n, i) for n, i in copies if n not in out and i.follow_links is follow]
+            if group:
+                out.update(self._verify(group, follow=follow))
+        for follow in (True, False):
+            group = [
+                (n, i)
+                for n, i in enumerate(items)
+                if i.canonical is None and i.follow_links is follow
+            ]
+            if group:
+                out.update(self._links(group, follow=follow))
+        return [out[n] for n in range(len(items))]
 
-    def _verify(self, item: Item) -> ItemResult:
-        copy = item.canonical
-        assert copy is not None
-        if copy.path in self.resumed_verdicts:
-            status = self.resumed_verdicts[copy.path][0]
-            return ItemResult(item=item, outcome=status, drift=status, resumed=True,
-                              detail="verified by the interrupted run")  # fmt: skip
-        page = self.page(copy.url)
-        verdict = page.verdict(Link(url=copy.url, text=copy.title or ""))
-        live = page.document
-        if page.not_modified:  # the page as last stored, alive
-            if live is not None:
-                drift = compare(copy, live)
-            else:
-                detail = "the page could not be extracted"
-                drift = verdict_without_page(copy, "unreachable", detail)
-        else:  # the same verdict `verify` gives (a redirect to an unrelated page is missing)
-            drift, _ = page_drift(copy, page.capture, live)
-        pairs = recover_links(copy.links, live.links if live else ())
-        links = [link for link, _ in pairs]
-        due = self.due_links(links) if item.follow_links else []
-        checks = self._judged(check_links([links[i] for i in due], self.batch)) if due else []
-        results = tuple(
-            _recovered(check, pairs[i][1]) for i, check in zip(due, checks, strict=True)
-        )
-        self._remember(results)
-        self._store_sources(results)
-        verification_id = self.archive.save_verification(
-            canonical_path=copy.path,
-            url=copy.url,
-            drift=drift,
-            capture_id=page.capture_id,
-            links=list(results),
+    def _due(self, follow: bool) -> Callable[[Sequence[Link]], Sequence[int]]:
+        return self.due_links if follow else (lambda links: [])
+
+    def _verify(self, group: Sequence[tuple[int, Item]], *, follow: bool) -> dict[int, ItemResult]:
+        copies = [item.canonical for _, item in group if item.canonical is not None]
+        result = verify_many(
+            copies,
+            fetcher=self.fetcher,
+            archive=self.archive,
             run_id=self.run_id,
-            verified_at=self.stamp,
+            pages=self.pages,
+            due=self._due(follow),
+            settings=self.settings,
+            skip_keeping=self._kept_before,
         )
-        # Sources that drift: each source now against its first capture, as verify does.
-        cited = source_drifts(copy, results, Baselines(self.archive))
-        compared = [d for d in cited if d.status in COMPARED]
-        if compared:
-            self.archive.save_source_drifts(verification_id, compared)
-        return ItemResult(
-            item=item,
-            outcome=drift.status,
-            captures=page.fresh,
-            not_modified=int(page.not_modified and page.fresh > 0),
-            checks=results,
-            links_not_due=len(links) - len(due),
-            drift=drift.status,
-            detail=verdict.detail,
-        )
-
-    def _snapshot(self, item: Item) -> ItemResult:
-        page = self.page(item.url)
-        verdict = page.verdict(Link(url=item.url, text=""))
-        document = page.document
-        fresh = page.fresh
-        checks: list[LinkCheck] = []
-        not_due = 0
-        if item.follow_links and document is not None:
-            links = list(
-                {
-                    link.url.strip(): link for link in document.links if precheck(link) is None
-                }.values()
+        out: dict[int, ItemResult] = {}
+        counted: set[str] = set()
+        for (n, item), verification in zip(group, result, strict=True):
+            self._remember(verification.links)
+            page = verification.page
+            fresh = page.fresh if item.url not in counted else 0
+            counted.add(item.url)
+            out[n] = ItemResult(
+                item=item,
+                outcome=verification.drift.status,
+                captures=fresh,
+                not_modified=int(page.not_modified and fresh > 0),
+                checks=verification.links,
+                links_not_due=verification.links_not_due,
+                drift=verification.drift.status,
+                detail=verification.page_detail,
             )
-            due = [links[i] for i in self.due_links(links)]
-            not_due = len(links) - len(due)
-            reused = {link.url: self.cycle[link.url] for link in due if link.url in self.cycle}
-            to_fetch = [link.url for link in due if link.url not in reused]
-            fetched = dict(zip(to_fetch, self.batch.fetch_many(to_fetch), strict=True))
-            captures: dict[str, Capture] = {}
-            for url, capture in fetched.items():
-                self.cycle[url] = self._save_source(capture)
-                captures[url] = capture
-                fresh += 1
-            for url, capture_id in reused.items():
-                stored = self.archive.get_capture(capture_id)
-                if stored is not None:
-                    captures[url] = stored.capture
-            offline = network_unavailable(list(fetched.values()))
-            for link in due:
-                source = captures.get(link.url)
-                if source is None:
-                    continue
-                if offline:
-                    detail = f"nothing answered ({source.error})"
-                    checks.append(make_check(link, "network_unavailable", detail=detail))
-                else:
-                    checks.append(classify(link, source))
-            checks = self._judged(checks)
-            if checks:
-                self.archive.save_link_checks(
-                    checks, source_url=item.url, capture_id=page.capture_id, checked_at=self.stamp
-                )
-            self._remember(checks)
-        outcome = "not_modified" if page.not_modified else verdict.status
-        return ItemResult(
-            item=item,
-            outcome=outcome,
-            captures=fresh,
-            not_modified=int(page.not_modified and page.fresh > 0),
-            checks=tuple(checks),
-            links_not_due=not_due,
-            detail=verdict.detail,
+        return out
+
+    def _links(self, group: Sequence[tuple[int, Item]], *, follow: bool) -> dict[int, ItemResult]:
+        reports = check_pages(
+            [item.url for _, item in group],
+            pages=self.pages,
+            fetcher=self.fetcher,
+            archive=self.archive,
+            settings=self.settings,
+            due=self._due(follow),
+            skip_keeping=self._kept_before,
         )
-
-
-def _recovered(check: LinkCheck, flag: bool) -> LinkCheck:
-    return replace(check, recovered=flag)
-
-
-class _Batch:
-    """The fetcher, with the links of a batch fetched ahead in one concurrent ``fetch_many``.
-
-    It has the ``fetch_many`` that :func:`archiver.links.check.check_links` needs, so link
-    checking stays the library's; a URL fetched ahead is answered from this batch's captures.
-    """
-
-    def __init__(self, fetcher: Fetcher) -> None:
-        self.fetcher = fetcher
-        self.cache: dict[str, Capture] = {}
-
-    def warm(self, urls: Sequence[str]) -> None:
-        todo = [url for url in dict.fromkeys(urls) if url not in self.cache]
-        if todo:
-            self.cache.update(zip(todo, self.fetcher.fetch_many(todo), strict=True))
-
-    def fetch_many(self, urls: Iterable[str], *, method: str = "GET") -> list[Capture]:
-        wanted = list(urls)
-        if method != "GET":
-            return self.fetcher.fetch_many(wanted, method=method)
-        self.warm(wanted)
-        return [self.cache[url] for url in wanted]
+        out: dict[int, ItemResult] = {}
+        counted: set[str] = set()
+        for (n, item), report in zip(group, reports, strict=True):
+            self._remember(report.checks)
+            fresh = report.captures if item.url not in counted else 0
+            counted.add(item.url)
+            page = report.page
+            out[n] = ItemResult(
+                item=item,
+                outcome="not_modified" if report.not_modified else (page.status if page else ""),
+                captures=fresh,
+                not_modified=int(report.not_modified and fresh > 0),
+                checks=report.checks,
+                links_not_due=report.links_not_due,
+                detail=page.detail if page else "",
+            )
+        return out
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -527,13 +339,13 @@ def _resume_chain(archive: Archive, run_id: int, window: float) -> list[int]:
     now = datetime.now(UTC)
     while True:
         previous = archive.last_run(before=before)
-        if previous is None or previous["status"] != "interrupted":
+        if previous is None or previous.status != "interrupted":
             break
-        age = age_of(previous["started_at"], now)
+        age = age_of(previous.started_at, now)
         if age is None or age > window:
             break
-        chain.append(int(previous["id"]))
-        before = int(previous["id"])
+        chain.append(previous.id)
+        before = previous.id
     return sorted(chain)
 
 
@@ -552,7 +364,8 @@ def execute(
     so a machine without a network never marks a link broken or an item done.
     """
     moment = now or datetime.now(UTC)
-    stale = [int(r["id"]) for r in archive.runs_with_status("running")]
+    traffic_start = fetcher.traffic()
+    stale = [r.id for r in archive.runs_with_status("running")]
     if stale:
         log.warning("runs %s were killed before they finished: marked interrupted", stale)
         archive.set_run_status(stale, "interrupted")
@@ -591,49 +404,43 @@ def execute(
         result.not_due = len(the_plan.not_due)
         result.resumed_items = len(the_plan.resumed)
         total = len(the_plan.due)
-        for index, item in enumerate(the_plan.due):
-            if index % config.batch == 0:
-                visitor.end_batch()
+        done = 0
+        if progress:
+            progress(0, total, "fetching a batch")
+        for start in range(0, total, config.batch):
+            batch = the_plan.due[start : start + config.batch]
+            for outcome in _visit(visitor, batch, result):
+                result.results.append(outcome)
+                archive.mark_item(
+                    run_id,
+                    item=outcome.item.key,
+                    kind=outcome.item.kind,
+                    url=outcome.item.url,
+                    outcome=outcome.outcome,
+                    detail=outcome.detail[:500],
+                    done_at=visitor.stamp,  # the run's clock, which the schedule reads back
+                )
+                if outcome.resumed:
+                    result.resumed_items += 1
+                done += 1
                 if progress:
-                    progress(index, total, "fetching a batch")
-                visitor.prefetch(the_plan.due[index : index + config.batch])
-            if progress:
-                progress(index, total, item.url)
-            try:
-                outcome = visitor.visit(item)
-            except JobError:
-                raise  # the archive is locked or corrupt, the network gone: stop here
-            except Exception as exc:  # one bad page must not stop a scheduled run
-                log.warning("%s: %s: %s", item.key, type(exc).__name__, exc)
-                log.debug("the failure in full", exc_info=True)
-                detail = f"{type(exc).__name__}: {exc}"[:300]
-                outcome = ItemResult(item=item, outcome="error", detail=detail)
-                result.errors.append({"item": item.key, "detail": detail})
-            result.results.append(outcome)
-            archive.mark_item(
-                run_id,
-                item=item.key,
-                kind=item.kind,
-                url=item.url,
-                outcome=outcome.outcome,
-                detail=outcome.detail[:500],
-                done_at=visitor.stamp,  # the run's clock, which the schedule reads back
-            )
-            if outcome.resumed:
-                result.resumed_items += 1
+                    progress(done, total, outcome.item.url)
         if progress:
             progress(total, total, "")
         _news(result, visitor)
         result.duration = time.monotonic() - result.started
-        if fetcher.attempts and not fetcher.network_seen:
+        traffic = fetcher.traffic() - traffic_start
+        if traffic.nothing_answered:
             result.status = "network_unavailable"
             archive.finish_run(run_id, status=result.status, summary=result.to_json())
             raise NetworkUnavailable(
-                f"nothing answered: none of {fetcher.attempts} requests got an answer; "
+                f"nothing answered: none of {traffic.requests} requests got an answer; "
                 "run recorded, nothing marked done"
             )
         if notify.should_notify(config.notify, result.to_json()):
-            problems = notify.send(config.notify, result.to_json())
+            problems = notify.send(
+                config.notify, result.to_json(), policy=config.policy, routes=config.routes
+            )
             result.errors += [{"item": "notify", "detail": p} for p in problems]
             result.notified = not problems
         result.status = "done"
@@ -652,12 +459,29 @@ def execute(
         raise
 
 
+def _visit(visitor: _Visitor, batch: Sequence[Item], result: RunResult) -> list[ItemResult]:
+    """A batch through the jobs; if it fails, each item alone, so one bad page stops nothing."""
+    try:
+        return visitor.visit(batch)
+    except JobError:
+        raise  # the archive is locked or corrupt, the network gone: stop here
+    except Exception as exc:
+        if len(batch) > 1:
+            log.warning("a batch failed (%s: %s); visiting its items one at a time",
+                        type(exc).__name__, exc)  # fmt: skip
+            return [outcome for item in batch for outcome in _visit(visitor, [item], result)]
+        (item,) = batch
+        log.warning("%s: %s: %s", item.key, type(exc).__name__, exc)
+        log.debug("the failure in full", exc_info=True)
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        result.errors.append({"item": item.key, "detail": detail})
+        return [ItemResult(item=item, outcome="error", detail=detail)]
+
+
 def _news(result: RunResult, visitor: _Visitor) -> None:
     """What is new since the last run: links newly broken, copies newly drifted."""
     found = [(c.url, c.status, c.broken, r.item.url) for r in result.results for c in r.checks]
-    found = [
-        (c["url"], c["status"], bool(c["broken"]), c["source_url"]) for c in visitor.resumed_checks
-    ] + found
+    found = [(c.url, c.status, c.broken, c.source_url) for c in visitor.resumed_checks] + found
     seen: set[str] = set()
     for url, status, broken, source in found:
         before = visitor.link_states_before.get(url.strip())
@@ -722,67 +546,3 @@ def run(
         finally:
             if own:
                 active.close()
-
-
-# -- for people: a progress bar on a terminal, and a few lines of summary ---------------------
-
-
-@contextmanager
-def progress_bar() -> Iterator[Progress | None]:
-    """A rich progress bar on stderr when stderr is a terminal; nothing at all otherwise."""
-    import sys
-
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("archiving"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.description}", markup=False),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("", total=None)
-
-        def update(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=_safe(label)[-60:])
-
-        yield update
-
-
-def summary_text(summary: dict[str, Any]) -> str:
-    """The summary a person reads after a run (page text is never in it unescaped)."""
-    items = summary["items"]
-    lines = [
-        f"run {summary['run_id']}: {summary['status']} in {summary['duration']:.1f}s — "
-        f"{items['visited']} visited, {items['not_due']} not due, {items['resumed']} resumed "
-        f"of {items['total']} items",
-        f"captures: {summary['captures']} ({summary['not_modified']} not modified)",
-        "drift: " + (", ".join(f"{k}: {v}" for k, v in summary["drift"].items()) or "-"),
-        "links: " + (", ".join(f"{k}: {v}" for k, v in summary["links"].items()) or "-"),
-        f"new broken links: {summary['new_broken_links']}, errors: {summary['errors']}",
-    ]
-    for entry in summary["new_drift"]:
-        lines.append(f"  drift {entry['status']}: {_safe(entry['canonical'])}")
-    for entry in summary["new_broken"]:
-        lines.append(f"  broken {entry['status']}: {_safe(entry['url'])}")
-    for entry in summary["error_details"]:
-        lines.append(f"  error {_safe(entry['item'])}: {_safe(entry['detail'])}")
-    return "\n".join(lines)
-
-
-def _safe(text: str) -> str:
-    """No control characters from a page or a file name reach the terminal."""
-    return "".join(ch if ch.isprintable() else "?" for ch in str(text))[:300]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from archiver.links.check import SUSPECT, precheck
 from archiver.models import Link
 from archiver.runs.config import Schedule
-from archiver.runs.sources import Item
+from archiver.runs.items import Item
 
 
 def parse_time(value: str | None) -> datetime | None:

@@ -27,8 +27,9 @@ from lxml import etree
 
 from archiver.errors import ArchiverError, ConfigError
 from archiver.fetch.fetcher import check_url
-from archiver.models import CanonicalCopy, Capture
+from archiver.models import Capture
 from archiver.runs.config import RunConfig, Source
+from archiver.runs.items import Item
 from archiver.verify.canonical import read_canonical
 
 log = logging.getLogger(__name__)
@@ -39,26 +40,6 @@ MAX_ITEMS_PER_SOURCE = 50_000  # the sitemap protocol's own cap on URLs in one f
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 Fetch = Callable[[str], Capture]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Item:
-    """One thing a run looks after: an article URL, with its canonical copy when there is one."""
-
-    url: str
-    canonical: CanonicalCopy | None = None
-    published: str | None = None  # ISO 8601 date when known (copy, feed or sitemap)
-    origin: str = ""  # which source named it
-    follow_links: bool = True
-
-    @property
-    def key(self) -> str:
-        """What the run log and the schedule know the item by."""
-        return self.canonical.path if self.canonical else self.url
-
-    @property
-    def kind(self) -> str:
-        return "canonical" if self.canonical else "url"
 
 
 @dataclass(frozen=True, kw_only=True)

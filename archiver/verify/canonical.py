@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archiver.errors import CanonicalError, InputError
+from archiver.fetch.urls import is_web_url
 from archiver.models import CanonicalCopy, Link
 
 if TYPE_CHECKING:
@@ -192,10 +193,6 @@ def _authors(value: Any) -> tuple[str, ...]:
     return ()
 
 
-def _valid_url(url: str) -> bool:
-    return bool(re.match(r"^https?://[^\s/<>]+", url, re.IGNORECASE))
-
-
 def parse_canonical(text: str, *, path: str = "<canonical>") -> CanonicalCopy:
     """Parse a canonical copy's Markdown into fields. Raises CanonicalError when unusable."""
     meta, body = _front_matter(text.lstrip("\ufeff"), path)
@@ -210,15 +207,15 @@ def parse_canonical(text: str, *, path: str = "<canonical>") -> CanonicalCopy:
     while index < len(blocks):
         block = blocks[index]
         if _URL_LABEL.match(block.text):
-            found = [u for u in block.urls if _valid_url(u)]
+            found = [u for u in block.urls if is_web_url(u)]
             rest = _URL_LABEL.sub("", block.text).strip().strip("<>")
-            if not found and _valid_url(rest):
+            if not found and is_web_url(rest):
                 found = [rest]
             if not found and index + 1 < len(blocks):
                 following = blocks[index + 1]
-                candidates = [u for u in following.urls if _valid_url(u)]
+                candidates = [u for u in following.urls if is_web_url(u)]
                 bare = following.text.strip().strip("<>")
-                if not candidates and _valid_url(bare):
+                if not candidates and is_web_url(bare):
                     candidates = [bare]
                 if candidates:
                     found = candidates
@@ -236,7 +233,7 @@ def parse_canonical(text: str, *, path: str = "<canonical>") -> CanonicalCopy:
             f"{path}: no original URL (expected an 'Original url: <...>' line or 'url:' in "
             "front matter)"
         )
-    if not _valid_url(url):
+    if not is_web_url(url):
         raise CanonicalError(f"{path}: original URL is not an http(s) URL: {url[:200]!r}")
 
     title = str(meta["title"]).strip() if meta.get("title") else None

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import CanonicalError, InputError
-from archiver.links.check import precheck
-from archiver.models import CanonicalCopy, Link, LinkCheck
+from archiver.fetch.urls import is_web_url
+from archiver.models import CanonicalCopy, LinkCheck
 from archiver.verify.canonical import LinkSpan, link_spans
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def plan_repairs(copy: CanonicalCopy, checks: Sequence[LinkCheck]) -> list[Fix |
 def _web_url(url: str) -> bool:
     """Only a well-formed http(s) URL is written into a copy (never ``javascript:``, ``data:``
     or anything else a hostile page might offer under a matching anchor text)."""
-    return precheck(Link(url=url, text="")) is None and url.lower().startswith(("http:", "https:"))
+    return is_web_url(url)
 
 
 def _destination(url: str) -> str:

@@ -130,7 +130,7 @@ def test_unchanged_page_stores_one_body(db_file: Path) -> None:
         assert rows[0][0] == 100
         _, rows = archive.query("SELECT count(*) FROM extractions")
         assert rows[0][0] == 2
-        kinds = [item["vs_previous"] for item in archive.history(URL)]
+        kinds = [item.vs_previous for item in archive.history(URL)]
     assert kinds[0] == "first" and kinds[50] == "text_changed"
     assert kinds.count("same_body") == 98
     # 100 captures of 15 kB each fit in far less than one copy per capture.
@@ -198,16 +198,16 @@ def test_search_finds_a_phrase_from_the_seed(archive: Archive) -> None:
     hits = archive.search('"one old friend is better than two new ones"')
     assert len(hits) == 1
     hit = hits[0]
-    assert hit["url"] == URL and hit["captures"] == 2
-    assert hit["last_seen"] == "2026-02-01T00:00:00Z"
-    assert "«One» «old» «friend»" in hit["snippet"] or "«One old friend" in hit["snippet"]
-    assert archive.search("старый друг")[0]["url"] == URL
+    assert hit.url == URL and hit.captures == 2
+    assert hit.last_seen == "2026-02-01T00:00:00Z"
+    assert "«One» «old» «friend»" in hit.snippet or "«One old friend" in hit.snippet
+    assert archive.search("старый друг")[0].url == URL
     # Words are ANDed and stemmed ("friends" is "friend"); hits come best rank first.
     hits = archive.search("old friend")
-    assert {h["url"] for h in hits} == {URL, "u2"}
-    assert [h["rank"] for h in hits] == sorted(h["rank"] for h in hits)
+    assert {h.url for h in hits} == {URL, "u2"}
+    assert [h.rank for h in hits] == sorted(h.rank for h in hits)
     assert archive.search("fleeting zeppelin") == []
-    assert {h["url"] for h in archive.search("clan")} == {URL}  # "clans", stemmed
+    assert {h.url for h in archive.search("clan")} == {URL}  # "clans", stemmed
 
 
 @pytest.mark.parametrize("text", ['AND "', "NEAR(", "*", "a:b", "friend OR", "'; DROP"])
@@ -289,14 +289,15 @@ def test_verifications_link_checks_and_history(archive: Archive) -> None:
     archive.save_link_checks(checks[1:], source_url=URL, checked_at="2026-03-01T00:00:00Z")
     archive.finish_run(run_id, status="done", summary={"edited": 1})
     timeline = archive.history(URL)
-    assert [t["capture_id"] for t in timeline] == [first, second]
-    assert [t["vs_previous"] for t in timeline] == ["first", "same_text"]
-    assert timeline[0]["verification"] is None
-    assert timeline[1]["verification"]["status"] == "edited"
+    assert [t.capture_id for t in timeline] == [first, second]
+    assert [t.vs_previous for t in timeline] == ["first", "same_text"]
+    assert timeline[0].verification is None
+    assert timeline[1].verification is not None
+    assert timeline[1].verification.status == "edited"
     history = archive.link_history("https://gone.example/")
-    assert [h["status"] for h in history] == ["not_found", "not_found"]
-    assert history[0]["broken"] is True and history[0]["recovered"] is True
-    assert history[0]["redirects"] == ["https://gone.example/x"]
+    assert [h.status for h in history] == ["not_found", "not_found"]
+    assert history[0].broken is True and history[0].recovered is True
+    assert history[0].redirects == ("https://gone.example/x",)
     _, rows = archive.query("SELECT status, summary FROM runs")
     assert rows == [("done", '{"edited":1}')]
 
@@ -334,7 +335,7 @@ def test_old_archive_is_migrated_and_keeps_its_data(db_file: Path) -> None:
     conn.close()
     with Archive(db_file, readonly=True) as archive:
         assert archive.query("PRAGMA user_version")[1] == [(migrations.SCHEMA_VERSION,)]
-        assert archive.search("zeppelin")[0]["checksum"] == "sha256:x"
+        assert archive.search("zeppelin")[0].checksum == "sha256:x"
     conn = sqlite3.connect(db_file)
     conn.execute("PRAGMA user_version = 999")
     conn.close()
@@ -473,7 +474,7 @@ def test_serve_opens_the_archive_in_datasette_with_canned_queries(filled: Path) 
     pytest.importorskip("datasette", reason="datasette is the optional 'serve' extra")
     import asyncio
 
-    from archiver.archive.store import datasette_app
+    from archiver.archive.serve import datasette_app
 
     with Archive(filled) as archive:
         archive.save_link_checks(
@@ -620,3 +621,35 @@ def test_cli_serve_answers_http(filled: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_what_the_archive_returns_are_frozen_records_not_dicts(archive: Archive) -> None:
+    import dataclasses
+
+    first = archive.save_capture(make_capture(), make_document())
+    check = LinkCheck(url="https://gone.example/", text="x", status="gone", broken=True)
+    run_id = archive.start_run(command="run")
+    archive.save_verification(
+        canonical_path="a.md", url=URL, capture_id=first, links=[check], run_id=run_id,
+        drift=Drift(status="unchanged", similarity=1.0, checksum_canonical="sha256:a",
+                    checksum_live="sha256:a"),
+    )  # fmt: skip
+    found: list[object] = [
+        *archive.history(URL),
+        *archive.search("friend"),
+        *archive.link_history(check.url),
+        *archive.latest_link_checks(),
+        *archive.latest_verifications(),
+        *archive.runs_with_status("running"),
+        archive.last_run(),
+        *archive.run_link_checks([run_id]),
+        archive.get_capture(first),
+    ]
+    assert len(found) == 9
+    for record in found:
+        assert dataclasses.is_dataclass(record) and not isinstance(record, dict), record
+        field = dataclasses.fields(record)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, field, None)
+    assert archive.latest_link_checks()[0].to_check() == check
+    assert archive.latest_verifications()[0].drift.status == "unchanged"

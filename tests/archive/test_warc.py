@@ -280,7 +280,7 @@ def test_import_resolves_revisits_from_other_tools(tmp_path: Path) -> None:
     with Archive.memory() as archive:
         assert archive.import_warc(str(warc)) == 2
         timeline = archive.history("https://a.example/")
-        assert [t["vs_previous"] for t in timeline] == ["first", "same_body"]
+        assert [t.vs_previous for t in timeline] == ["first", "same_body"]
         assert archive.query("SELECT count(*) FROM bodies")[1] == [(1,)]
 
 

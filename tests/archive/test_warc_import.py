@@ -39,7 +39,7 @@ def titles_found(archive: Archive) -> list[tuple[str, bool]]:
         words = re.findall(r"\w{3,}", title or "")
         assert words, f"an extraction without a title word: {title!r}"
         hits = archive.search(words[0], limit=1000)
-        out.append((title, any(h["extraction_id"] == extraction_id for h in hits)))
+        out.append((title, any(h.extraction_id == extraction_id for h in hits)))
     return out
 
 

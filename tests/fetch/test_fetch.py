@@ -430,7 +430,7 @@ def test_responses_level_faults() -> None:
 
 
 def test_gzip_multi_member_and_raw_deflate() -> None:
-    from archiver.fetch.fetcher import _Decoder
+    from archiver.fetch.decoding import Decoder as _Decoder
 
     two = gzip.compress(b"abc") + gzip.compress(b"def")
     assert _Decoder("gzip").feed(two, 100) == b"abcdef"

@@ -22,14 +22,9 @@ from archiver.cli import cli
 from archiver.errors import InputError
 from archiver.fetch.fetcher import Fetcher
 from archiver.links.check import BROKEN
-from archiver.links.rot import (
-    Observation,
-    RotPolicy,
-    check_target,
-    judge,
-    rot_report,
-    rot_summary,
-)
+from archiver.links.job import check_target
+from archiver.links.rot import Observation, RotPolicy, judge
+from archiver.links.rotreport import rot_report, rot_summary
 from archiver.models import LinkCheck
 from archiver.report.links import format_linkrot, format_links
 from tests.linkrot_web import Answer, LinkWeb
@@ -265,7 +260,7 @@ def test_links_html_report_escapes_hostile_text(tmp_path: Path, news_web: LinkWe
 
 
 def test_hostile_urls_never_become_links_in_html() -> None:
-    from archiver.links.rot import ArticleRot
+    from archiver.links.rotreport import ArticleRot
 
     evil = LinkCheck(
         url='javascript:alert(1)"><img src=x onerror=alert(2)>',

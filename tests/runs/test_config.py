@@ -166,3 +166,38 @@ def test_cli_missing_canonical_folder_exits_2_naming_the_source_line(tmp_path: P
     assert result.exit_code == 2, result.output
     assert f"{config}:4:" in result.output and "no-such-folder" in result.output
     assert not (tmp_path / "a.db").exists()  # checked before the archive is opened
+
+
+# -- every number has a range (issue 14 item 8): inf, nan and 1e309 are valid TOML, not valid config
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("[fetch]\ntimeout", "1e309"),
+        ("[fetch]\ntimeout", "inf"),
+        ("[fetch]\ntimeout", "nan"),
+        ("[fetch]\nread_timeout", "1e300"),
+        ("[fetch]\nbatch", "100000000"),
+        ("[notify]\ntimeout", "inf"),
+        ("[notify]\nsmtp_port", "70000"),
+        ("[schedule]\nrecent_days", "inf"),
+        ("[schedule]\nold_every", "1e309"),
+        ('[schedule]\nold_every = "99999999999w"\n#', "0"),
+    ],
+)
+def test_config_refuses_absurd_numbers(key: str, value: str) -> None:
+    text = f'{key} = {value}\n\n[[sources]]\ncanonical = "a"\n'
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, path="archive.toml")
+    assert str(caught.value).startswith("archive.toml:2: "), caught.value
+    assert "\n" not in str(caught.value)
+
+
+def test_run_with_an_infinite_timeout_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "archive.toml"
+    config.write_text('[fetch]\ntimeout = 1e309\n\n[[sources]]\nurls = ["https://a.example/"]\n')
+    args = ["--db", str(tmp_path / "a.db"), "run", "--config", str(config)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "timeout" in result.output and "Traceback" not in result.output

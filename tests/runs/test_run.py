@@ -28,10 +28,10 @@ from archiver.cli import cli
 from archiver.fetch.fetcher import Fetcher
 from archiver.models import Link
 from archiver.runs.config import Schedule, load_config
+from archiver.runs.items import Item
 from archiver.runs.lock import RunLock, lock_path
 from archiver.runs.run import execute, run
 from archiver.runs.schedule import item_interval, link_is_due, plan
-from archiver.runs.sources import Item
 from tests.run_web import Answer, NewsWeb, article, build_site, source_page, write_config
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from archiver.extract.extractor import extract_file
 from archiver.links.check import precheck
 from archiver.models import LinkCheck
 from archiver.verify.canonical import link_spans, parse_canonical, read_canonical
-from archiver.verify.job import recover_links
+from archiver.verify.recover import recover_links
 from archiver.verify.repair import plan_repairs, repair_file, repair_text
 from tests.conftest import SEED, SEED_PAGE, SEED_URL
 

@@ -1,0 +1,294 @@
+"""Captures in and out of the archive: each fetch with its body (once per SHA-256) and its
+extraction, written in one transaction and read back byte for byte, re-hashed.
+
+Every capture is one ``BEGIN IMMEDIATE`` transaction: URL, body, extraction, links, capture
+row — a crash leaves all of it or none.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any
+
+from archiver.archive.codec import (
+    capture_kind,
+    compress_body,
+    document_key,
+    dumps,
+    has_stored_body,
+    unpack_body,
+)
+from archiver.archive.db import Handle, guarded
+from archiver.archive.records import (
+    StoredCapture,
+    capture_from_row,
+    document_from_row,
+)
+from archiver.errors import ArchiveCorrupt, InputError
+from archiver.models import Capture, Document, Link, sha256_hex, utc_iso
+
+log = logging.getLogger(__name__)
+
+
+class Captures:
+    """The captures of one archive (``archive.captures``)."""
+
+    def __init__(self, handle: Handle) -> None:
+        self.handle = handle
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @guarded
+    def save(
+        self, capture: Capture, document: Document | None = None, *, run_id: int | None = None
+    ) -> int:
+        """Store one capture (and its extraction) in one transaction; return its id.
+
+        A body already stored under its SHA-256 is not stored again. A 304 is recorded as
+        ``not_modified`` and a failed fetch as ``error``, both without a body: they are history.
+        The partial body of a fetch cut short (a timeout mid-body) is kept, ``truncated``.
+        """
+        if sha256_hex(capture.body) != capture.sha256:
+            raise InputError(f"capture of {capture.url}: sha256 does not match its body")
+        kind = capture_kind(capture)
+        keep_body = has_stored_body(capture)
+        packed: tuple[str, bytes] | None = None
+        if keep_body and not self._has_body(capture.sha256):
+            packed = compress_body(capture.body)
+        fetched_at = capture.fetched_at or utc_iso()
+        with self.handle.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO urls (url, first_seen) VALUES (?, ?)",
+                (capture.url, fetched_at),
+            )
+            url_id = conn.execute("SELECT id FROM urls WHERE url = ?", (capture.url,)).fetchone()[0]
+            if packed is not None:
+                conn.execute(
+                    "INSERT OR IGNORE INTO bodies (sha256, size, compression, data, stored_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (capture.sha256, len(capture.body), packed[0], packed[1], utc_iso()),
+                )
+            extraction_id = self._insert_document(conn, document) if document else None
+            cursor = conn.execute(
+                """INSERT INTO captures (url_id, url, final_url, method, fetched_at, kind, status,
+                    error, detail, content_type, headers, redirects, body_sha256, size, etag,
+                    last_modified, truncated, not_modified, elapsed, extraction_id, run_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    url_id,
+                    capture.url,
+                    capture.final_url or capture.url,
+                    capture.method,
+                    fetched_at,
+                    kind,
+                    capture.status,
+                    capture.error,
+                    capture.detail,
+                    capture.content_type,
+                    dumps([list(pair) for pair in capture.headers]),
+                    dumps(list(capture.redirects)),
+                    capture.sha256 if keep_body else None,
+                    len(capture.body) if keep_body else None,
+                    capture.header("ETag"),
+                    capture.header("Last-Modified"),
+                    int(capture.truncated),
+                    int(kind == "not_modified"),
+                    capture.elapsed,
+                    extraction_id,
+                    run_id,
+                ),
+            )
+            capture_id = int(cursor.lastrowid or 0)
+        log.debug("stored capture %d of %s (%s)", capture_id, capture.url, kind)
+        return capture_id
+
+    def _has_body(self, sha256: str) -> bool:
+        row = self.handle.conn.execute(
+            "SELECT 1 FROM bodies WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        return row is not None
+
+    def _insert_document(self, conn: sqlite3.Connection, document: Document) -> int:
+        key = document_key(document)
+        cursor = conn.execute(
+            """INSERT OR IGNORE INTO extractions (key, url, profile, normalizer, checksum, title,
+                subtitle, authors, published, modified, label, encoding, text, paragraphs,
+                paragraph_hashes, images, warnings)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                key,
+                document.url,
+                document.profile,
+                document.normalizer,
+                document.checksum,
+                document.title,
+                document.subtitle,
+                dumps(list(document.authors)),
+                document.published,
+                document.modified,
+                document.label,
+                document.encoding,
+                document.text,
+                dumps(list(document.paragraphs)),
+                dumps(list(document.paragraph_hashes)),
+                dumps([image.to_json() for image in document.images]),
+                dumps(list(document.warnings)),
+            ),
+        )
+        if cursor.rowcount:
+            extraction_id = int(cursor.lastrowid or 0)
+            conn.executemany(
+                "INSERT INTO links (extraction_id, position, target, text) VALUES (?, ?, ?, ?)",
+                [(extraction_id, i, link.url, link.text) for i, link in enumerate(document.links)],
+            )
+            return extraction_id
+        return int(conn.execute("SELECT id FROM extractions WHERE key = ?", (key,)).fetchone()[0])
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _body(self, sha256: str, capture_id: int) -> bytes:
+        row = self.handle.conn.execute(
+            "SELECT compression, CAST(data AS BLOB) FROM bodies WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        if row is None:
+            raise ArchiveCorrupt(f"{self.handle.path}: body of capture {capture_id} is missing")
+        try:
+            return unpack_body(sha256, row[0], row[1])
+        except ValueError as exc:
+            raise ArchiveCorrupt(
+                f"{self.handle.path}: body of capture {capture_id} {exc}; run fsck"
+            ) from exc
+
+    def document(self, extraction_id: int) -> Document | None:
+        """The extraction with that id (its links in order), or None."""
+        rows = list(self.handle.db.query("SELECT * FROM extractions WHERE id = ?", [extraction_id]))
+        if not rows:
+            return None
+        links = [
+            Link(url=link["target"], text=link["text"])
+            for link in self.handle.db.query(
+                "SELECT target, text FROM links WHERE extraction_id = ? ORDER BY position",
+                [extraction_id],
+            )
+        ]
+        return document_from_row(rows[0], links)
+
+    def _stored(self, row: dict[str, Any], *, with_document: bool = True) -> StoredCapture:
+        document = None
+        if with_document and row["extraction_id"] is not None:
+            document = self.document(row["extraction_id"])
+        body = self._body(row["body_sha256"], row["id"]) if row["body_sha256"] else b""
+        return StoredCapture(id=row["id"], capture=capture_from_row(row, body), document=document)
+
+    def _one(self, sql: str, params: Any, *, with_document: bool = True) -> StoredCapture | None:
+        rows = list(self.handle.db.query(sql, params))
+        return self._stored(rows[0], with_document=with_document) if rows else None
+
+    @guarded
+    def get(self, capture_id: int) -> StoredCapture | None:
+        """The capture with that id, its body restored and re-verified, or None."""
+        return self._one("SELECT * FROM captures WHERE id = ?", [capture_id])
+
+    @guarded
+    def latest(self, url: str, *, with_document: bool = True) -> StoredCapture | None:
+        """The newest capture of that URL with a body, a 2xx answer preferred over others."""
+        return self._one(
+            """SELECT * FROM captures
+            WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
+            AND kind = 'response'
+            ORDER BY (status BETWEEN 200 AND 299) DESC, fetched_at DESC, id DESC LIMIT 1""",
+            {"url": url},
+            with_document=with_document,
+        )
+
+    @guarded
+    def first(self, url: str, *, with_document: bool = True) -> StoredCapture | None:
+        """The oldest 2xx capture of that URL with an extraction: a source's baseline text."""
+        return self._one(
+            """SELECT * FROM captures
+            WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
+            AND status BETWEEN 200 AND 299 AND extraction_id IS NOT NULL
+            ORDER BY fetched_at, id LIMIT 1""",
+            {"url": url},
+            with_document=with_document,
+        )
+
+    @guarded
+    def newest_state(self, url: str) -> tuple[int, Capture, Document | None] | None:
+        """The newest capture of that URL (a 304 does not count: it says "as before"), with
+        its extraction, for ``verify --offline``: a page that answered 404 last time is gone,
+        whatever older captures hold.
+
+        The capture comes without its body: the extraction is all a comparison needs, so the
+        body is not decompressed and re-hashed here (``fsck`` is the place for that).
+        """
+        rows = list(
+            self.handle.db.query(
+                """SELECT * FROM captures
+                WHERE (url = :url OR final_url = :url) AND kind != 'not_modified'
+                ORDER BY fetched_at DESC, id DESC LIMIT 1""",
+                {"url": url},
+            )
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        capture = capture_from_row(row, sha256=row["body_sha256"] or "-")
+        document = self.document(row["extraction_id"]) if row["extraction_id"] else None
+        return int(row["id"]), capture, document
+
+    @guarded
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) of the newest 2xx capture, for a conditional GET."""
+        row = self.handle.conn.execute(
+            """SELECT etag, last_modified FROM captures
+            WHERE url = ? AND kind = 'response' AND status BETWEEN 200 AND 299
+            ORDER BY fetched_at DESC, id DESC LIMIT 1""",
+            (url,),
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    @guarded
+    def body(self, sha256: str) -> bytes | None:
+        """The stored body with that SHA-256, verified, or None if the archive lacks it."""
+        if not self._has_body(sha256):
+            return None
+        return self._body(sha256, 0)
+
+    @guarded
+    def has(self, capture: Capture) -> bool:
+        """Whether this very capture (URL, time, outcome, body) is already stored."""
+        kind = capture_kind(capture)
+        row = self.handle.conn.execute(
+            """SELECT 1 FROM captures WHERE url = ? AND fetched_at = ? AND kind = ?
+            AND status IS ? AND coalesce(body_sha256, '') = ? LIMIT 1""",
+            (
+                capture.url,
+                capture.fetched_at,
+                kind,
+                capture.status,
+                capture.sha256 if has_stored_body(capture) else "",
+            ),
+        ).fetchone()
+        return row is not None
+
+    @guarded
+    def ids(self) -> list[int]:
+        """Every capture id, oldest first (export, benchmarks)."""
+        return [row[0] for row in self.handle.conn.execute("SELECT id FROM captures ORDER BY id")]
+
+    @guarded
+    def known_document(self, final_url: str, sha256: str, normalizer: str) -> Document | None:
+        """The extraction already stored for these exact bytes at this URL by this normalizer.
+
+        Extraction is a pure function of the bytes and the URL, so a body seen before need not
+        be extracted again (a scheduled run re-fetching unchanged sources).
+        """
+        row = self.handle.conn.execute(
+            """SELECT c.extraction_id FROM captures c JOIN extractions e ON e.id = c.extraction_id
+            WHERE c.final_url = ? AND c.body_sha256 = ? AND e.normalizer = ?
+            ORDER BY c.id DESC LIMIT 1""",
+            (final_url, sha256, normalizer),
+        ).fetchone()
+        return self.document(int(row[0])) if row else None

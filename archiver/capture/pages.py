@@ -1,0 +1,87 @@
+"""Where a job gets the pages it judges: a strategy passed in, so the jobs are composed once.
+
+``verify`` fetches every page now (:class:`LivePages`), ``verify --offline`` reads the newest
+stored capture (:class:`StoredPages`), and a scheduled run sends conditional GETs and reuses what
+an interrupted run already stored (:class:`archiver.runs.pages.RunPages`). Each gives a
+:class:`Page` per URL; the jobs never know which one they were given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from archiver.capture.snapshot import keep
+from archiver.models import Capture, Document
+
+if TYPE_CHECKING:
+    from archiver.archive.store import Archive
+    from archiver.fetch.fetcher import Fetcher
+
+
+@dataclass(frozen=True, kw_only=True)
+class Page:
+    """A page as a job sees it: its capture (None: nothing stored, offline) and its document.
+
+    ``document`` of a 304 answer is the page as last stored; ``fresh`` counts the captures
+    stored to get it (0 when it was read from the archive or reused from an interrupted run).
+    """
+
+    capture_id: int | None = None
+    capture: Capture | None = None
+    document: Document | None = None
+    fresh: int = 0
+
+    @property
+    def not_modified(self) -> bool:
+        return self.capture is not None and self.capture.not_modified
+
+
+class Pages(Protocol):
+    """A page-fetch strategy: the page behind each URL (each URL once)."""
+
+    def get(self, urls: Sequence[str]) -> dict[str, Page]: ...
+
+
+class LivePages:
+    """Every page fetched now, in one polite concurrent batch, and stored."""
+
+    def __init__(self, fetcher: Fetcher, archive: Archive, *, run_id: int | None = None) -> None:
+        self.fetcher = fetcher
+        self.archive = archive
+        self.run_id = run_id
+
+    def get(self, urls: Sequence[str]) -> dict[str, Page]:
+        wanted = list(dict.fromkeys(urls))
+        pages: dict[str, Page] = {}
+        for url, capture in zip(wanted, self.fetcher.fetch_many(wanted), strict=True):
+            capture_id, document = keep(self.archive, capture, run_id=self.run_id)
+            pages[url] = Page(capture_id=capture_id, capture=capture, document=document, fresh=1)
+        return pages
+
+
+class StoredPages:
+    """The newest stored capture of each URL (``--offline``): no network at all."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+
+    def get(self, urls: Sequence[str]) -> dict[str, Page]:
+        pages: dict[str, Page] = {}
+        for url in dict.fromkeys(urls):
+            state = self.archive.newest_state(url)
+            pages[url] = (
+                Page(capture_id=state[0], capture=state[1], document=state[2]) if state else Page()
+            )
+        return pages
+
+
+class GivenPages:
+    """Pages already in hand (a stored capture named by id): nothing fetched."""
+
+    def __init__(self, pages: dict[str, Page]) -> None:
+        self.pages = pages
+
+    def get(self, urls: Sequence[str]) -> dict[str, Page]:
+        return {url: self.pages.get(url, Page()) for url in urls}

@@ -1,0 +1,78 @@
+"""The seal job: log every record not yet logged, sign a checkpoint of the root, timestamp it.
+
+A scheduled run seals at its end; ``archiver seal`` does it by hand. The key is the archive's
+own (:mod:`archiver.evidence.keys`); a time-stamping authority is optional.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+
+from archiver.archive import evidence_log
+from archiver.evidence import keys, tsa
+from archiver.evidence.checkpoint import Checkpoint, sign
+from archiver.evidence.merkle import root
+from archiver.models import utc_iso
+
+if TYPE_CHECKING:
+    from archiver.archive.store import Archive
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvidenceSettings:
+    """Where the key is and which TSA to ask (the config's ``[evidence]``)."""
+
+    key: Path | None = None  # default: keys.default_key_path()
+    tsa: str | None = None  # an RFC 3161 TSA's URL
+    tsa_roots: tuple[x509.Certificate, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sealed:
+    checkpoint: Checkpoint
+    added: int  # records added to the log by this seal
+
+    def to_json(self) -> dict[str, object]:
+        return {"added": self.added, "checkpoint": self.checkpoint.to_json()}
+
+
+def seal(
+    archive: Archive,
+    *,
+    settings: EvidenceSettings | None = None,
+    fetcher: tsa.Posts | None = None,
+    run_id: int | None = None,
+    now: str | None = None,
+) -> Sealed:
+    settings = settings or EvidenceSettings()
+    key = keys.load_or_create(settings.key)
+    db = archive.db
+    stamp_time = now or utc_iso()
+    added = evidence_log.append_new(db, now=stamp_time)
+    leaves = [entry.leaf for entry in evidence_log.entries(db)]
+    checkpoint = sign(
+        key, origin=evidence_log.origin(db), size=len(leaves), root=root(leaves), time=stamp_time
+    )
+    if settings.tsa:
+        if fetcher is None:
+            checkpoint = replace(
+                checkpoint,
+                tsa=settings.tsa,
+                timestamp_detail="untimestamped: no fetcher to ask the TSA",
+            )
+        else:
+            got = tsa.stamp(
+                checkpoint.note(), url=settings.tsa, fetcher=fetcher, roots=settings.tsa_roots
+            )
+            detail = got.detail if got.token else f"untimestamped: {got.detail}"
+            checkpoint = replace(
+                checkpoint, token=got.token, tsa=settings.tsa, timestamp_detail=detail
+            )
+    checkpoint_id = evidence_log.save_checkpoint(
+        db, checkpoint, public_key=keys.public_pem(key).decode(), run_id=run_id
+    )
+    return Sealed(checkpoint=replace(checkpoint, id=checkpoint_id), added=added)

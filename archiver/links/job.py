@@ -1,0 +1,343 @@
+"""The one "check these links" job, which ``links``, ``verify`` and a scheduled run all call.
+
+:func:`check_and_keep` checks a batch of links (prechecks, one fetch per distinct URL, HEAD for
+files, catch-all probes), applies the one offline rule (nothing answered: no verdict, and an
+unrecovered ``#`` link is ``network_unavailable`` rather than broken), judges suspects by their
+history, finds archived copies of broken links, and keeps the sources it fetched in the archive.
+What differs between callers is passed in as :class:`LinkSettings`: the clock, the rot policy,
+the probe cache shared across a run, an archived-copy lookup.
+
+:func:`check_pages` is the job for articles given by URL (``archiver links URL`` and a run's URL
+items): get each page through a page strategy, then check the links that are due.
+:func:`check_target` resolves what ``archiver links TARGET`` names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from archiver.capture.pages import GivenPages, LivePages, Page, Pages
+from archiver.capture.snapshot import keep
+from archiver.errors import InputError
+from archiver.links.check import ProbeCache, check_links, classify, make_check, precheck
+from archiver.links.rot import Observation, RotPolicy, judge, kind_of
+from archiver.links.wayback import Wayback, with_archived_copies
+from archiver.models import Capture, Link, LinkCheck, Traffic, utc_iso
+from archiver.verify.canonical import read_canonical
+from archiver.verify.recover import recover_links
+
+if TYPE_CHECKING:
+    from archiver.archive.store import Archive
+    from archiver.fetch.fetcher import Fetcher
+
+#: Picks the links that are due (indexes into the list given); None: all of them.
+Due = Callable[[Sequence[Link]], Sequence[int]]
+
+NOT_RECOVERED = "not recovered: nothing answered, so the live page could not be read"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkSettings:
+    """What differs between the callers of the links job."""
+
+    now: str = field(default_factory=utc_iso)  # stamps the checks (ISO 8601 UTC)
+    policy: RotPolicy = field(default_factory=RotPolicy)
+    probes: ProbeCache = field(default_factory=ProbeCache)  # one per run: one probe per host
+    wayback: Wayback | None = None  # archived copies for broken links; None: no lookup
+    run_id: int | None = None
+    keep_sources: bool = True  # store the captures of the sources fetched
+
+
+class Recorder:
+    """A fetcher that keeps what it fetched, so checking links also captures the sources.
+
+    ``ahead`` are captures fetched before (a run fetches a batch's links concurrently with
+    its pages); a URL found there is not fetched again.
+    """
+
+    def __init__(self, fetcher: Fetcher, ahead: dict[str, Capture] | None = None) -> None:
+        self.fetcher = fetcher
+        self.ahead = ahead if ahead is not None else {}
+        self.captures: dict[str, Capture] = {}
+
+    def fetch_many(self, urls: Iterable[str], *, method: str = "GET") -> list[Capture]:
+        items = list(urls)
+        if method == "GET":
+            todo = [url for url in dict.fromkeys(items) if url not in self.ahead]
+            if todo:
+                self.ahead.update(zip(todo, self.fetcher.fetch_many(todo), strict=True))
+            captures = [self.ahead[url] for url in items]
+        else:
+            captures = self.fetcher.fetch_many(items, method=method)
+        self.captures.update(zip(items, captures, strict=True))
+        return captures
+
+
+def judge_all(
+    checks: Sequence[LinkCheck],
+    archive: Archive,
+    *,
+    now: str,
+    policy: RotPolicy | None = None,
+) -> list[LinkCheck]:
+    """:func:`~archiver.links.rot.judge` every check against the archive's history of its URL."""
+    histories: dict[str, list[Observation]] = {}
+    out = []
+    for check in checks:
+        if kind_of(check.status) is None:
+            out.append(check)
+            continue
+        if check.url not in histories:
+            histories[check.url] = [
+                Observation.from_row(r) for r in archive.link_history(check.url)
+            ]
+        out.append(judge(check, histories[check.url], now=now, policy=policy))
+    return out
+
+
+def without_verdict(checks: Sequence[LinkCheck]) -> list[LinkCheck]:
+    """Nothing answered: an unrecovered ``#`` link is no verdict either (CONTRACT.md)."""
+    return [
+        replace(c, status="network_unavailable", broken=False, detail=NOT_RECOVERED)
+        if c.status == "placeholder"
+        else c
+        for c in checks
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Checked:
+    """A batch of links checked: the verdicts (order kept) and what was stored for them."""
+
+    checks: tuple[LinkCheck, ...]
+    offline: bool  # nothing answered: no verdict on any of them
+    kept: dict[str, Page] = field(default_factory=dict)  # source URL -> what was stored
+
+
+def check_and_keep(
+    links: Sequence[Link],
+    *,
+    fetcher: Fetcher,
+    archive: Archive,
+    settings: LinkSettings,
+    published: str | None = None,
+    ahead: dict[str, Capture] | None = None,
+    skip_keeping: Callable[[str], bool] | None = None,
+    lookup: bool = True,
+) -> Checked:
+    """Check ``links``, judge them, find archived copies of broken ones, keep the sources.
+
+    ``skip_keeping(url)`` says a source needs no new capture (a run keeps each once a cycle);
+    ``lookup=False`` leaves the archived-copy lookup to the caller (one date per article).
+    """
+    recorder = Recorder(fetcher, ahead)
+    checks = check_links(links, recorder, probes=settings.probes)
+    offline = Traffic.of(recorder.captures.values()).nothing_answered
+    if not offline:
+        checks = judge_all(checks, archive, now=settings.now, policy=settings.policy)
+        if lookup:
+            checks = with_archived_copies(checks, settings.wayback, published)
+    kept: dict[str, Page] = {}
+    targets = {link.url.strip() for link in links}  # not the probes of catch-all hosts
+    if settings.keep_sources:
+        for url, capture in recorder.captures.items():
+            if url not in targets or url in kept or (skip_keeping and skip_keeping(url)):
+                continue
+            capture_id, document = keep(archive, capture, run_id=settings.run_id, reuse=True)
+            kept[url] = Page(capture_id=capture_id, capture=capture, document=document, fresh=1)
+    return Checked(checks=tuple(checks), offline=offline, kept=kept)
+
+
+def page_verdict(url: str, page: Page, *, text: str = "") -> LinkCheck:
+    """The page's own status as a link (a 304 is the page as last stored, alive)."""
+    link = Link(url=url, text=text)
+    if page.capture is None:
+        return make_check(link, "skipped", detail="offline: no stored capture")
+    if page.not_modified:
+        return make_check(link, "ok", http_status=304, detail="HTTP 304 not modified")
+    return classify(link, page.capture)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkReport:
+    """The links of one article checked now, judged against their history."""
+
+    source: str
+    checks: tuple[LinkCheck, ...]
+    checked_at: str
+    published: str | None = None
+    capture_id: int | None = None
+    page: LinkCheck | None = None  # the page's own status (set when it was fetched)
+    offline: bool = False  # nothing answered: no verdict on any link
+    links_not_due: int = 0
+    captures: int = 0  # captures stored (the page when fetched now, and its sources)
+    not_modified: bool = False
+
+
+def check_pages(
+    urls: Sequence[str],
+    *,
+    pages: Pages,
+    fetcher: Fetcher,
+    archive: Archive,
+    settings: LinkSettings,
+    due: Due | None = None,
+    ahead: dict[str, Capture] | None = None,
+    skip_keeping: Callable[[str], bool] | None = None,
+    save: bool = True,
+) -> list[LinkReport]:
+    """The job for articles given by URL: every page, then all their due links in one batch,
+    checked, judged, stored (each page's links kept in the page's order)."""
+    start = fetcher.traffic()
+    got = pages.get(urls)
+    chosen: list[list[Link]] = []
+    every: list[int] = []
+    for url in urls:
+        document = got[url].document
+        links = list(document.links) if document is not None else []
+        picked = list(due(links)) if due is not None else list(range(len(links)))
+        chosen.append([links[i] for i in picked])
+        every.append(len(links))
+    checked = check_and_keep(
+        [link for links in chosen for link in links],
+        fetcher=fetcher,
+        archive=archive,
+        settings=settings,
+        ahead=ahead,
+        skip_keeping=skip_keeping,
+        lookup=False,  # archived copies per page, nearest each page's publication date
+    )
+    offline = (fetcher.traffic() - start).nothing_answered
+    reports: list[LinkReport] = []
+    position = 0
+    for url, links, total in zip(urls, chosen, every, strict=True):
+        page = got[url]
+        document = page.document
+        checks = checked.checks[position : position + len(links)]
+        position += len(links)
+        published = document.published if document else None
+        if checks and settings.wayback is not None and not offline:
+            checks = tuple(with_archived_copies(checks, settings.wayback, published))
+        if save and checks:
+            archive.save_link_checks(
+                list(checks), source_url=url, capture_id=page.capture_id, checked_at=settings.now
+            )
+        stored = sum(1 for link in links if link.url.strip() in checked.kept)
+        reports.append(
+            LinkReport(
+                source=url,
+                checks=checks,
+                checked_at=settings.now,
+                published=published,
+                capture_id=page.capture_id,
+                page=page_verdict(url, page),
+                offline=offline,
+                links_not_due=total - len(links),
+                captures=page.fresh + stored,
+                not_modified=page.not_modified,
+            )
+        )
+    return reports
+
+
+def check_target(
+    target: str,
+    *,
+    fetcher: Fetcher,
+    archive: Archive,
+    wayback: Wayback | None = None,
+    policy: RotPolicy | None = None,
+    probes: ProbeCache | None = None,
+    now: str | None = None,
+) -> LinkReport:
+    """Check every link of TARGET (a capture id, a canonical copy or a URL), judged and stored.
+
+    ``now`` (ISO 8601 UTC) stamps the checks; tests pass it to stand days apart without waiting.
+    """
+    settings = LinkSettings(
+        now=now or utc_iso(),
+        policy=policy or RotPolicy(),
+        probes=probes or ProbeCache(),
+        wayback=wayback,
+    )
+    start = fetcher.traffic()
+    if target.isdigit():
+        report = _stored_capture(target, fetcher=fetcher, archive=archive, settings=settings)
+    elif target.lower().endswith((".md", ".markdown")) or os.path.exists(target):
+        report = _copy(target, fetcher=fetcher, archive=archive, settings=settings)
+    else:
+        if precheck(Link(url=target, text="")) is not None:
+            raise InputError(f"not a URL, a canonical copy or a capture id: {target[:200]}")
+        pages = LivePages(fetcher, archive)
+        (report,) = check_pages(
+            [target], pages=pages, fetcher=fetcher, archive=archive, settings=settings, save=False
+        )
+        if report.page is not None and report.capture_id is not None and not report.checks:
+            page = report.page
+            if report.offline:  # the one host asked did not answer: no verdict
+                page = make_check(Link(url=target, text=""), "network_unavailable",
+                                  detail=f"nothing answered ({page.status})")  # fmt: skip
+            report = replace(report, checks=(page,))
+        archive.save_link_checks(
+            list(report.checks),
+            source_url=report.source,
+            capture_id=report.capture_id,
+            checked_at=settings.now,
+        )
+    if (fetcher.traffic() - start).nothing_answered:
+        report = replace(report, offline=True)
+    return report
+
+
+def _stored_capture(
+    target: str, *, fetcher: Fetcher, archive: Archive, settings: LinkSettings
+) -> LinkReport:
+    stored = archive.get_capture(int(target))
+    if stored is None:
+        raise InputError(f"no capture with id {target} in the archive")
+    if stored.document is None:
+        raise InputError(f"capture {target} has no extracted document (not an HTML page?)")
+    page = Page(capture_id=stored.id, capture=stored.capture, document=stored.document)
+    (report,) = check_pages(
+        [stored.capture.url],
+        pages=GivenPages({stored.capture.url: page}),
+        fetcher=fetcher,
+        archive=archive,
+        settings=settings,
+    )
+    return replace(report, page=None)
+
+
+def _copy(target: str, *, fetcher: Fetcher, archive: Archive, settings: LinkSettings) -> LinkReport:
+    copy = read_canonical(target)
+    start = fetcher.traffic()
+    page = LivePages(fetcher, archive).get([copy.url])[copy.url]
+    live = page.document
+    pairs = recover_links(copy.links, live.links if live else ())
+    published = copy.published or (live.published if live else None)
+    checked = check_and_keep(
+        [link for link, _ in pairs],
+        fetcher=fetcher,
+        archive=archive,
+        settings=settings,
+        published=published,
+    )
+    checks = [replace(c, recovered=r) for c, (_, r) in zip(checked.checks, pairs, strict=True)]
+    offline = (fetcher.traffic() - start).nothing_answered
+    if offline:
+        checks = without_verdict(checks)
+    archive.save_link_checks(
+        checks, source_url=copy.url, capture_id=page.capture_id, checked_at=settings.now
+    )
+    return LinkReport(
+        source=copy.url,
+        checks=tuple(checks),
+        checked_at=settings.now,
+        published=published,
+        capture_id=page.capture_id,
+        page=page_verdict(copy.url, page, text=copy.title or ""),
+        offline=offline,
+    )
