@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 class FsckProblem:
     """One thing ``fsck`` found wrong, with the captures it touches."""
 
-    kind: str  # checksum_mismatch | size_mismatch | unreadable | missing_body | integrity
+    kind: str  # checksum_mismatch | size_mismatch | unreadable | missing_body | integrity |
+    # imported_digest_failed | imported_truncated | imported_bad_length (flagged on import)
     detail: str
     sha256: str | None = None
     capture_ids: tuple[int, ...] = ()
@@ -100,6 +101,7 @@ def check(conn: sqlite3.Connection, path: str) -> FsckReport:
                     urls=(url,),
                 )
             )
+        problems.extend(_import_flags(conn))
     except sqlite3.DatabaseError as exc:
         problems.append(FsckProblem(kind="integrity", detail=f"reading bodies failed: {exc}"))
     report = FsckReport(
@@ -112,6 +114,25 @@ def check(conn: sqlite3.Connection, path: str) -> FsckReport:
     )
     log.info("fsck of %s: %d bodies, %d problems", path, bodies, len(problems))
     return report
+
+
+def _import_flags(conn: sqlite3.Connection) -> list[FsckProblem]:
+    """Records imported although their WARC said they were damaged (``capture_flags``)."""
+    problems = []
+    for flag, ids, urls, source in conn.execute(
+        """SELECT f.flag, group_concat(c.id), group_concat(c.url, ' '),
+        group_concat(DISTINCT f.source)
+        FROM capture_flags f JOIN captures c ON c.id = f.capture_id GROUP BY f.flag"""
+    ):
+        problems.append(
+            FsckProblem(
+                kind=f"imported_{flag}",
+                detail=f"imported from WARC records marked {flag} (from {source})",
+                capture_ids=tuple(int(i) for i in ids.split(",")),
+                urls=tuple(dict.fromkeys(urls.split(" "))),
+            )
+        )
+    return problems
 
 
 def _with_captures(conn: sqlite3.Connection, kind: str, detail: str, sha: str) -> FsckProblem:

@@ -378,6 +378,19 @@ def _m008_archived_copies(db: Database) -> None:
     )
 
 
+def _m009_capture_flags(db: Database) -> None:
+    """What an import found wrong with a record it still brought in (a failed digest, a record
+    cut short by the end of the file): one row per capture and flag, for fsck and reports."""
+    db.table("capture_flags").create(
+        {"id": int, "capture_id": int, "flag": str, "detail": str, "source": str},
+        pk="id",
+        foreign_keys=[("capture_id", "captures", "id")],
+        not_null={"capture_id", "flag"},
+        if_not_exists=True,
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_capture_flags ON capture_flags(capture_id)")
+
+
 Migration = Callable[[Database], None]
 
 #: Applied in order; the position (1-based) is the schema version. Append only.
@@ -390,6 +403,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m006_run_items,
     _m007_evidence,
     _m008_archived_copies,
+    _m009_capture_flags,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -415,6 +429,7 @@ TABLES = frozenset(
         "archive_meta",
         "memento_lookups",
         "archived_copies",
+        "capture_flags",
     }
 )
 

@@ -8,42 +8,119 @@ from archiver.cli.app import _archive, cli, emit_json
 
 
 @cli.command("export-warc")
-@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--no-revisits",
     is_flag=True,
     help="Write every body in full, even one already written (no revisit records).",
 )
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.option(
+    "--gzip/--plain",
+    "gzip",
+    default=None,
+    help="gzip per record or plain; by default gzip for a .gz name and for -, plain otherwise.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
-def export_warc_command(ctx: click.Context, file: str, no_revisits: bool, as_json: bool) -> None:
-    """Write every capture to FILE as gzipped WARC/1.1.
+def export_warc_command(
+    ctx: click.Context,
+    file: str,
+    no_revisits: bool,
+    force: bool,
+    gzip: bool | None,
+    as_json: bool,
+) -> None:
+    """Write every capture to FILE as WARC/1.1 (- for standard output).
 
-    The file replays in pywb and ReplayWeb.page, and import-warc reads it back.
+    The file replays in pywb and ReplayWeb.page (docs/warc.md), and import-warc reads it back.
+    An existing FILE is refused unless --force.
     """
+    if file == "-" and as_json:
+        raise click.UsageError("--json prints to standard output, where the WARC goes: use one")
     with _archive(ctx, readonly=True) as archive:
-        count = archive.export_warc(file, revisits=not no_revisits)
+        from archiver.archive.warc_export import export_warc  # here: --help stays light
+
+        count = export_warc(archive, file, revisits=not no_revisits, force=force, gzip=gzip)
     if as_json:
         emit_json({"warc": file, "captures": count})
     else:
-        click.echo(f"{count} captures written to {file}", err=True)
+        where = "standard output" if file == "-" else file
+        click.echo(f"{count} captures written to {where}", err=True)
+
+
+@cli.command("export-wacz")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--no-revisits",
+    is_flag=True,
+    help="Write every body in full, even one already written (no revisit records).",
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def export_wacz_command(
+    ctx: click.Context, file: str, no_revisits: bool, force: bool, as_json: bool
+) -> None:
+    """Write every capture to FILE as a WACZ (ReplayWeb.page, Browsertrix).
+
+    The WARC, its CDXJ index, the list of archived pages with their titles, and a
+    datapackage.json with every file's SHA-256, in one zip.
+    """
+    with _archive(ctx, readonly=True) as archive:
+        from archiver.archive.wacz import export_wacz
+
+        result = export_wacz(archive, file, revisits=not no_revisits, force=force)
+    if as_json:
+        emit_json(
+            {
+                "wacz": file,
+                "captures": result.captures,
+                "records": result.records,
+                "pages": result.pages,
+            }
+        )
+    else:
+        click.echo(f"{result.captures} captures ({result.pages} pages) written to {file}", err=True)
 
 
 @cli.command("import-warc")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Refuse a record whose payload is larger (default: the fetcher's cap, 32 MiB).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
-def import_warc_command(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
-    """Bring the captures of WARC files into the archive.
+def import_warc_command(
+    ctx: click.Context, files: tuple[str, ...], max_bytes: int | None, as_json: bool
+) -> None:
+    """Bring the captures of WARC, ARC and WACZ files into the archive.
 
-    Reads what wget --warc-file, Browsertrix or export-warc write.
+    Reads what wget --warc-file, Heritrix, Browsertrix, warcprox or export-warc write; every
+    HTML page is extracted, so search and links work on it. Prints what each file gave: records
+    by type, captures imported, skipped and why, and records flagged (a failed digest, a record
+    cut short), which are imported all the same. Exit 1 when any record was flagged or a file
+    was not readable to its end.
     """
-    counts = {}
+    from archiver.archive.warc_import import import_file  # here: --help stays light
+
+    summaries = []
     with _archive(ctx) as archive:
         for file in files:
-            counts[file] = archive.import_warc(file)
+            summaries.append(import_file(archive, file, max_bytes=max_bytes))
     if as_json:
-        emit_json({"imported": counts})
+        emit_json(
+            {
+                "imported": {s.path: s.added for s in summaries},
+                "files": [s.to_json() for s in summaries],
+            }
+        )
     else:
-        for file, count in counts.items():
-            click.echo(f"{count} captures imported from {file}", err=True)
+        for summary in summaries:
+            for line in summary.lines():
+                click.echo(line, err=True)
+    if any(s.problems for s in summaries):
+        ctx.exit(1)

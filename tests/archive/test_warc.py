@@ -23,6 +23,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archiver.archive.store import Archive
+from archiver.archive.warc_import import import_file
 from archiver.cli import cli
 from archiver.errors import ArchiveCorrupt, InputError
 from archiver.models import Capture, Document, Link
@@ -175,13 +176,33 @@ def test_export_is_warc_1_1_that_warcio_check_accepts(source: Path, tmp_path: Pa
                     assert http.get_header("Content-Length") == str(len(PAGE))
                     assert record.content_stream().read() == PAGE
     types = [r[0] for r in records]
-    assert types.count("response") == 5 and types.count("request") == 6
+    # Two redirect hops of the first capture are responses (302) of their own.
+    assert types.count("response") == 6 and types.count("request") == 8
     assert types.count("metadata") == 7 and types[0] == "warcinfo"
     # The page fetched twice is written once; the second capture is a revisit pointing at it.
-    [revisit] = [h for t, h, _ in records if t == "revisit"]
+    [revisit] = [
+        h
+        for t, h, _ in records
+        if t == "revisit" and h["WARC-Profile"].endswith("/identical-payload-digest")
+    ]
     assert revisit["WARC-Profile"].endswith("/revisit/identical-payload-digest")
     [original] = [h for t, h, _ in records if h.get("WARC-Record-ID") == revisit["WARC-Refers-To"]]
     assert original["WARC-Payload-Digest"] == revisit["WARC-Payload-Digest"]
+    # The 304 points replay at the body it said had not changed.
+    [unchanged] = [
+        h
+        for t, h, _ in records
+        if t == "revisit" and h["WARC-Profile"].endswith("/server-not-modified")
+    ]
+    assert unchanged["WARC-Payload-Digest"] == original["WARC-Payload-Digest"]
+    # Every metadata record links to its response and is not found under the page's URL.
+    ids = {h.get("WARC-Record-ID") for _, h, _ in records}
+    for rec_type, headers, _ in records:
+        if rec_type == "metadata" and "WARC-Refers-To" in headers:
+            assert headers["WARC-Concurrent-To"] in ids
+            assert headers["WARC-Target-URI"].startswith("urn:archiver:capture:")
+        if rec_type == "request":
+            assert headers["WARC-Concurrent-To"] in ids
     for rec_type, headers, _ in records:
         if rec_type == "response":
             assert headers["WARC-Payload-Digest"].startswith("sha1:")
@@ -230,7 +251,8 @@ def test_export_without_revisits_writes_every_body(source: Path, tmp_path: Path)
         archive.export_warc(str(warc), revisits=False)
     with open(warc, "rb") as fh:
         types = [record.rec_type for record in ArchiveIterator(fh)]
-    assert types.count("response") == 6 and "revisit" not in types
+    # Five bodies in full (the page twice) and the two hops; the 304 points at its body.
+    assert types.count("response") == 7 and types.count("revisit") == 1
 
 
 def test_import_resolves_revisits_from_other_tools(tmp_path: Path) -> None:
@@ -294,26 +316,41 @@ def test_a_failed_export_leaves_no_half_warc(source: Path, tmp_path: Path) -> No
     assert list(tmp_path.glob("out.warc.gz*")) == []
 
 
-def test_a_damaged_warc_is_refused_not_imported(tmp_path: Path) -> None:
-    """warcio checks each record's digests as it reads: a flipped payload byte is refused."""
+def test_a_record_failing_its_digest_is_imported_and_flagged(tmp_path: Path) -> None:
+    """warcio checks each record's digests as it reads: a flipped payload byte does not reject
+    the file (one bad record in a real crawl would lose the rest); it is imported, flagged."""
     warc = tmp_path / "plain.warc"
     with open(warc, "wb") as fh:
         writer = WARCWriter(fh, gzip=False)
         http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
-        writer.write_record(
-            writer.create_warc_record(
-                "https://a.example/", "response", payload=io.BytesIO(PAGE), length=len(PAGE),
-                http_headers=http,
-            )
-        )  # fmt: skip
+        for url in ("https://a.example/", "https://b.example/"):
+            writer.write_record(
+                writer.create_warc_record(
+                    url, "response", payload=io.BytesIO(PAGE), length=len(PAGE),
+                    http_headers=http,
+                )
+            )  # fmt: skip
     data = bytearray(warc.read_bytes())
     data[data.index(b"One old friend")] ^= 0x20
     warc.write_bytes(bytes(data))
     with Archive.memory() as archive:
-        with pytest.raises(InputError, match="digest"):
-            archive.import_warc(str(warc))
-        assert archive.query("SELECT count(*) FROM captures")[1] == [(0,)]
-        assert archive.query("SELECT status FROM runs")[1] == [("failed",)]
+        summary = import_file(archive, str(warc))
+        assert summary.added == 2 and summary.problems
+        [flag] = summary.flags
+        assert flag.url == "https://a.example/" and flag.flag == "digest_failed"
+        assert "digest failed" in flag.detail
+        assert archive.query("SELECT count(*) FROM captures")[1] == [(2,)]
+        assert archive.query("SELECT capture_id, flag FROM capture_flags")[1] == [
+            (flag.capture_id, "digest_failed")
+        ]
+        assert archive.query("SELECT status FROM runs")[1] == [("done",)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "archiver", "--db", str(tmp_path / "a.db"), "import-warc",
+         str(warc)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "flagged 1 digest_failed: https://a.example/" in proc.stderr
 
 
 def test_a_malformed_metadata_record_is_an_input_error(tmp_path: Path) -> None:
@@ -407,3 +444,38 @@ def test_import_of_a_wget_warc(site: str, tmp_path: Path) -> None:
         # What came from wget goes back out as WARC that warcio accepts.
         archive.export_warc(str(tmp_path / "again.warc.gz"))
     assert warcio_check(tmp_path / "again.warc.gz").returncode == 0
+
+
+def test_export_names_stdout_and_overwrite(source: Path, tmp_path: Path) -> None:
+    """Plain under a plain name, gzip under .gz, - is standard output, no silent overwrite."""
+    plain, packed = tmp_path / "out.warc", tmp_path / "out.warc.gz"
+    for path in (plain, packed):
+        proc = subprocess.run(
+            [sys.executable, "-m", "archiver", "--db", str(source), "export-warc", str(path)],
+            capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+    assert plain.read_bytes().startswith(b"WARC/1.1\r\n")
+    assert packed.read_bytes()[:2] == b"\x1f\x8b"
+    assert warcio_check(plain).returncode == 0
+    before = plain.read_bytes()
+    proc = subprocess.run(
+        [sys.executable, "-m", "archiver", "--db", str(source), "export-warc", str(plain)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "--force" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert plain.read_bytes() == before
+    proc = subprocess.run(
+        [sys.executable, "-m", "archiver", "--db", str(source), "export-warc", str(plain),
+         "--force", "--gzip"],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0 and plain.read_bytes()[:2] == b"\x1f\x8b"
+    proc = subprocess.run(
+        [sys.executable, "-m", "archiver", "--db", str(source), "export-warc", "-"],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0 and proc.stdout[:2] == b"\x1f\x8b"
+    records = list(ArchiveIterator(io.BytesIO(proc.stdout)))
+    assert len(records) == 1 + 6 + 2 + 8 + 7  # warcinfo, responses, revisits, requests, metadata

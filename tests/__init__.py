@@ -1,0 +1,1 @@
+"""The test suite (a regular package, so pywb's installed top-level ``tests`` cannot shadow it)."""
