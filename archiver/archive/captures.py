@@ -215,6 +215,19 @@ class Captures:
         )
 
     @guarded
+    def last_alive(self, url: str) -> StoredCapture | None:
+        """The newest 2xx capture of that URL with an extraction (an HTML page): what the
+        archive holds of a page from when it was alive, the first archived copy of a dead link."""
+        return self._one(
+            """SELECT * FROM captures
+            WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
+            AND status BETWEEN 200 AND 299 AND extraction_id IS NOT NULL
+            ORDER BY fetched_at DESC, id DESC LIMIT 1""",
+            {"url": url},
+            with_document=False,
+        )
+
+    @guarded
     def newest_state(self, url: str) -> tuple[int, Capture, Document | None] | None:
         """The newest capture of that URL (a 304 does not count: it says "as before"), with
         its extraction, for ``verify --offline``: a page that answered 404 last time is gone,

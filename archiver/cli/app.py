@@ -485,20 +485,22 @@ def _atomic_write(path: str, data: bytes) -> None:
         raise
 
 
-def _wayback(options: dict[str, Any], no_lookup: bool, wayback_url: str | None) -> Any:
-    """The Wayback client, or None: off on request, and off in replays unless pointed somewhere.
+def _archives(options: dict[str, Any], no_lookup: bool, wayback_url: str | None) -> Any:
+    """Where broken links are looked up (every web archive through Memento, moved pages), with
+    the rules the links command keeps: off on request, and off in replays unless pointed.
 
     A run with ``--connect-to`` stands in for the web (tests, the offline demo); asking the real
-    archive.org from it would leave the machine, so it needs an explicit ``--wayback-url``.
+    archives from it would leave the machine, so it needs an explicit ``--wayback-url``.
     """
-    from archiver.links.wayback import DEFAULT_TIMEOUT, Wayback
+    from archiver.errors import InputError
+    from archiver.fetch.urls import is_web_url
+    from archiver.links.rescue import settings_for
 
-    if no_lookup or os.environ.get("ARCHIVER_NO_ARCHIVE_LOOKUP"):
-        return None
-    if options.get("connect_to") and not wayback_url:
-        return None
-    timeout = min(DEFAULT_TIMEOUT, options.get("timeout") or DEFAULT_TIMEOUT)
-    return Wayback(base_url=wayback_url, timeout=timeout)
+    if wayback_url is not None and not is_web_url(wayback_url):
+        raise InputError(f"the Wayback URL must be an http(s) URL, not {wayback_url[:200]!r}")
+    return settings_for(
+        no_lookup=no_lookup, wayback_url=wayback_url, replay=bool(options.get("connect_to"))
+    )
 
 
 def _clean(value: Any) -> str:

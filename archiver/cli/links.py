@@ -8,11 +8,11 @@ import click
 
 from archiver.cli.app import (
     _archive,
+    _archives,
     _colour,
     _fetcher,
     _report_options,
     _rot_options,
-    _wayback,
     _write_report,
     cli,
     fetch_options,
@@ -27,7 +27,7 @@ from archiver.report import links as report
 @click.option(
     "--no-archive-lookup",
     is_flag=True,
-    help="Do not ask the Wayback Machine for archived copies of broken links.",
+    help="Do not ask web archives for archived copies of broken links (nor look for moved pages).",
 )
 @click.option(
     "--wayback-url",
@@ -54,22 +54,19 @@ def links(
 
     TARGET is a URL, a canonical copy (.md), or the id of a stored capture. Suspects (timeouts,
     5xx, 401/403/429) turn broken only when the archive has seen them fail on --suspect-checks
-    checks over --suspect-days days. Broken links get the archived copy nearest the article's
-    publication date from the Wayback Machine.
+    checks over --suspect-days days. A broken link gets its archived copies: this archive's own
+    capture from when it was alive first, then the capture nearest the article's publication
+    date in every web archive (Memento), and the page's new address when it moved.
     """
     from archiver.links.job import check_target
     from archiver.links.rot import RotPolicy
 
     policy = RotPolicy(checks=suspect_checks, days=suspect_days)
-    wayback = _wayback(options, no_archive_lookup, wayback_url)
-    try:
-        with _archive(ctx) as archive, _fetcher(options) as fetcher:
-            result = check_target(
-                target, fetcher=fetcher, archive=archive, wayback=wayback, policy=policy
-            )
-    finally:
-        if wayback is not None:
-            wayback.close()
+    archives = _archives(options, no_archive_lookup, wayback_url)
+    with _archive(ctx) as archive, _fetcher(options) as fetcher:
+        result = check_target(
+            target, fetcher=fetcher, archive=archive, policy=policy, rescue_settings=archives
+        )
     checks = list(result.checks)
     text = report.format_links(result.source, checks, "json" if as_json else fmt, colour=_colour())
     _write_report(text, output)

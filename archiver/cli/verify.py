@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from archiver.cli.app import _archive, _colour, _fetcher, cli, emit_json, fetch_options
+from archiver.cli.app import _archive, _archives, _colour, _fetcher, cli, emit_json, fetch_options
 from archiver.errors import InputError, NetworkUnavailable
 from archiver.report.escape import terminal, terminal_line
 
@@ -23,6 +23,11 @@ from archiver.report.escape import terminal, terminal_line
     "nothing else in them changes.",
 )
 @click.option("--dry-run", is_flag=True, help="With --repair: show the diff, write nothing.")
+@click.option(
+    "--no-archive-lookup",
+    is_flag=True,
+    help="Do not ask web archives for copies of broken links (nor look for moved pages).",
+)
 @fetch_options
 @click.pass_context
 def verify(
@@ -33,6 +38,7 @@ def verify(
     as_json: bool,
     repair: bool,
     dry_run: bool,
+    no_archive_lookup: bool,
     **options: Any,
 ) -> None:
     """Compare canonical copies with the live pages.
@@ -53,6 +59,9 @@ def verify(
         if offline:
             results = pipeline.verify_paths(files, fetcher=None, archive=archive, errors=errors)
         else:
+            from archiver.links.job import LinkSettings
+
+            archives = _archives(options, no_archive_lookup, None)
             with _fetcher(options) as fetcher:
                 results = pipeline.verify_paths(
                     files,
@@ -60,6 +69,7 @@ def verify(
                     archive=archive,
                     check=not no_check_links,
                     errors=errors,
+                    settings=LinkSettings(rescue=archives),
                 )
     if errors and not results:  # nothing readable: the last error is the one-line message
         for error in errors[:-1]:

@@ -22,10 +22,12 @@ from typing import TYPE_CHECKING
 from archiver.capture.pages import GivenPages, LivePages, Page, Pages
 from archiver.capture.snapshot import keep
 from archiver.errors import InputError
+from archiver.fetch.urls import is_web_url
 from archiver.links.check import ProbeCache, check_links, classify, make_check, precheck
+from archiver.links.rescue import RescueSettings, rescue
 from archiver.links.rot import Observation, RotPolicy, judge, kind_of
 from archiver.links.wayback import Wayback, with_archived_copies
-from archiver.models import Capture, Link, LinkCheck, Traffic, utc_iso
+from archiver.models import ArchivedCopy, Capture, Link, LinkCheck, Traffic, utc_iso
 from archiver.verify.canonical import read_canonical
 from archiver.verify.recover import recover_links
 
@@ -46,7 +48,9 @@ class LinkSettings:
     now: str = field(default_factory=utc_iso)  # stamps the checks (ISO 8601 UTC)
     policy: RotPolicy = field(default_factory=RotPolicy)
     probes: ProbeCache = field(default_factory=ProbeCache)  # one per run: one probe per host
-    wayback: Wayback | None = None  # archived copies for broken links; None: no lookup
+    wayback: Wayback | None = None  # the Wayback Machine's availability API (library callers)
+    rescue: RescueSettings | None = None  # web archives (Memento) and moved pages; None: off
+    own_copies: bool = True  # the archive's own capture of a dead link is its first copy
     run_id: int | None = None
     keep_sources: bool = True  # store the captures of the sources fetched
 
@@ -98,6 +102,70 @@ def judge_all(
     return out
 
 
+OWN = "archiver"  # the name of this archive among the archives a copy comes from
+
+
+def own_copy_url(capture_id: int) -> str:
+    """How a capture of this archive is named where a URL is expected (the WARC export's
+    metadata records carry the same name): ``archiver links``/``history`` and ``serve`` open it."""
+    return f"urn:archiver:capture:{capture_id}"
+
+
+def own_copies(checks: Sequence[LinkCheck], archive: Archive) -> list[LinkCheck]:
+    """A broken link the archive captured alive (2xx, an HTML page) gets that capture as its
+    first archived copy, before any web archive is asked."""
+    out: list[LinkCheck] = []
+    for check in checks:
+        if check.broken and not check.archived_url and is_web_url(check.url.strip()):
+            alive = archive.last_alive(check.url.strip())
+            if alive is not None:
+                copy = ArchivedCopy(
+                    archive=OWN,
+                    url=own_copy_url(alive.id),
+                    datetime=alive.capture.fetched_at,
+                    original=alive.capture.url,
+                    status=alive.capture.status,
+                    replays=True,
+                )
+                note = f"archived copy: this archive's capture {alive.id} of {copy.datetime}"
+                check = replace(
+                    check,
+                    archived_url=copy.url,
+                    archived_copies=(copy, *check.archived_copies),
+                    detail=f"{check.detail}; {note}",
+                )
+        out.append(check)
+    return out
+
+
+def archived_copies(
+    checks: Sequence[LinkCheck],
+    *,
+    fetcher: Fetcher,
+    archive: Archive,
+    settings: LinkSettings,
+    published: str | None,
+) -> list[LinkCheck]:
+    """Archived copies and moved pages for the broken links: the archive's own capture first,
+    then every web archive through Memento (and the pages that moved), then the Wayback
+    Machine's availability API when a caller gave one. Never raises."""
+    out = own_copies(checks, archive) if settings.own_copies else list(checks)
+    if settings.rescue is not None:
+        rescued = rescue(
+            out, fetcher=fetcher, archive=archive, published=published, settings=settings.rescue
+        )
+        # The archive's own capture stays the first copy: rescue only fills what is empty.
+        out = [
+            replace(r, archived_copies=(*mine.archived_copies[:1], *r.archived_copies))
+            if mine.archived_copies[:1]
+            and mine.archived_copies[0].archive == OWN
+            and (not r.archived_copies or r.archived_copies[0].archive != OWN)
+            else r
+            for mine, r in zip(out, rescued, strict=True)
+        ]
+    return with_archived_copies(out, settings.wayback, published)
+
+
 def without_verdict(checks: Sequence[LinkCheck]) -> list[LinkCheck]:
     """Nothing answered: an unrecovered ``#`` link is no verdict either (docs/contract.md)."""
     return [
@@ -139,7 +207,9 @@ def check_and_keep(
     if not offline:
         checks = judge_all(checks, archive, now=settings.now, policy=settings.policy)
         if lookup:
-            checks = with_archived_copies(checks, settings.wayback, published)
+            checks = archived_copies(
+                checks, fetcher=fetcher, archive=archive, settings=settings, published=published
+            )
     kept: dict[str, Page] = {}
     targets = {link.url.strip() for link in links}  # not the probes of catch-all hosts
     if settings.keep_sources:
@@ -219,8 +289,12 @@ def check_pages(
         checks = checked.checks[position : position + len(links)]
         position += len(links)
         published = document.published if document else None
-        if checks and settings.wayback is not None and not offline:
-            checks = tuple(with_archived_copies(checks, settings.wayback, published))
+        if checks and not offline:
+            checks = tuple(
+                archived_copies(
+                    checks, fetcher=fetcher, archive=archive, settings=settings, published=published
+                )
+            )
         if save and checks:
             archive.save_link_checks(
                 list(checks), source_url=url, capture_id=page.capture_id, checked_at=settings.now
@@ -252,6 +326,7 @@ def check_target(
     policy: RotPolicy | None = None,
     probes: ProbeCache | None = None,
     now: str | None = None,
+    rescue_settings: RescueSettings | None = None,
 ) -> LinkReport:
     """Check every link of TARGET (a capture id, a canonical copy or a URL), judged and stored.
 
@@ -262,6 +337,7 @@ def check_target(
         policy=policy or RotPolicy(),
         probes=probes or ProbeCache(),
         wayback=wayback,
+        rescue=rescue_settings,
     )
     start = fetcher.traffic()
     if target.isdigit():
@@ -278,8 +354,11 @@ def check_target(
         if report.page is not None and report.capture_id is not None and not report.checks:
             page = report.page
             if report.offline:  # the one host asked did not answer: no verdict
-                page = make_check(Link(url=target, text=""), "network_unavailable",
-                                  detail=f"nothing answered ({page.status})")  # fmt: skip
+                page = make_check(
+                    Link(url=target, text=""),
+                    "network_unavailable",
+                    detail=f"nothing answered ({page.status})",
+                )
             report = replace(report, checks=(page,))
         archive.save_link_checks(
             list(report.checks),

@@ -45,6 +45,7 @@ from archiver.errors import ArchiverError, JobError, NetworkUnavailable
 from archiver.fetch.fetcher import Fetcher
 from archiver.links.check import SUSPECT
 from archiver.links.job import LinkSettings, check_pages
+from archiver.links.rescue import settings_for
 from archiver.models import Capture, Link, LinkCheck, utc_iso
 from archiver.runs import notify
 from archiver.runs.config import RunConfig
@@ -202,7 +203,11 @@ class _Visitor:
         )
         self.resumed_checks = archive.run_link_checks(resume_ids)
         self.drift_before = archive.drift_states(before_run=min(resume_ids, default=run_id))
-        self.settings = LinkSettings(now=self.stamp, run_id=run_id)  # one probe cache a run
+        # One probe cache and one clock a run; broken links looked up as `links` does (no web
+        # archive from a run whose config routes hosts elsewhere: a replay or a test web).
+        self.settings = LinkSettings(
+            now=self.stamp, run_id=run_id, rescue=settings_for(replay=bool(config.routes))
+        )
         self._kept: set[str] = set()  # link targets archived by this run
 
     @property

@@ -326,6 +326,7 @@ def verify_paths(
     check: bool = True,
     run_id: int | None = None,
     errors: list[InputError] | None = None,
+    settings: LinkSettings | None = None,
 ) -> VerifyResult:
     """Read every copy first, then verify them all (:func:`verify_many`).
 
@@ -338,7 +339,9 @@ def verify_paths(
         raise bad[0]
     if errors is not None:
         errors.extend(bad)
-    return verify_many(copies, fetcher=fetcher, archive=archive, check=check, run_id=run_id)
+    return verify_many(
+        copies, fetcher=fetcher, archive=archive, check=check, run_id=run_id, settings=settings
+    )
 
 
 def summarize_drift(verifications: Sequence[Verification] | VerifyResult) -> dict[str, int]:
