@@ -7,11 +7,11 @@ the group when imported.
 
 from __future__ import annotations
 
-from archiver.cli import archive, capture, links, reports, run, verify, warc
+from archiver.cli import archive, capture, evidence, links, reports, run, verify, warc
 from archiver.cli.app import cli
 
 __all__ = ["cli", "main"]
-_COMMANDS = (archive, capture, links, reports, run, verify, warc)  # imported to register
+_COMMANDS = (archive, capture, evidence, links, reports, run, verify, warc)  # imported to register
 
 
 def main() -> None:

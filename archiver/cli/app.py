@@ -40,6 +40,8 @@ ORDER = (
     "serve",
     "report",
     "run",
+    "seal",
+    "key",
 )
 
 

@@ -70,6 +70,8 @@ def stamp(message: bytes, *, url: str, fetcher: Posts, roots: Sequence[x509.Cert
     if answer.status != 200:
         return Stamp(token=None, detail=f"the TSA answered HTTP {answer.status}")
     checked = verify(answer.body, message, roots)
+    if checked.token is not None and not roots:
+        return Stamp(token=checked.token, detail="timestamped; not checked (no tsa_cert given)")
     if checked.detail != "timestamp verified":
         return Stamp(token=None, detail=f"the TSA's answer was refused: {checked.detail}")
     return checked
