@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,3 +58,12 @@ FAST_POLICY = FetchPolicy(
 def fast_policy() -> FetchPolicy:
     """The tests' fast fetch policy (:data:`FAST_POLICY`)."""
     return FAST_POLICY
+
+
+@pytest.fixture(autouse=True)
+def _signing_key(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs sign checkpoints with a key made on first use: the tests' key lives in a temporary
+    folder, never in the user's ~/.config."""
+    if "ARCHIVER_KEY" not in os.environ:
+        folder = tmp_path_factory.getbasetemp() / "signing-key"
+        monkeypatch.setenv("ARCHIVER_KEY", str(folder / "signing.key"))

@@ -9,8 +9,8 @@ them, so ``archiver --help`` starts fast.
 
 from __future__ import annotations
 
-from archiver.cli import archive, capture, links, reports, run, verify, warc
+from archiver.cli import archive, capture, evidence, links, reports, run, verify, warc
 from archiver.cli.app import cli, main
 
 __all__ = ["cli", "main"]
-_COMMANDS = (archive, capture, links, reports, run, verify, warc)  # imported to register
+_COMMANDS = (archive, capture, evidence, links, reports, run, verify, warc)  # imported to register

@@ -53,6 +53,8 @@ ORDER = (
     "serve",
     "report",
     "run",
+    "seal",
+    "key",
 )
 
 

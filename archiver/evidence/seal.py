@@ -7,28 +7,20 @@ own (:mod:`archiver.evidence.keys`); a time-stamping authority is optional.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cryptography import x509
-
 from archiver.archive import evidence_log
+from archiver.errors import InputError
 from archiver.evidence import keys, tsa
 from archiver.evidence.checkpoint import Checkpoint, sign
 from archiver.evidence.merkle import root
+from archiver.evidence.settings import EvidenceSettings
 from archiver.models import utc_iso
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from archiver.archive.store import Archive
-
-
-@dataclass(frozen=True, kw_only=True)
-class EvidenceSettings:
-    """Where the key is and which TSA to ask (the config's ``[evidence]``)."""
-
-    key: Path | None = None  # default: keys.default_key_path()
-    tsa: str | None = None  # an RFC 3161 TSA's URL
-    tsa_roots: tuple[x509.Certificate, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,7 +58,7 @@ def seal(
             )
         else:
             got = tsa.stamp(
-                checkpoint.note(), url=settings.tsa, fetcher=fetcher, roots=settings.tsa_roots
+                checkpoint.note(), url=settings.tsa, fetcher=fetcher, roots=tsa_roots(settings)
             )
             detail = got.detail if got.token else f"untimestamped: {got.detail}"
             checkpoint = replace(
@@ -76,3 +68,15 @@ def seal(
         db, checkpoint, public_key=keys.public_pem(key).decode(), run_id=run_id
     )
     return Sealed(checkpoint=replace(checkpoint, id=checkpoint_id), added=added)
+
+
+def tsa_roots(settings: EvidenceSettings) -> list[x509.Certificate]:
+    """The TSA certificate(s) the config names (none: tokens are kept but not checked)."""
+    if settings.tsa_cert is None:
+        return []
+    try:
+        return list(tsa.load_roots(settings.tsa_cert.read_bytes()))
+    except OSError as exc:
+        raise InputError(f"{settings.tsa_cert}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise InputError(f"{settings.tsa_cert}: not a PEM certificate") from exc

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import ConfigError, InputError
+from archiver.evidence.settings import EvidenceSettings
 from archiver.fetch.policy import RANGES, FetchPolicy, Range, parse_routes, policy_from_options
 from archiver.fetch.urls import check_url
 
@@ -99,6 +100,7 @@ class RunConfig:
     notify: Notify = field(default_factory=Notify)
     max_items: int | None = None
     batch: int = 64  # items whose pages and links are fetched together, concurrently
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     @property
     def base(self) -> Path:
@@ -254,7 +256,7 @@ def parse_config(text: str, *, path: str = "archive.toml") -> RunConfig:
         where = f"{path}:{line.group(1)}" if line else path
         raise ConfigError(f"{where}: not valid TOML: {message}") from exc
     check = _Checker(path, text)
-    check.known(data, "", {"archive", "fetch", "schedule", "sources", "notify"})
+    check.known(data, "", {"archive", "fetch", "schedule", "sources", "notify", "evidence"})
 
     archive = check.table(data, "archive", {"db", "max_items"})
     db = check.string(archive["db"], "archive", "db") if "db" in archive else None
@@ -275,6 +277,7 @@ def parse_config(text: str, *, path: str = "archive.toml") -> RunConfig:
         )
     schedule = _schedule(check, check.table(data, "schedule", _SCHEDULE_KEYS))
     notify = _notify(check, check.table(data, "notify", _NOTIFY_KEYS))
+    evidence = _evidence(check, check.table(data, "evidence", _EVIDENCE_KEYS), base=Path(path))
 
     raw_sources = data.get("sources", [])
     if not isinstance(raw_sources, list) or not all(isinstance(s, dict) for s in raw_sources):
@@ -294,6 +297,7 @@ def parse_config(text: str, *, path: str = "archive.toml") -> RunConfig:
         notify=notify,
         max_items=max_items,
         batch=batch,
+        evidence=evidence,
     )
 
 
@@ -314,6 +318,7 @@ _FETCH_NUMBERS = {
 }
 _FETCH_KEYS = set(_FETCH_NUMBERS) | {"user_agent", "respect_robots"}
 _SCHEDULE_KEYS = {f for f in Schedule.__dataclass_fields__}
+_EVIDENCE_KEYS = {"seal", "key", "tsa", "tsa_cert"}
 _NOTIFY_KEYS = {"webhook", "email_to", "email_from", "smtp_host", "smtp_port", "on", "timeout"}
 
 
@@ -453,3 +458,24 @@ def with_overrides(
     )
     routes = {**config.routes, **parse_routes(connect_to)}
     return replace(config, policy=policy, routes=routes)
+
+
+def _evidence(check: _Checker, table: dict[str, Any], *, base: Path) -> EvidenceSettings:
+    """``[evidence]``: seal each run (default true), the key, an optional TSA and its cert."""
+    seal = table.get("seal", True)
+    if not isinstance(seal, bool):
+        raise check.fail("must be true or false", "evidence", "seal")
+    folder = base.resolve().parent
+
+    def path(key: str) -> Path | None:
+        if key not in table:
+            return None
+        value = Path(check.string(table[key], "evidence", key)).expanduser()
+        return value if value.is_absolute() else folder / value
+
+    tsa = None
+    if "tsa" in table:
+        tsa = check.string(table["tsa"], "evidence", "tsa")
+        if check_url(tsa) is not None:
+            raise check.fail(f"not an http(s) URL: {tsa[:100]}", "evidence", "tsa")
+    return EvidenceSettings(seal=seal, key=path("key"), tsa=tsa, tsa_cert=path("tsa_cert"))

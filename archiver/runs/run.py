@@ -42,6 +42,7 @@ from typing import Any
 
 from archiver.archive.store import Archive
 from archiver.errors import ArchiverError, JobError, NetworkUnavailable
+from archiver.evidence.seal import seal
 from archiver.fetch.fetcher import Fetcher
 from archiver.links.check import SUSPECT
 from archiver.links.job import LinkSettings, check_pages
@@ -105,6 +106,7 @@ class RunResult:
     new_drift: list[dict[str, Any]] = field(default_factory=list)
     source_captures: int = 0
     notified: bool = False
+    checkpoint: dict[str, Any] | None = None  # the evidence checkpoint signed at the end
     duration: float = 0.0
 
     def counts(self, what: str) -> dict[str, int]:
@@ -158,6 +160,7 @@ class RunResult:
             "errors": len(self.errors),
             "error_details": self.errors,
             "notified": self.notified,
+            "checkpoint": self.checkpoint,
             "duration": round(self.duration, 3),
         }
 
@@ -442,6 +445,8 @@ def execute(
                 f"nothing answered: none of {traffic.requests} requests got an answer; "
                 "run recorded, nothing marked done"
             )
+        if config.evidence.seal:
+            _seal(result, archive=archive, fetcher=fetcher, config=config)
         if notify.should_notify(config.notify, result.to_json()):
             problems = notify.send(
                 config.notify, result.to_json(), policy=config.policy, routes=config.routes
@@ -462,6 +467,24 @@ def execute(
         except ArchiverError:
             log.warning("could not record the end of run %d", run_id)
         raise
+
+
+def _seal(result: RunResult, *, archive: Archive, fetcher: Fetcher, config: RunConfig) -> None:
+    """Log what the run stored and sign a checkpoint; a failure is an error, not a lost run."""
+    try:
+        done = seal(archive, settings=config.evidence, fetcher=fetcher, run_id=result.run_id)
+    except ArchiverError as exc:
+        result.errors.append({"item": "evidence", "detail": str(exc)[:300]})
+        return
+    point = done.checkpoint
+    result.checkpoint = {
+        "id": point.id,
+        "size": point.size,
+        "root": point.root.hex(),
+        "key_id": point.key_id,
+        "timestamped": point.token is not None,
+        "detail": point.timestamp_detail,
+    }
 
 
 def _visit(visitor: _Visitor, batch: Sequence[Item], result: RunResult) -> list[ItemResult]:
