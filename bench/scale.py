@@ -15,8 +15,9 @@ Then, each inline (one process), through a process pool of ``--workers`` and thr
 
 (a) extraction: every fetched page through ``tasks.extract_batch``;
 (b) offline verification of copies never seen before: every copy's bytes parsed and compared
-    with its live document (``tasks.parse_and_compare_batch``, one round trip per chunk);
-    also the copy parse alone, to show where the time goes.
+    with its live document (``tasks.parse_and_compare_batch``, one round trip per chunk),
+    then the same with the fast parse (``parallel.fastparse``) put in front of markdown-it;
+    and where the time of one copy goes.
 
 Printed for each: wall time, CPU of every process involved (parent and workers), the rate,
 the peak resident memory of the parent and of the largest worker, and the ratios to inline.
@@ -151,6 +152,47 @@ def fetch(
     return [(c.body, c.final_url, c.content_type or HTML) for c in captures]
 
 
+# -- the fast parse, as verify.canonical would use it ------------------------------------------
+
+
+def use_fast_path() -> None:
+    """Make ``canonical._blocks`` try ``parallel.fastparse`` first, in this process only.
+
+    This is the change docs/scale.md proposes for ``verify/canonical.py``, applied here so
+    the benchmark measures it before it is made; the verdicts are checked to be the same.
+    """
+    from archiver.parallel import fastparse
+    from archiver.verify import canonical
+
+    if getattr(canonical._blocks, "fast_path", False):
+        return
+    markdown_it_blocks = canonical._blocks
+
+    def blocks(markdown: str) -> Iterator[Any]:
+        fast = fastparse.blocks(markdown)
+        if fast is None:
+            yield from markdown_it_blocks(markdown)
+            return
+        for b in fast:
+            yield canonical._Block(
+                kind=b.kind,
+                level=b.level,
+                text=b.text,
+                links=b.links,
+                last_strong=b.last_strong,
+                urls=b.urls,
+            )
+
+    blocks.fast_path = True  # type: ignore[attr-defined]
+    canonical._blocks = blocks
+
+
+def fast_parse_and_compare_batch(items: list[tuple[bytes, str, Document | None]]) -> list[Any]:
+    """``tasks.parse_and_compare_batch`` with the fast path on in the worker that runs it."""
+    use_fast_path()
+    return parse_and_compare_batch(items)
+
+
 # -- measuring --------------------------------------------------------------------------------
 
 
@@ -187,6 +229,7 @@ def peak_rss_mib(pid: int) -> float:
 class Figures:
     label: str
     items: int
+    load: float  # the 1-minute load average when the pass began (other work on the machine)
     wall: float
     cpu: float
     parent_mib: float
@@ -201,7 +244,8 @@ class Figures:
         return (
             f"  {self.label:<22} {self.items} {unit} in {self.wall:6.2f} s wall = "
             f"{self.rate:6.0f} {unit}/s; CPU {self.cpu:6.2f} s (all processes); peak RSS "
-            f"parent {self.parent_mib:.0f} MiB, largest worker {self.worker_mib:.0f} MiB{ratio}"
+            f"parent {self.parent_mib:.0f} MiB, largest worker {self.worker_mib:.0f} MiB; "
+            f"load {self.load:.1f}{ratio}"
         )
 
 
@@ -221,6 +265,7 @@ def run_pass(
     check: Callable[[Any], None],
 ) -> Figures:
     """One timed pass: the results are streamed and checked one by one, as a writer would."""
+    load = os.getloadavg()[0]
     cpu = tree_cpu()
     started = time.perf_counter()
     count = 0
@@ -233,6 +278,7 @@ def run_pass(
     return Figures(
         label=label,
         items=count,
+        load=load,
         wall=wall,
         cpu=cpu,
         parent_mib=peak_rss_mib(os.getpid()),
@@ -336,22 +382,30 @@ def measure(
         print(f"\n(b) offline verification of {count} copies never seen before (parse + compare)")
         baseline = None
         reference: Counter[str] | None = None
-        for label, executor, n in available:
-            chunk = chunk_size(count, n, item_seconds=per_copy)
-            verdicts: Counter[str] = Counter()
-            figures = run_pass(
-                f"{label} (chunk {chunk})", executor, parse_and_compare_batch, triples,
-                chunk=chunk, in_flight=2 * n, check=_verdict(verdicts),
-            )  # fmt: skip
-            target = "meets" if figures.rate >= 1000 else "below"
-            print(figures.line("copies", baseline) + f"; {target} the 1,000/s target")
-            if baseline is None:
-                baseline, reference = figures, verdicts
-                print(f"  verdicts: {dict(sorted(verdicts.items()))}")
-            elif verdicts != reference:
-                raise SystemExit(f"{label}: verdicts {verdicts} differ from inline {reference}")
-        print("  where the time goes, per copy, inline:")
-        breakdown(synthetic, documents)
+        for fast in (False, True):
+            if fast:
+                print("  the same, with the fast parse in front of markdown-it:")
+            task = fast_parse_and_compare_batch if fast else parse_and_compare_batch
+            for label, executor, n in available:
+                chunk = chunk_size(count, n, item_seconds=per_copy)
+                verdicts: Counter[str] = Counter()
+                figures = run_pass(
+                    f"{label}{' +fast' if fast else ''} (chunk {chunk})", executor, task, triples,
+                    chunk=chunk, in_flight=2 * n, check=_verdict(verdicts),
+                )  # fmt: skip
+                target = "meets" if figures.rate >= 1000 else "below"
+                print(figures.line("copies", baseline) + f"; {target} the 1,000/s target")
+                if baseline is None:
+                    baseline, reference = figures, verdicts
+                    print(f"  verdicts: {dict(sorted(verdicts.items()))}")
+                elif verdicts != reference:
+                    raise SystemExit(f"{label}: verdicts {verdicts} differ from inline {reference}")
+            print(
+                f"  where the time goes, per copy, inline{' with the fast parse' if fast else ''}:"
+            )
+            if fast:
+                use_fast_path()  # in this process too (the inline pass above did it already)
+            breakdown(synthetic, documents)
 
         label, pool, n = available[1]
         chunk = chunk_size(count, n, item_seconds=per_copy)
@@ -372,7 +426,7 @@ def breakdown(synthetic: Synthetic, documents: list[Document]) -> None:
     """Parse alone (and markdown-it alone), compare alone, and the pickling a worker adds."""
     import pickle
 
-    from archiver.verify.canonical import _parser, canonical_from_bytes
+    from archiver.verify.canonical import canonical_from_bytes
     from archiver.verify.compare import compare
 
     sample = synthetic.copies[: min(500, len(synthetic.copies))]
@@ -386,9 +440,10 @@ def breakdown(synthetic: Synthetic, documents: list[Document]) -> None:
             best = min(best, time.process_time() - started)
         return best / len(sample) * 1000
 
-    md = _parser()
+    from archiver.verify import canonical
+
     texts = [data.decode("utf-8") for data, _ in sample]
-    markdown_it = per_item(lambda: [md.parse(text) for text in texts])
+    markdown_it = per_item(lambda: [list(canonical._blocks(text)) for text in texts])
     parse = per_item(lambda: [canonical_from_bytes(data, path=path) for data, path in sample])
     copies = [canonical_from_bytes(data, path=path) for data, path in sample]
     compared = per_item(lambda: [compare(c, d) for c, d in zip(copies, docs, strict=True)])
@@ -399,7 +454,7 @@ def breakdown(synthetic: Synthetic, documents: list[Document]) -> None:
     back = per_item(lambda: pickle.loads(pickle.dumps(out)))
     print(
         f"    CPU ms per copy (best of 3): parse {parse:.2f} ms "
-        f"(of which markdown-it {markdown_it:.2f} ms), compare "
+        f"(of which reading the blocks {markdown_it:.2f} ms), compare "
         f"{compared:.2f} ms, parse+compare task {both:.2f} ms (+ hash and normalize); "
         f"pickling there {pickling:.2f} ms and back {back:.2f} ms "
         f"({len(pickle.dumps(triples[0])) / 1024:.0f} KiB out per copy)"
@@ -435,11 +490,11 @@ def startup(page: Path) -> None:
         parts = line.split("|")
         if len(parts) == 3 and parts[1].strip().isdigit():
             name = parts[2].rstrip()
-            if len(name) - len(name.lstrip()) <= 3:  # top-level imports of archiver.cli's tree
+            if len(name) - len(name.lstrip()) <= 7:  # four levels of archiver.cli's import tree
                 rows.append((int(parts[1]), name.strip()))
     rows.sort(reverse=True)
     print("  imports of `import archiver.cli` costing most (cumulative):")
-    for micros, name in rows[:8]:
+    for micros, name in rows[:10]:
         print(f"    {micros / 1000:7.1f} ms  {name}")
 
 
