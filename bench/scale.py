@@ -6,9 +6,11 @@ Generates N canonical copies (the seed copy, each with its own URL, a token of i
 two copies have the same bytes, ``--links`` of its placeholder links pointed at sources over
 ``--hosts`` hosts, and one of four variations: as it is, a word edited, a sentence edited, the
 page rewritten) and each copy's live page (the real Moscow Times page of the seed, or another
-real bundled article for the rewrites). The pages are served on loopback (8 addresses,
-127.0.3.1-8, every host answering by its Host header) and fetched with the real fetcher at
-``--rate`` requests a second per host, so extraction gets the bytes a run would get.
+real bundled article for the rewrites; on even hosts a page keeps its Moscow Times canonical
+link, so the site profile extracts it, on odd hosts the generic extractor does). The pages
+are served on loopback by a child process (8 addresses, 127.0.3.1-8, every host answering by
+its Host header, so the servers' CPU is not the fetcher's) and fetched with the real fetcher
+at ``--rate`` requests a second per host, so extraction gets the bytes a run would get.
 
 Then, each inline (one process), through a process pool of ``--workers`` and through a Dask
 ``LocalCluster`` of as many worker processes on 127.0.0.1 (when the cluster extra is there):
@@ -30,6 +32,7 @@ link check and the whole ``archiver run`` (bench/run.py) - they wait for the job
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import re
 import shutil
@@ -42,6 +45,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +118,7 @@ def synthesize(count: int, links: int, hosts: int) -> Synthetic:
 
 
 def serve(synthetic: Synthetic, stack: ExitStack) -> dict[str, str]:
-    """Serve every page on loopback; the fetcher routes (host -> address) to reach them."""
+    """Serve every page on loopback, in this process; the routes (host -> address)."""
     sites = [Site() for _ in range(ADDRESSES)]
     for url, body in synthetic.pages.items():
         number = int(url.split("/")[2].removeprefix("news").removesuffix(".test"))
@@ -126,6 +130,27 @@ def serve(synthetic: Synthetic, stack: ExitStack) -> dict[str, str]:
         server = stack.enter_context(SiteServer(site, host=f"127.0.3.{index + 1}"))
         routes.update(server.routes())
     return routes
+
+
+def _server_process(count: int, links: int, hosts: int, conn: Connection) -> None:
+    """The loopback web in a process of its own, so its CPU is not the fetcher's."""
+    with ExitStack() as stack:
+        conn.send(serve(synthesize(count, links, hosts), stack))
+        conn.recv()  # until told to stop
+
+
+@contextmanager
+def web_process(count: int, links: int, hosts: int) -> Iterator[dict[str, str]]:
+    """Start the loopback web in a child process; its routes; stopped on exit."""
+    context = multiprocessing.get_context("spawn")
+    mine, theirs = context.Pipe()
+    child = context.Process(target=_server_process, args=(count, links, hosts, theirs))
+    child.start()
+    try:
+        yield mine.recv()
+    finally:
+        mine.send("stop")
+        child.join(timeout=30)
 
 
 def fetch(
@@ -243,7 +268,8 @@ class Figures:
         ratio = f"; {self.rate / baseline.rate:.2f}x inline" if baseline else ""
         return (
             f"  {self.label:<22} {self.items} {unit} in {self.wall:6.2f} s wall = "
-            f"{self.rate:6.0f} {unit}/s; CPU {self.cpu:6.2f} s (all processes); peak RSS "
+            f"{self.rate:6.0f} {unit}/s; CPU {self.cpu:6.2f} s (all processes) = "
+            f"{self.items / self.cpu:4.0f} {unit}/CPU-s; peak RSS "
             f"parent {self.parent_mib:.0f} MiB, largest worker {self.worker_mib:.0f} MiB; "
             f"load {self.load:.1f}{ratio}"
         )
@@ -520,8 +546,7 @@ def main() -> None:
         f"{synthetic.source_hosts} source hosts, pages on {args.hosts} hosts, "
         f"{size / 2**20:.0f} MiB, made in {time.perf_counter() - started:.1f} s"
     )
-    with ExitStack() as stack:
-        routes = serve(synthetic, stack)
+    with web_process(args.copies, min(args.links, 13), args.hosts) as routes:
         bodies = fetch(synthetic, routes, args.rate)
     measure(synthetic, bodies, args.workers, not args.no_cluster)
     print()

@@ -45,7 +45,8 @@ class InlineExecutor(Executor):
     """An executor that runs each task at once, in the caller's thread.
 
     Its futures are already done when ``submit`` returns; an exception the task raises is set
-    on its future, as a pool would do, so callers handle both the same way.
+    on its future, as a pool would do, so callers handle both the same way. Ctrl-C
+    (KeyboardInterrupt) is not caught: it stops the job at once.
     """
 
     def __init__(self) -> None:
@@ -60,7 +61,7 @@ class InlineExecutor(Executor):
         future.set_running_or_notify_cancel()
         try:
             result = fn(*args, **kwargs)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+        except Exception as exc:  # handed to the caller through the future, as a pool does
             future.set_exception(exc)
         else:
             future.set_result(result)
