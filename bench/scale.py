@@ -382,21 +382,24 @@ def measure(
         documents: list[Document] = []
         for label, executor, n in available:
             chunk = chunk_size(count, n, item_seconds=per_page)
-            collected: list[Document] = []
+            position = 0
 
-            def keep(result: Any, into: list[Document] = collected) -> None:
+            def keep(result: Any, first: bool = baseline is None, name: str = label) -> None:
+                """Keep the inline documents; check every other engine's against them."""
+                nonlocal position
                 _document(result)
-                into.append(result)
+                if first:
+                    documents.append(result)
+                elif result != documents[position]:
+                    raise SystemExit(f"{name}: page {position} differs from the inline one")
+                position += 1
 
             figures = run_pass(
                 f"{label} (chunk {chunk})", executor, extract_batch, bodies,
                 chunk=chunk, in_flight=2 * n, check=keep,
             )  # fmt: skip
             print(figures.line("pages", baseline))
-            if baseline is None:
-                baseline, documents = figures, collected
-            elif collected != documents:
-                raise SystemExit(f"{label}: the documents differ from the inline ones")
+            baseline = baseline or figures
         assert inline_documents == documents[:50]
 
         triples = [

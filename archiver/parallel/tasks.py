@@ -24,6 +24,7 @@ from archiver.errors import ArchiverError, ExtractionError, InputError
 from archiver.extract.extractor import extract
 from archiver.fetch.fetcher import is_html
 from archiver.models import CanonicalCopy, Capture, Document, Drift
+from archiver.verify import compare as compare_module
 from archiver.verify.canonical import canonical_from_bytes
 from archiver.verify.compare import compare, normalized_paragraphs, remember_normalized
 
@@ -123,6 +124,23 @@ def parse_copy_batch(items: Sequence[tuple[bytes, str]]) -> list[ParsedCopy | Ta
     return out
 
 
+def _compare_normalized(
+    copy: CanonicalCopy, document: Document, normalized: Sequence[str]
+) -> Drift:
+    """``compare`` told the copy's normalized paragraphs, without keeping them afterwards.
+
+    ``verify.compare`` learns normalized paragraphs through a per-process cache of up to
+    20,000 entries (whole paragraph tuples, ~15 KiB each for a copy of the seed's size): a
+    worker that verified 20,000 new copies would hold ~300 MiB it never reads again. The entry
+    is dropped once used. (A ``normalized=`` argument to ``compare`` would make this moot.)
+    """
+    remember_normalized(copy.paragraphs, normalized)
+    try:
+        return compare(copy, document)
+    finally:
+        compare_module._KNOWN.pop(copy.paragraphs, None)
+
+
 def compare_task(copy: CanonicalCopy, document: Document) -> Drift:
     """The drift verdict of a live document against a copy (``verify.compare.compare``)."""
     return compare(copy, document)
@@ -140,8 +158,9 @@ def compare_batch(
     for item in items:
         copy, document = item[0], item[1]
         if len(item) == 3:
-            remember_normalized(copy.paragraphs, item[2])
-        out.append(compare(copy, document))
+            out.append(_compare_normalized(copy, document, item[2]))
+        else:
+            out.append(compare(copy, document))
     return out
 
 
@@ -161,7 +180,6 @@ def parse_and_compare_batch(
             continue
         drift = None
         if document is not None:
-            remember_normalized(outcome.copy.paragraphs, outcome.normalized)
-            drift = compare(outcome.copy, document)
+            drift = _compare_normalized(outcome.copy, document, outcome.normalized)
         out.append((outcome, drift))
     return out

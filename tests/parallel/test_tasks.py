@@ -197,3 +197,18 @@ def test_a_local_cluster_gives_identical_records(
         clustered = _records(executor)
     for name in inline_records:
         _same(clustered[name], inline_records[name])
+
+
+def test_comparing_with_known_normalized_paragraphs_keeps_nothing_behind() -> None:
+    from archiver.verify import compare as compare_module
+
+    (parsed,) = parse_copy_batch([(SEED.read_bytes(), "seed.md")])
+    assert isinstance(parsed, ParsedCopy)
+    document = _reference_documents()[0]
+    before = len(compare_module._KNOWN)
+    (drift,) = compare_batch([(parsed.copy, document, parsed.normalized)])
+    assert drift == compare(parsed.copy, document)
+    (result,) = parse_and_compare_batch([(SEED.read_bytes(), "seed.md", document)])
+    assert not isinstance(result, TaskError) and result[1] == drift
+    assert parsed.copy.paragraphs not in compare_module._KNOWN
+    assert len(compare_module._KNOWN) == before
