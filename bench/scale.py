@@ -536,6 +536,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--no-cluster", action="store_true", help="skip the Dask LocalCluster")
     parser.add_argument("--quick", action="store_true", help="2,000 copies over 50 hosts")
+    parser.add_argument("--fetch-only", action="store_true", help="stop after the fetch")
     args = parser.parse_args()
     if args.quick:
         args.copies, args.hosts = 2_000, 50
@@ -551,6 +552,8 @@ def main() -> None:
     )
     with web_process(args.copies, min(args.links, 13), args.hosts) as routes:
         bodies = fetch(synthetic, routes, args.rate)
+    if args.fetch_only:
+        return
     measure(synthetic, bodies, args.workers, not args.no_cluster)
     print()
     startup(SEED_PAGE)
