@@ -8,6 +8,9 @@ The building blocks a job plugs in, none of which knows a fetcher or an archive:
   records (``archiver.models``) or error values out;
 - :mod:`~archiver.parallel.ordered` — :func:`map_ordered`: chunks in flight, results back in
   input order, so the one writer (the caller) stores while the workers go on;
+- :mod:`~archiver.parallel.stages` — the parent's side: captures in, ``(capture, document)``
+  out, in order, errors logged in the parent;
 - :mod:`~archiver.parallel.partition` — work split by host, so one worker at a time keeps a
-  host's politeness.
+  host's politeness;
+- :mod:`~archiver.parallel.fastparse` — a copy's blocks without markdown-it, where it can.
 """
