@@ -52,7 +52,7 @@ from typing import Any
 from archiver.fetch.fetcher import Fetcher, FetchPolicy
 from archiver.models import Document
 from archiver.parallel.executor import default_workers, open_executor
-from archiver.parallel.ordered import chunk_size, map_ordered
+from archiver.parallel.ordered import IN_FLIGHT_PER_WORKER, chunk_size, map_ordered
 from archiver.parallel.tasks import (
     ParsedCopy,
     TaskError,
@@ -396,7 +396,7 @@ def measure(
 
             figures = run_pass(
                 f"{label} (chunk {chunk})", executor, extract_batch, bodies,
-                chunk=chunk, in_flight=2 * n, check=keep,
+                chunk=chunk, in_flight=IN_FLIGHT_PER_WORKER * n, check=keep,
             )  # fmt: skip
             print(figures.line("pages", baseline))
             baseline = baseline or figures
@@ -420,7 +420,7 @@ def measure(
                 verdicts: Counter[str] = Counter()
                 figures = run_pass(
                     f"{label}{' +fast' if fast else ''} (chunk {chunk})", executor, task, triples,
-                    chunk=chunk, in_flight=2 * n, check=_verdict(verdicts),
+                    chunk=chunk, in_flight=IN_FLIGHT_PER_WORKER * n, check=_verdict(verdicts),
                 )  # fmt: skip
                 target = "meets" if figures.rate >= 1000 else "below"
                 print(figures.line("copies", baseline) + f"; {target} the 1,000/s target")
@@ -441,13 +441,14 @@ def measure(
         tracemalloc.start()
         run_pass(
             label, pool, parse_and_compare_batch, triples,
-            chunk=chunk, in_flight=2 * n, check=_verdict(Counter()),
+            chunk=chunk, in_flight=IN_FLIGHT_PER_WORKER * n, check=_verdict(Counter()),
         )  # fmt: skip
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(
             f"  parent's Python heap peak while streaming the {label} pass: {peak / 2**20:.1f} MiB "
-            f"({2 * n} chunks of {chunk} in flight; the inputs themselves are held by the caller)"
+            f"({IN_FLIGHT_PER_WORKER * n} chunks of {chunk} in flight; "
+            "the inputs themselves are held by the caller)"
         )
 
 

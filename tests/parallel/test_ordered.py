@@ -115,8 +115,8 @@ def test_a_batch_that_loses_items_is_a_job_error() -> None:
 
 
 def test_chunk_size() -> None:
-    # 1 ms items: 50 per chunk by overhead, but 10,000 items over 2 workers allow more
-    assert chunk_size(10_000, 2, item_seconds=0.001) == 50
+    # 1 ms items: 200 per chunk by overhead (0.2 s); 10,000 items over 2 workers allow more
+    assert chunk_size(10_000, 2, item_seconds=0.001) == 200
     # few items: every worker still gets several chunks
     assert chunk_size(40, 2, item_seconds=0.001) == 5
     # very cheap items: capped
