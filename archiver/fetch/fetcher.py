@@ -125,7 +125,7 @@ class Fetcher:
         self.robots = RobotsCache(self._fetch_robots, self.policy.user_agent)
         self._rng = random.Random()
         self._watchdog = Watchdog()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: stop() may run in a signal handler
         self._reading: set[Any] = set()  # sockets whose bodies are being read, for stop()
         self._network_seen = False
         self._asked = 0

@@ -9,6 +9,7 @@ loopback, so each answers exactly as badly as the test needs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import signal
@@ -18,6 +19,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -132,6 +134,7 @@ def test_temporary_resolver_failure_is_a_suspect_not_dns_error() -> None:
 
 
 DNS_SCRIPT = """
+import contextlib
 import json
 from archiver.fetch.fetcher import Fetcher, FetchPolicy
 from archiver.links.check import BROKEN
@@ -238,6 +241,61 @@ def test_sigterm_ends_a_waiting_fetch_within_a_second(reply: bytes) -> None:
     assert "interrupted" in out, err
     assert child.returncode == 130
     assert took < 1.5, f"a waiting fetch ran on {took:.1f} s after SIGTERM"
+
+
+@contextlib.contextmanager
+def unanswered_port(host: str = "127.0.0.2") -> Iterator[str]:
+    """A port whose accept queue is full: a new connection hangs in connect (SYNs dropped)."""
+    listener = socket.socket()
+    listener.bind((host, 0))
+    listener.listen(0)
+    fill = []
+    for _ in range(3):
+        conn = socket.socket()
+        conn.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            conn.connect(listener.getsockname())
+        fill.append(conn)
+    try:
+        yield f"http://{host}:{listener.getsockname()[1]}"
+    finally:
+        for conn in fill:
+            conn.close()
+        listener.close()
+
+
+def test_sigterm_ends_a_fetch_that_is_still_connecting() -> None:
+    """Connecting is bounded by connect_timeout (here 5 s), not by the stop: the interrupted
+    run still ends at once, because the worker that waits on connect() holds nothing open."""
+    with unanswered_port() as base:
+        probe = socket.socket()
+        probe.settimeout(0.5)
+        with pytest.raises(OSError):  # the trick works here: connect() hangs
+            probe.connect((base.split("//")[1].split(":")[0], int(base.rsplit(":", 1)[1])))
+        probe.close()
+        child = subprocess.Popen(
+            [*_child(SIGNAL_SCRIPT), base],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "fetching"
+            time.sleep(1.0)  # the workers are in connect()
+            sent = time.monotonic()
+            child.send_signal(signal.SIGTERM)
+            try:
+                out, err = child.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                out, err = "", "still running 10 s after SIGTERM"
+            took = time.monotonic() - sent
+        finally:
+            child.kill()
+            child.wait()
+    assert "interrupted" in out, err
+    assert took < 1.5, f"a connecting fetch held the process {took:.1f} s after SIGTERM"
 
 
 def test_fetcher_stop_ends_waits_in_every_thread() -> None:
