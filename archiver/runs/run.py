@@ -680,20 +680,24 @@ def _news(result: RunResult, visitor: _Visitor) -> None:
 
 
 @contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (systemd stop, ``kill``) ends the run like Ctrl-C: recorded as interrupted."""
+def _terminate_as_interrupt(fetcher: Fetcher) -> Iterator[None]:
+    """SIGTERM (systemd stop, ``kill``) ends the run like Ctrl-C: recorded as interrupted.
+    For both, the fetcher is stopped first, so fetches waiting in other threads end at once."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        fetcher.stop()
         raise KeyboardInterrupt(f"signal {signum}")
 
     previous = signal.signal(signal.SIGTERM, handler)
+    previous_int = signal.signal(signal.SIGINT, handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def run(
@@ -705,25 +709,27 @@ def run(
 ) -> RunResult:
     """Take the lock, open the archive and a fetcher, run once, let everything go."""
     check_local(config)
-    with RunLock(lock_path(db_path)) as lock, _terminate_as_interrupt():
-        stale = None
-        if lock.stale is not None:
-            stale = {"pid": lock.stale.pid, "host": lock.stale.host, "since": lock.stale.started_at}
-        own = fetcher is None
-        active = fetcher or Fetcher(config.policy, routes=config.routes)
-        try:
-            with Archive(db_path) as archive:
-                return execute(
-                    config, archive=archive, fetcher=active, progress=progress, stale_lock=stale
-                )
-        except KeyboardInterrupt as exc:
-            raise JobError(
-                f"run interrupted ({exc or 'Ctrl-C'}): recorded as interrupted; "
-                "the next run resumes where it stopped"
-            ) from exc
-        finally:
-            if own:
-                active.close()
+    own = fetcher is None
+    active = fetcher or Fetcher(config.policy, routes=config.routes)
+    try:
+        with RunLock(lock_path(db_path)) as lock, _terminate_as_interrupt(active):
+            stale = None
+            if lock.stale is not None:
+                held = lock.stale
+                stale = {"pid": held.pid, "host": held.host, "since": held.started_at}
+            try:
+                with Archive(db_path) as archive:
+                    return execute(
+                        config, archive=archive, fetcher=active, progress=progress, stale_lock=stale
+                    )
+            except KeyboardInterrupt as exc:
+                raise JobError(
+                    f"run interrupted ({exc or 'Ctrl-C'}): recorded as interrupted; "
+                    "the next run resumes where it stopped"
+                ) from exc
+    finally:
+        if own:
+            active.close()
 
 
 # -- for people: a progress bar on a terminal, and a few lines of summary ---------------------

@@ -14,6 +14,7 @@ import json
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -458,3 +459,42 @@ def test_snapshot_of_a_stalling_server_is_not_called_offline(tmp_path: Path) -> 
         result = CliRunner().invoke(cli, [*args, base + "/page"])
     assert result.exit_code == 1, result.output
     assert "network looks unavailable" not in result.output
+
+
+def test_sigterm_ends_a_run_waiting_on_retry_after_and_records_it(tmp_path: Path) -> None:
+    """The issue's case: a run against a host that answers 503 went on for minutes after
+    SIGTERM. Its page fetches wait in the run's own workers; the signal stops the fetcher."""
+    reply = b"HTTP/1.1 503 Busy\r\nRetry-After: 300\r\nContent-Length: 0\r\n\r\n"
+    with raw_server(answer(reply, then=30)) as (base, seen):
+        (tmp_path / "archive.toml").write_text(
+            '[archive]\ndb = "a.db"\n\n[fetch]\nretries = 10\nretry_after_cap = 300\n'
+            f'respect_robots = false\nconnect_to = ["news.test={base.removeprefix("http://")}"]\n'
+            '\n[[sources]]\nurls = ["https://news.test/a", "https://news.test/b"]\n'
+        )
+        child = subprocess.Popen(
+            [sys.executable, "-m", "archiver", "run", "--config", str(tmp_path / "archive.toml")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while not seen and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)  # the host said Retry-After: 300; both pages now wait for it
+            sent = time.monotonic()
+            child.send_signal(signal.SIGTERM)
+            try:
+                _, err = child.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                err = "still running 15 s after SIGTERM"
+            took = time.monotonic() - sent
+        finally:
+            child.kill()
+            child.wait()
+    assert "run interrupted" in err and "recorded as interrupted" in err, err
+    assert took < 2.0, f"the run went on {took:.1f} s after SIGTERM"
+    db = sqlite3.connect(tmp_path / "a.db")
+    assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    db.close()
