@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import FrameType
@@ -682,7 +682,8 @@ def _news(result: RunResult, visitor: _Visitor) -> None:
 @contextmanager
 def _terminate_as_interrupt(fetcher: Fetcher) -> Iterator[None]:
     """SIGTERM (systemd stop, ``kill``) ends the run like Ctrl-C: recorded as interrupted.
-    For both, the fetcher is stopped first, so fetches waiting in other threads end at once."""
+    On either signal the fetcher is stopped first, so fetches waiting in the run's other
+    threads (a Retry-After, a backoff, a stalled body) end at once too."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -691,8 +692,15 @@ def _terminate_as_interrupt(fetcher: Fetcher) -> Iterator[None]:
         fetcher.stop()
         raise KeyboardInterrupt(f"signal {signum}")
 
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        fetcher.stop()
+        if callable(previous_int):
+            with suppress(KeyboardInterrupt):
+                previous_int(signum, frame)  # the command line's own Ctrl-C handling
+        raise KeyboardInterrupt("Ctrl-C")
+
     previous = signal.signal(signal.SIGTERM, handler)
-    previous_int = signal.signal(signal.SIGINT, handler)
+    previous_int = signal.signal(signal.SIGINT, on_sigint)
     try:
         yield
     finally:
@@ -711,25 +719,23 @@ def run(
     check_local(config)
     own = fetcher is None
     active = fetcher or Fetcher(config.policy, routes=config.routes)
-    try:
-        with RunLock(lock_path(db_path)) as lock, _terminate_as_interrupt(active):
-            stale = None
-            if lock.stale is not None:
-                held = lock.stale
-                stale = {"pid": held.pid, "host": held.host, "since": held.started_at}
-            try:
-                with Archive(db_path) as archive:
-                    return execute(
-                        config, archive=archive, fetcher=active, progress=progress, stale_lock=stale
-                    )
-            except KeyboardInterrupt as exc:
-                raise JobError(
-                    f"run interrupted ({exc or 'Ctrl-C'}): recorded as interrupted; "
-                    "the next run resumes where it stopped"
-                ) from exc
-    finally:
-        if own:
-            active.close()
+    with RunLock(lock_path(db_path)) as lock, _terminate_as_interrupt(active):
+        stale = None
+        if lock.stale is not None:
+            stale = {"pid": lock.stale.pid, "host": lock.stale.host, "since": lock.stale.started_at}
+        try:
+            with Archive(db_path) as archive:
+                return execute(
+                    config, archive=archive, fetcher=active, progress=progress, stale_lock=stale
+                )
+        except KeyboardInterrupt as exc:
+            raise JobError(
+                f"run interrupted ({exc or 'Ctrl-C'}): recorded as interrupted; "
+                "the next run resumes where it stopped"
+            ) from exc
+        finally:
+            if own:
+                active.close()
 
 
 # -- for people: a progress bar on a terminal, and a few lines of summary ---------------------

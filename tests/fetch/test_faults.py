@@ -461,7 +461,10 @@ def test_snapshot_of_a_stalling_server_is_not_called_offline(tmp_path: Path) -> 
     assert "network looks unavailable" not in result.output
 
 
-def test_sigterm_ends_a_run_waiting_on_retry_after_and_records_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_ends_a_run_waiting_on_retry_after_and_records_it(
+    tmp_path: Path, signum: int
+) -> None:
     """The issue's case: a run against a host that answers 503 went on for minutes after
     SIGTERM. Its page fetches wait in the run's own workers; the signal stops the fetcher."""
     reply = b"HTTP/1.1 503 Busy\r\nRetry-After: 300\r\nContent-Length: 0\r\n\r\n"
@@ -484,17 +487,17 @@ def test_sigterm_ends_a_run_waiting_on_retry_after_and_records_it(tmp_path: Path
                 time.sleep(0.05)
             time.sleep(0.5)  # the host said Retry-After: 300; both pages now wait for it
             sent = time.monotonic()
-            child.send_signal(signal.SIGTERM)
+            child.send_signal(signum)
             try:
                 _, err = child.communicate(timeout=15)
             except subprocess.TimeoutExpired:
-                err = "still running 15 s after SIGTERM"
+                err = "still running 15 s after the signal"
             took = time.monotonic() - sent
         finally:
             child.kill()
             child.wait()
     assert "run interrupted" in err and "recorded as interrupted" in err, err
-    assert took < 2.0, f"the run went on {took:.1f} s after SIGTERM"
+    assert took < 2.0, f"the run went on {took:.1f} s after the signal"
     db = sqlite3.connect(tmp_path / "a.db")
     assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
     db.close()
