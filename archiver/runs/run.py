@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import FrameType
@@ -694,9 +694,11 @@ def _terminate_as_interrupt(fetcher: Fetcher) -> Iterator[None]:
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
         fetcher.stop()
-        if callable(previous_int):
-            with suppress(KeyboardInterrupt):
+        try:
+            if callable(previous_int):
                 previous_int(signum, frame)  # the command line's own Ctrl-C handling
+        except KeyboardInterrupt:
+            pass
         raise KeyboardInterrupt("Ctrl-C")
 
     previous = signal.signal(signal.SIGTERM, handler)
