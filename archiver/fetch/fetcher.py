@@ -18,6 +18,7 @@ archiver sends (a run's webhook, :meth:`Fetcher.post`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import socket
@@ -33,6 +34,7 @@ import requests
 import urllib3.exceptions
 
 from archiver.errors import NetworkUnavailable
+from archiver.fetch.captures import failed, is_html, summarize
 from archiver.fetch.decoding import Body, read_body
 from archiver.fetch.policy import (
     DEFAULT_USER_AGENT,
@@ -41,6 +43,7 @@ from archiver.fetch.policy import (
     policy_from_options,
 )
 from archiver.fetch.politeness import CircuitBreaker, HostGate, parse_retry_after
+from archiver.fetch.retries import with_retries
 from archiver.fetch.robots import RobotsCache
 from archiver.fetch.scheduler import fetch_all
 from archiver.fetch.transport import (
@@ -74,22 +77,11 @@ log = logging.getLogger(__name__)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: Answers to HEAD that mean "not HEAD" more often than "not here": asked again with GET.
 HEAD_REFUSED = frozenset({400, 403, 405, 501})
-#: Errors that mean "nothing answered": they count against a host's circuit breaker.
-STALLING_ERRORS = frozenset({"timeout", "connection_error"})
 
 
 class FetchStopped(KeyboardInterrupt):
     """The fetcher was stopped (:meth:`Fetcher.stop`) while a fetch waited: like Ctrl-C, it is
     not a result, so nothing is recorded of the fetch it ended."""
-
-
-def is_html(capture: Capture) -> bool:
-    """Whether the capture is a page to extract (HTML), rather than a file to store as is."""
-    media = (capture.content_type or "").split(";")[0].strip().lower()
-    if media:
-        return media in ("text/html", "application/xhtml+xml")
-    head = capture.body[:512].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html"))
 
 
 class Fetcher:
@@ -125,7 +117,7 @@ class Fetcher:
         self.robots = RobotsCache(self._fetch_robots, self.policy.user_agent)
         self._rng = random.Random()
         self._watchdog = Watchdog()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: stop() may run in a signal handler
         self._reading: set[Any] = set()  # sockets whose bodies are being read, for stop()
         self._network_seen = False
         self._asked = 0
@@ -205,7 +197,7 @@ class Fetcher:
             self._asked += 1
         problem = check_url(url)
         if problem:
-            return replace(_failed(url, url, [], method, "invalid", problem), fetched_at=fetched_at)
+            return replace(failed(url, url, [], method, "invalid", problem), fetched_at=fetched_at)
         conditional: dict[str, str] = {}
         if etag:
             conditional["If-None-Match"] = etag
@@ -234,7 +226,7 @@ class Fetcher:
             self._asked += 1
         problem = check_url(url)
         if problem:
-            return replace(_failed(url, url, [], "POST", "invalid", problem), fetched_at=fetched_at)
+            return replace(failed(url, url, [], "POST", "invalid", problem), fetched_at=fetched_at)
         extra = {"Accept": "*/*", **(headers or {})}
         capture, _, _ = self._once(url, "POST", extra, body=body)
         return replace(capture, fetched_at=fetched_at, elapsed=time.monotonic() - started)
@@ -303,13 +295,22 @@ class Fetcher:
             if robots:
                 verdict = self.robots.check(current)
                 if verdict.error is not None:
-                    return _failed(url, current, chain, method, verdict.error, verdict.detail)
+                    return failed(url, current, chain, method, verdict.error, verdict.detail)
                 if not verdict.allowed:
-                    return _failed(url, current, chain, method, "robots_disallowed", verdict.detail)
+                    return failed(url, current, chain, method, "robots_disallowed", verdict.detail)
                 if verdict.crawl_delay:
                     delay = min(verdict.crawl_delay, self.policy.max_crawl_delay)
                     self.gate.set_min_interval(host_of(current), delay)
-            capture, location = self._with_retries(current, method, conditional)
+            capture, location = with_retries(
+                current,
+                method,
+                functools.partial(self._once, current, method, conditional),
+                policy=self.policy,
+                breaker=self.breaker,
+                gate=self.gate,
+                pause=self._pause,
+                rng=self._rng,
+            )
             if capture.error is not None or capture.status not in REDIRECT_STATUSES:
                 return replace(capture, url=url, final_url=current, redirects=tuple(chain))
             if not location:
@@ -324,78 +325,19 @@ class Fetcher:
                 problem = check_url(target)
             if problem:
                 detail = f"redirect to an unusable Location: {problem}"
-                return _failed(url, current, chain, method, "invalid", detail, capture)
+                return failed(url, current, chain, method, "invalid", detail, capture)
             if target in seen:
                 chain.append(target)
                 detail = f"redirect loop: {target} again after {len(chain)} redirects"
-                return _failed(url, target, chain, method, "redirect_loop", detail, capture)
+                return failed(url, target, chain, method, "redirect_loop", detail, capture)
             if len(chain) >= limit:
                 detail = f"more than {limit} redirects"
-                return _failed(url, current, chain, method, "too_many_redirects", detail, capture)
+                return failed(url, current, chain, method, "too_many_redirects", detail, capture)
             chain.append(target)
             seen.add(target)
             if capture.status == 303 and method != "HEAD":
                 method = "GET"
             current = target
-
-    # -- retries -----------------------------------------------------------------------------
-
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.policy.backoff_max, self.policy.backoff_base * (2**attempt))
-        return ceiling * self._rng.uniform(0.5, 1.0)  # "equal jitter": never zero, never in step
-
-    def _with_retries(
-        self, url: str, method: str, conditional: Mapping[str, str]
-    ) -> tuple[Capture, str | None]:
-        host = host_of(url)
-        capture: Capture | None = None
-        location: str | None = None
-        for attempt in range(self.policy.retries + 1):
-            blocked = self.breaker.blocked(host)
-            if blocked is not None:
-                detail = (
-                    f"not tried: {host} failed {self.breaker.failures(host)} times in a row "
-                    f"(circuit breaker open; last error {blocked})"
-                )
-                if capture is not None:
-                    detail = f"{capture.detail}; {detail}"
-                return _failed(url, url, [], method, blocked, detail), None
-            capture, location, connect_failed = self._once(url, method, conditional)
-            last_try = attempt >= self.policy.retries
-            if capture.error is not None:
-                if capture.error in STALLING_ERRORS:
-                    self.breaker.record_failure(host, capture.error)
-                # A connect failure is cheap to retry; a deadline that passed mid-answer is not.
-                if capture.error == "connection_error" or connect_failed:
-                    if not last_try:
-                        self._pause(self._backoff(attempt))
-                        continue
-                return capture, location
-            self.breaker.record_success(host)
-            status = capture.status or 0
-            if status == 429 or (500 <= status < 600 and status not in (501, 505)):
-                if last_try:
-                    break
-                wait_for = parse_retry_after(capture.header("Retry-After"))
-                if wait_for is not None:
-                    # The whole host asked for a pause, not just this URL.
-                    self.gate.defer(host, min(wait_for, self.policy.retry_after_cap))
-                if wait_for is not None and wait_for > self.policy.retry_after_cap:
-                    detail = (
-                        f"Retry-After {wait_for:.0f} s is more than the cap of "
-                        f"{self.policy.retry_after_cap:g} s; not retried"
-                    )
-                    return replace(capture, detail=detail), location
-                if wait_for is None:
-                    self._pause(self._backoff(attempt))
-                continue  # the host gate holds the next attempt until Retry-After has passed
-            return capture, location
-        assert capture is not None
-        tries = self.policy.retries + 1
-        detail = f"still {capture.status} after {tries} attempts"
-        if capture.error is not None:
-            detail = f"{capture.detail} (after {tries} attempts)"
-        return replace(capture, detail=detail), location
 
     # -- one request -------------------------------------------------------------------------
 
@@ -458,8 +400,8 @@ class Fetcher:
                 log.info("%s %s: %s (%s)", method, url, error, detail)
                 if accepted:
                     self._answered()
-                failed = _failed(url, url, [], method, error, detail, started=started)
-                return failed, None, connect_failed and not fired
+                unanswered = failed(url, url, [], method, error, detail, started=started)
+                return unanswered, None, connect_failed and not fired
             if watch.stop():
                 response.close()
                 if self._stopped.is_set():
@@ -467,7 +409,7 @@ class Fetcher:
                 # Connected and sent, but the headers never finished: a timeout, not an answer.
                 self._answered()
                 detail = f"total deadline of {policy.timeout:g} s passed before the headers"
-                timed_out = _failed(url, url, [], method, "timeout", detail, started=started)
+                timed_out = failed(url, url, [], method, "timeout", detail, started=started)
                 return timed_out, None, False
             self._answered()
             try:
@@ -527,32 +469,6 @@ def _route_key(host: str) -> str:
         return host.lower()
 
 
-def _failed(
-    url: str,
-    final_url: str,
-    chain: list[str],
-    method: str,
-    error: str,
-    detail: str,
-    last: Capture | None = None,
-    *,
-    started: float | None = None,
-) -> Capture:
-    """A capture of a request that got no usable answer (``last``: the answer it did get)."""
-    return Capture(
-        url=url,
-        final_url=final_url,
-        status=last.status if last else None,
-        headers=last.headers if last else (),
-        content_type=last.content_type if last else None,
-        redirects=tuple(chain),
-        error=error,
-        detail=detail,
-        method=method,
-        elapsed=0.0 if started is None else time.monotonic() - started,
-    )
-
-
 def fetch_urls(
     urls: Iterable[str],
     policy: FetchPolicy | None = None,
@@ -571,23 +487,3 @@ def fetch_urls(
         captures = fetcher.fetch_many(items, method=method)
         fetcher.raise_if_offline()
     return captures
-
-
-def summarize(capture: Capture) -> dict[str, Any]:
-    """A capture as JSON-ready data, the body replaced by its size and checksum."""
-    return {
-        "url": capture.url,
-        "final_url": capture.final_url,
-        "status": capture.status,
-        "error": capture.error,
-        "detail": capture.detail,
-        "redirects": list(capture.redirects),
-        "content_type": capture.content_type,
-        "bytes": len(capture.body),
-        "sha256": capture.sha256,
-        "truncated": capture.truncated,
-        "not_modified": capture.not_modified,
-        "method": capture.method,
-        "fetched_at": capture.fetched_at,
-        "elapsed": round(capture.elapsed, 3),
-    }

@@ -3,16 +3,19 @@
 A small scheduler hands a URL to the thread pool only when its host has a free connection slot
 and its next polite start time has come, so one slow host never ties up the workers that other
 hosts could use. It never waits longer than :data:`STOP_POLL` without looking up, so an
-interrupt ends it at once; then the pool is left without waiting for its workers (the fetcher
-cuts their requests).
+interrupt ends it at once; then the workers are left without waiting for them (the fetcher ends
+their waits and cuts their reads). The workers are daemon threads, so one still connecting
+(bounded by ``connect_timeout``) does not hold the process open after an interrupt either.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 from archiver.fetch.politeness import HostGate
 from archiver.fetch.urls import host_of
@@ -20,6 +23,42 @@ from archiver.models import Capture
 
 #: The longest the scheduler waits without looking whether it was interrupted.
 STOP_POLL = 0.25
+
+
+class _Workers:
+    """A fixed pool of daemon threads running ``fetch`` on URLs, each result a Future."""
+
+    def __init__(self, fetch: Callable[[str], Capture], size: int) -> None:
+        self._fetch = fetch
+        self._jobs: queue.SimpleQueue[tuple[Future[Capture], str] | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"archiver-fetch_{i}", daemon=True)
+            for i in range(size)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, url: str) -> Future[Capture]:
+        future: Future[Capture] = Future()
+        self._jobs.put((future, url))
+        return future
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, url = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self._fetch(url))
+            except BaseException as exc:  # handed to the caller, as an executor does
+                future.set_exception(exc)
+
+    def shutdown(self, *, wait: bool) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
+        if wait:
+            for thread in self._threads:
+                thread.join()
 
 
 def fetch_all(
@@ -41,7 +80,7 @@ def fetch_all(
     planned: dict[str, float] = {}  # the next polite start time per host, as dispatched
     inflight: dict[Future[Capture], tuple[str, int]] = {}
     workers = max(1, min(max_connections, len(items)))
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archiver-fetch")
+    pool = _Workers(fetch, workers)
     try:
         while queues or inflight:
             now = time.monotonic()
@@ -58,7 +97,7 @@ def fetch_all(
                     if not queues[host]:
                         del queues[host]
                     planned[host] = max(ready, now) + gate.interval(host)
-                    inflight[pool.submit(fetch, items[index])] = (host, index)
+                    inflight[pool.submit(items[index])] = (host, index)
                     busy[host] += 1
             timeout = STOP_POLL if wake is None else min(STOP_POLL, max(0.0, wake - now))
             if not inflight:
@@ -71,7 +110,9 @@ def fetch_all(
                 busy[host] -= 1
                 results[index] = future.result()
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        for future in inflight:
+            future.cancel()  # those not started yet never start
+        pool.shutdown(wait=False)
         raise
     pool.shutdown(wait=True)
     return [capture for capture in results if capture is not None]

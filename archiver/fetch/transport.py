@@ -43,7 +43,7 @@ class Watch:
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # fire() may run in a signal handler (Fetcher.stop)
         self._conn: Any = None
         self._done = False
         self.fired = False

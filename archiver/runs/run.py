@@ -530,20 +530,34 @@ def _news(result: RunResult, visitor: _Visitor) -> None:
 
 
 @contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (systemd stop, ``kill``) ends the run like Ctrl-C: recorded as interrupted."""
+def _terminate_as_interrupt(fetcher: Fetcher) -> Iterator[None]:
+    """SIGTERM (systemd stop, ``kill``) ends the run like Ctrl-C: recorded as interrupted.
+    On either signal the fetcher is stopped first, so fetches waiting in the run's other
+    threads (a Retry-After, a backoff, a stalled body) end at once too."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        fetcher.stop()
         raise KeyboardInterrupt(f"signal {signum}")
 
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        fetcher.stop()
+        try:
+            if callable(previous_int):
+                previous_int(signum, frame)  # the command line's own Ctrl-C handling
+        except KeyboardInterrupt:
+            pass
+        raise KeyboardInterrupt("Ctrl-C")
+
     previous = signal.signal(signal.SIGTERM, handler)
+    previous_int = signal.signal(signal.SIGINT, on_sigint)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def run(
@@ -555,12 +569,12 @@ def run(
 ) -> RunResult:
     """Take the lock, open the archive and a fetcher, run once, let everything go."""
     check_local(config)
-    with RunLock(lock_path(db_path)) as lock, _terminate_as_interrupt():
+    own = fetcher is None
+    active = fetcher or Fetcher(config.policy, routes=config.routes)
+    with RunLock(lock_path(db_path)) as lock, _terminate_as_interrupt(active):
         stale = None
         if lock.stale is not None:
             stale = {"pid": lock.stale.pid, "host": lock.stale.host, "since": lock.stale.started_at}
-        own = fetcher is None
-        active = fetcher or Fetcher(config.policy, routes=config.routes)
         try:
             with Archive(db_path) as archive:
                 return execute(

@@ -9,15 +9,18 @@ loopback, so each answers exactly as badly as the test needs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -132,6 +135,7 @@ def test_temporary_resolver_failure_is_a_suspect_not_dns_error() -> None:
 
 
 DNS_SCRIPT = """
+import contextlib
 import json
 from archiver.fetch.fetcher import Fetcher, FetchPolicy
 from archiver.links.check import BROKEN
@@ -238,6 +242,61 @@ def test_sigterm_ends_a_waiting_fetch_within_a_second(reply: bytes) -> None:
     assert "interrupted" in out, err
     assert child.returncode == 130
     assert took < 1.5, f"a waiting fetch ran on {took:.1f} s after SIGTERM"
+
+
+@contextlib.contextmanager
+def unanswered_port(host: str = "127.0.0.2") -> Iterator[str]:
+    """A port whose accept queue is full: a new connection hangs in connect (SYNs dropped)."""
+    listener = socket.socket()
+    listener.bind((host, 0))
+    listener.listen(0)
+    fill = []
+    for _ in range(3):
+        conn = socket.socket()
+        conn.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            conn.connect(listener.getsockname())
+        fill.append(conn)
+    try:
+        yield f"http://{host}:{listener.getsockname()[1]}"
+    finally:
+        for conn in fill:
+            conn.close()
+        listener.close()
+
+
+def test_sigterm_ends_a_fetch_that_is_still_connecting() -> None:
+    """Connecting is bounded by connect_timeout (here 5 s), not by the stop: the interrupted
+    run still ends at once, because the worker that waits on connect() holds nothing open."""
+    with unanswered_port() as base:
+        probe = socket.socket()
+        probe.settimeout(0.5)
+        with pytest.raises(OSError):  # the trick works here: connect() hangs
+            probe.connect((base.split("//")[1].split(":")[0], int(base.rsplit(":", 1)[1])))
+        probe.close()
+        child = subprocess.Popen(
+            [*_child(SIGNAL_SCRIPT), base],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "fetching"
+            time.sleep(1.0)  # the workers are in connect()
+            sent = time.monotonic()
+            child.send_signal(signal.SIGTERM)
+            try:
+                out, err = child.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                out, err = "", "still running 10 s after SIGTERM"
+            took = time.monotonic() - sent
+        finally:
+            child.kill()
+            child.wait()
+    assert "interrupted" in out, err
+    assert took < 1.5, f"a connecting fetch held the process {took:.1f} s after SIGTERM"
 
 
 def test_fetcher_stop_ends_waits_in_every_thread() -> None:
@@ -400,3 +459,45 @@ def test_snapshot_of_a_stalling_server_is_not_called_offline(tmp_path: Path) -> 
         result = CliRunner().invoke(cli, [*args, base + "/page"])
     assert result.exit_code == 1, result.output
     assert "network looks unavailable" not in result.output
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_ends_a_run_waiting_on_retry_after_and_records_it(
+    tmp_path: Path, signum: int
+) -> None:
+    """The issue's case: a run against a host that answers 503 went on for minutes after
+    SIGTERM. Its page fetches wait in the run's own workers; the signal stops the fetcher."""
+    reply = b"HTTP/1.1 503 Busy\r\nRetry-After: 300\r\nContent-Length: 0\r\n\r\n"
+    with raw_server(answer(reply, then=30)) as (base, seen):
+        (tmp_path / "archive.toml").write_text(
+            '[archive]\ndb = "a.db"\n\n[fetch]\nretries = 10\nretry_after_cap = 300\n'
+            f'respect_robots = false\nconnect_to = ["news.test={base.removeprefix("http://")}"]\n'
+            '\n[[sources]]\nurls = ["https://news.test/a", "https://news.test/b"]\n'
+        )
+        child = subprocess.Popen(
+            [sys.executable, "-m", "archiver", "run", "--config", str(tmp_path / "archive.toml")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while not seen and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)  # the host said Retry-After: 300; both pages now wait for it
+            sent = time.monotonic()
+            child.send_signal(signum)
+            try:
+                _, err = child.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                err = "still running 15 s after the signal"
+            took = time.monotonic() - sent
+        finally:
+            child.kill()
+            child.wait()
+    assert "run interrupted" in err and "recorded as interrupted" in err, err
+    assert took < 2.0, f"the run went on {took:.1f} s after the signal"
+    db = sqlite3.connect(tmp_path / "a.db")
+    assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    db.close()
