@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from archiver.capture.snapshot import extract_capture
 from archiver.models import Capture
 from archiver.parallel.executor import open_executor
 from archiver.parallel.stages import extract_captures
-from archiver.capture.snapshot import extract_capture
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from archiver.capture.snapshot import extract_capture
 from archiver.errors import CanonicalError
 from archiver.extract.extractor import extract
 from archiver.models import CanonicalCopy, Capture, Document
@@ -31,7 +32,6 @@ from archiver.parallel.tasks import (
 )
 from archiver.verify.canonical import canonical_from_bytes
 from archiver.verify.compare import compare
-from archiver.capture.snapshot import extract_capture
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted([*ROOT.glob("tests/web/pages/*.html"), *ROOT.glob("tests/data/extract/*.html")])
