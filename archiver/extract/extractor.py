@@ -29,7 +29,14 @@ from lxml import html as lxml_html
 
 from archiver.errors import ArchiverError, ExtractionError, InputError
 from archiver.extract import normalize
-from archiver.extract.profiles import PROFILE_NAMES, Page, get_profile, resolve, select_profile
+from archiver.extract.profiles import (
+    PROFILE_NAMES,
+    Page,
+    get_profile,
+    resolve,
+    select_profile,
+    wayback,
+)
 from archiver.extract.profiles.metadata import HeadMeta, read_head
 from archiver.models import Document
 
@@ -285,8 +292,13 @@ def extract(
     warnings += parse_warnings
     head = read_head(tree)
     own_url, base = _page_url(url, head)
-    page = Page(tree=tree, head=head, url=own_url, base=base)
-    name = profile or select_profile(page)
+    replay = wayback.is_replay(tree, own_url)
+    if replay:
+        wayback.strip_toolbar(tree)
+    page = Page(tree=tree, head=head, url=own_url, base=base, replay=replay)
+    original = wayback.original(own_url) if replay else None
+    chooser = Page(tree=tree, head=head, url=original, base=base) if original else page
+    name = profile or select_profile(chooser)
     fields = get_profile(name)(page)
     paragraphs = tuple(fields.paragraphs)
     checksum, hashes = normalize.fingerprint(paragraphs)

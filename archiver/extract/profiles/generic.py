@@ -16,7 +16,17 @@ import trafilatura
 from lxml import html as lxml_html
 
 from archiver.extract.normalize import normalize_text
-from archiver.extract.profiles import Page, PageFields, clean_text, dedupe, element_text, resolve
+from archiver.extract.profiles import region
+from archiver.extract.profiles.base import (
+    Page,
+    PageFields,
+    Profile,
+    clean_text,
+    element_text,
+    links_in,
+    resolve,
+)
+from archiver.extract.profiles.text import dedupe
 from archiver.models import Image, Link
 
 log = logging.getLogger(__name__)
@@ -42,20 +52,59 @@ def _units(body: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
     return units
 
 
-def _paragraphs_and_links(
-    body: lxml_html.HtmlElement, base: str | None, title: str | None
-) -> tuple[list[str], list[Link]]:
-    paragraphs: list[str] = []
-    links: list[Link] = []
+def _unit_texts(body: lxml_html.HtmlElement, title: str | None) -> list[tuple[str, list[str]]]:
+    """(text, anchor texts) of each unit of trafilatura's body; the repeated headline dropped."""
+    out: list[tuple[str, list[str]]] = []
     for unit in _units(body):
         text = element_text(unit)
-        if not text or (not paragraphs and title and normalize_text(text) == title):
+        if not text or (not out and title and normalize_text(text) == title):
             continue  # the headline repeated at the top of the body is not body text
-        paragraphs.append(text)
-        for ref in unit.iter("ref"):
-            if ref.get("target") is not None:
-                links.append(Link(url=resolve(ref.get("target"), base), text=element_text(ref)))
+        out.append((text, [element_text(ref) for ref in unit.iter("ref")]))
+    return out
+
+
+def _paragraphs_and_links(
+    page: Page, units: list[tuple[str, list[str]]]
+) -> tuple[list[str], list[Link]]:
+    """Paragraphs as trafilatura found them, plus the article's blocks it dropped; every link
+    from the page's own tree (its own ``href``, resolved against the page), in order."""
+    found = region.find_region(page.tree, [text for text, _ in units])
+    if found is None:  # nothing located: trafilatura's text, links matched by anchor text
+        return [text for text, _ in units], _links_by_text(page, units)
+    paragraphs: list[str] = []
+    links: list[Link] = []
+    placed: set[int] = set()
+    for block in found.blocks:
+        index = found.matched.get(id(block))
+        if index is not None:
+            # units trafilatura found but not located come before the next located one
+            for missing in range(len(placed) and max(placed) + 1, index):
+                if missing not in placed:
+                    paragraphs.append(units[missing][0])
+                    placed.add(missing)
+            paragraphs.append(units[index][0])
+            placed.add(index)
+        else:
+            paragraphs.append(region.text_of(block))
+        links.extend(links_in(block, page.base, replay=page.replay))
+    paragraphs.extend(units[i][0] for i in range(len(units)) if i not in placed)
     return paragraphs, links
+
+
+def _links_by_text(page: Page, units: list[tuple[str, list[str]]]) -> list[Link]:
+    """The page's ``<a href>`` whose anchor texts trafilatura kept, in its order."""
+    anchors: dict[str, list[lxml_html.HtmlElement]] = {}
+    for a in page.tree.iter("a"):
+        if a.get("href") is not None:
+            anchors.setdefault(normalize_text(region.text_of(a)), []).append(a)
+    links: list[Link] = []
+    for _, refs in units:
+        for ref in refs:
+            same = anchors.get(normalize_text(ref))
+            if same:
+                a = same.pop(0)
+                links.append(Link(url=page.link(a.get("href")), text=element_text(a)))
+    return links
 
 
 def extract_page(page: Page) -> PageFields:
@@ -76,7 +125,8 @@ def extract_page(page: Page) -> PageFields:
     )
     if result is not None and not isinstance(result, dict) and result.body is not None:
         title = normalize_text(head.title or result.title or "")
-        fields.paragraphs, fields.links = _paragraphs_and_links(result.body, page.base, title)
+        units = _unit_texts(result.body, title)
+        fields.paragraphs, fields.links = _paragraphs_and_links(page, units)
         fields.title = clean_text(result.title) or None
         authors = [clean_text(a) for a in (result.author or "").split(";")]
         fields.authors = dedupe(authors)
@@ -99,3 +149,11 @@ def extract_page(page: Page) -> PageFields:
         else:
             fields.warnings.append("no article text found")
     return fields
+
+
+def recognise(page: Page) -> float:
+    """The generic profile claims no page: it reads what no site profile claims."""
+    return 0.0
+
+
+PROFILE = Profile(name=NAME, extract_page=extract_page, recognise=recognise)

@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import html as lxml_html
 
-from archiver.extract.profiles import clean_text, dedupe
+from archiver.extract.profiles.text import clean_text, dedupe
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class HeadMeta:
     og_url: str | None = None
     image: str | None = None
     site_name: str | None = None
+    publisher: str | None = None  # the JSON-LD publisher's name
     article_body: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -141,6 +142,9 @@ def read_head(tree: lxml_html.HtmlElement) -> HeadMeta:
         meta.modified = _str(article.get("dateModified")) or meta.modified
         meta.section = _str(article.get("articleSection")) or meta.section
         meta.image = _str(article.get("image")) or meta.image
+        publisher = article.get("publisher")
+        if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+            meta.publisher = clean_text(publisher["name"]) or None
         body = article.get("articleBody")
         meta.article_body = body if isinstance(body, str) and body.strip() else None
     if meta.title is None:

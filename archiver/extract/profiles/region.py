@@ -1,0 +1,219 @@
+"""The article's region in the original tree, from the paragraphs trafilatura found in it.
+
+trafilatura finds the article well but loses what matters most to this tool: the links of a
+list of sources (``<ul>`` of links), short link-dense paragraphs, and — since it resolves
+targets itself, against the site root — the links' real targets. So the paragraphs it found are
+located in the page's own tree, their common container is the article's region, and the links
+(and the paragraphs trafilatura dropped) are read from there, skipping navigation, related
+articles, share bars and footers. Pure functions of a tree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import html as lxml_html
+
+from archiver.extract.normalize import normalize_text
+from archiver.extract.profiles.base import host_of
+
+# Elements that are one paragraph of the region (the outermost of them counts).
+LEAF_BLOCKS = {"p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "dt"}
+LEAF_BLOCKS |= {"figcaption", "td", "th", "address"}
+_NEVER = {"nav", "footer", "aside", "form", "button", "select", "header", "menu", "script"}
+_NEVER |= {"style", "noscript", "template", "iframe", "svg"}
+_BOILERPLATE = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|breadcrumbs?|footer|sidebar|related|"
+    r"recommended|popular|trending|more-stories|read-more|readmore|share|sharing|social|"
+    r"comments?|newsletter|subscribe|promo|advert|ads?|banner|sponsor|widget|tags?|tag-list|"
+    r"keywords|pagination|pager|author-bio|outbrain|taboola|cookie|teaser)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_SOURCES_HEADING = re.compile(
+    r"\b(?:sources?|references?|further reading|links?|quellen|literatur|weblinks|"
+    r"fuentes|sources et|источники|bibliography|notes|citations?)\b",
+    re.IGNORECASE,
+)
+_RELATED_HEADING = re.compile(
+    r"\b(?:related|read (?:more|also|next)|more (?:from|on|stories|news)|see also|popular|"
+    r"you may also|recommended|weitere artikel|mehr zum thema|das könnte)\b",
+    re.IGNORECASE,
+)
+_WS = re.compile(r"\s+")
+
+
+def text_of(el: lxml_html.HtmlElement) -> str:
+    """The element's text, whitespace folded, without touching the tree."""
+    return _WS.sub(" ", "".join(t for t in el.itertext() if isinstance(t, str))).strip()
+
+
+def _key(text: str) -> str:
+    return normalize_text(text)[:200]
+
+
+@dataclass
+class Region:
+    """Where the article lies in the page's tree, and which of its blocks are the article's."""
+
+    root: lxml_html.HtmlElement
+    blocks: list[lxml_html.HtmlElement] = field(default_factory=list)  # in document order
+    added: set[int] = field(default_factory=set)  # ids of blocks trafilatura had dropped
+    matched: dict[int, int] = field(default_factory=dict)  # id(block) -> trafilatura unit index
+
+
+def _excluded(el: lxml_html.HtmlElement, stop: lxml_html.HtmlElement) -> bool:
+    """True inside navigation, footer, related-articles, share bars... (up to ``stop``)."""
+    node: lxml_html.HtmlElement | None = el
+    while node is not None and node is not stop:
+        if not isinstance(node.tag, str) or node.tag in _NEVER:
+            return True
+        marks = f"{node.get('class') or ''} {node.get('id') or ''} {node.get('role') or ''}"
+        if marks.strip() and _BOILERPLATE.search(marks):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _leaves(root: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
+    """The outermost leaf blocks under ``root`` in document order.
+
+    A ``p`` inside an ``li`` is the li's; a ``div`` with text and no block inside is one too.
+    """
+
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str) or el.tag in _NEVER:
+            continue
+        if el is not root and el.tag in LEAF_BLOCKS:
+            if el.tag == "li" and el.find(".//p") is not None:
+                stack.extend(reversed([c for c in el if isinstance(c.tag, str)]))
+                continue
+            yield el
+            continue
+        children = [c for c in el if isinstance(c.tag, str)]
+        if el is not root and el.tag in ("div", "section", "span", "font", "center"):
+            has_block = any(
+                c.tag in LEAF_BLOCKS or c.tag in ("div", "section", "ul", "ol", "table", "dl")
+                for c in el.iter()
+                if c is not el and isinstance(c.tag, str)
+            )
+            if not has_block and (el.text or "").strip():
+                yield el
+                continue
+        stack.extend(reversed(children))
+
+
+def _ancestors(el: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
+    chain = []
+    node = el.getparent()
+    while node is not None:
+        chain.append(node)
+        node = node.getparent()
+    return chain
+
+
+def find_region(tree: lxml_html.HtmlElement, units: list[str]) -> Region | None:
+    """Locate trafilatura's paragraphs (``units``) in ``tree``; None when too few are found."""
+    body = tree.find("body")
+    if body is None:
+        body = tree
+    leaves = list(_leaves(body))
+    by_key: dict[str, list[lxml_html.HtmlElement]] = {}
+    for leaf in leaves:
+        key = _key(text_of(leaf))
+        if key:
+            by_key.setdefault(key, []).append(leaf)
+    matched: dict[int, int] = {}
+    found: list[lxml_html.HtmlElement] = []
+    weight: dict[int, int] = {}
+    for index, unit in enumerate(units):
+        key = _key(unit)
+        candidates = [c for c in by_key.get(key, ()) if id(c) not in matched]
+        if not candidates:
+            continue
+        leaf = candidates[0]
+        matched[id(leaf)] = index
+        found.append(leaf)
+        weight[id(leaf)] = len(unit)
+    if not found:
+        return None
+    total = sum(weight.values())
+    # the deepest container holding at least 85% of the matched text
+    share: dict[int, int] = {}
+    nodes: dict[int, lxml_html.HtmlElement] = {}
+    depth: dict[int, int] = {}
+    for leaf in found:
+        chain = _ancestors(leaf)
+        for level, node in enumerate(reversed(chain)):
+            share[id(node)] = share.get(id(node), 0) + weight[id(leaf)]
+            nodes[id(node)] = node
+            depth[id(node)] = level
+    root = max(
+        (nodes[k] for k, v in share.items() if v >= 0.85 * total),
+        key=lambda n: depth[id(n)],
+    )
+    region = Region(root=root, matched={})
+    inside = [leaf for leaf in leaves if _is_under(leaf, root)]
+    positions = [i for i, leaf in enumerate(inside) if id(leaf) in matched]
+    first, last = positions[0], positions[-1]
+    own_host = None
+    for i, leaf in enumerate(inside):
+        if id(leaf) in matched:
+            region.blocks.append(leaf)
+            region.matched[id(leaf)] = matched[id(leaf)]
+            continue
+        if i < first or _excluded(leaf, root) or not text_of(leaf):
+            continue
+        if i > last and not _trailing_sources(leaf, inside, last, own_host):
+            continue
+        region.blocks.append(leaf)
+        region.added.add(id(leaf))
+    return region
+
+
+def _is_under(el: lxml_html.HtmlElement, root: lxml_html.HtmlElement) -> bool:
+    node: lxml_html.HtmlElement | None = el
+    while node is not None:
+        if node is root:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _trailing_sources(
+    leaf: lxml_html.HtmlElement,
+    inside: list[lxml_html.HtmlElement],
+    last: int,
+    own_host: str | None,
+) -> bool:
+    """A block after the article's last paragraph is kept only as part of a list of sources:
+    an item of a list (or a short paragraph of links) right after the text, under no heading
+    that announces related articles."""
+    if leaf.tag not in ("li", "p", "dd", "dt"):
+        return False
+    heading = None
+    for prev in reversed(inside[last + 1 : inside.index(leaf)]):
+        if (
+            prev.tag in ("h2", "h3", "h4", "h5", "h6", "dt")
+            or prev.tag == "p"
+            and (prev.find("strong") is not None or prev.find("b") is not None)
+        ):
+            heading = text_of(prev)
+            break
+    if heading is not None and _RELATED_HEADING.search(heading):
+        return False
+    if heading is not None and _SOURCES_HEADING.search(heading):
+        return True
+    # no heading: keep a list only when it directly follows the text
+    return (
+        inside.index(leaf) - last <= 12
+        and leaf.find(".//a[@href]") is not None
+        and (own_host is None or True)
+    )
+
+
+def _hosts(links: list[str]) -> list[str]:
+    return [host_of(u) for u in links]
