@@ -69,7 +69,9 @@ _META_CHARSET = re.compile(
 _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
 _ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _MARKUP = re.compile(r"<\s*[a-zA-Z!?/]")
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")  # lxml refuses it in decoded text
+_XML_DECLARATION = re.compile(
+    r"^\s*<\?xml[^>]*>"
+)  # lxml refuses it in decoded text; may be unclosed
 _CYRILLIC_LOWER = re.compile("[а-яё]")
 _CYRILLIC_UPPER = re.compile("[А-ЯЁ]")
 _CYRILLIC_8BIT = ("cp1251", "koi8-r")

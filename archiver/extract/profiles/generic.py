@@ -11,6 +11,7 @@ warning, so a page never yields nothing silently.
 from __future__ import annotations
 
 import logging
+import re
 
 import trafilatura
 from lxml import html as lxml_html
@@ -23,6 +24,7 @@ from archiver.extract.profiles.base import (
     Profile,
     clean_text,
     element_text,
+    host_of,
     links_in,
     resolve,
 )
@@ -32,6 +34,13 @@ from archiver.models import Image, Link
 log = logging.getLogger(__name__)
 
 NAME = "generic"
+_NOT_CITED = re.compile(
+    r"/RealMedia/ads/|//(?:ads?|adserver|clk|click)\.|doubleclick\.net|atdmt\.com|"
+    r"/(?:share|sharer|submit)(?:\.php)?\?|twitter\.com/(?:intent|share)|del\.icio\.us/post|"
+    r"^javascript:",
+    re.IGNORECASE,
+)
+_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go"}
 # Containers in trafilatura's output tree; any other element is one paragraph.
 _CONTAINERS = {"list", "table", "row", "cell", "div"}
 _BLOCKS = _CONTAINERS | {"p", "head", "item", "quote", "code", "graphic"}
@@ -68,27 +77,93 @@ def _paragraphs_and_links(
 ) -> tuple[list[str], list[Link]]:
     """Paragraphs as trafilatura found them, plus the article's blocks it dropped; every link
     from the page's own tree (its own ``href``, resolved against the page), in order."""
-    found = region.find_region(page.tree, [text for text, _ in units])
+    found = region.find_region(page.tree, units)
     if found is None:  # nothing located: trafilatura's text, links matched by anchor text
         return [text for text, _ in units], _links_by_text(page, units)
     paragraphs: list[str] = []
     links: list[Link] = []
-    placed: set[int] = set()
-    for block in found.blocks:
-        index = found.matched.get(id(block))
-        if index is not None:
-            # units trafilatura found but not located come before the next located one
-            for missing in range(len(placed) and max(placed) + 1, index):
-                if missing not in placed:
-                    paragraphs.append(units[missing][0])
-                    placed.add(missing)
-            paragraphs.append(units[index][0])
-            placed.add(index)
-        else:
+    where = {
+        index: block
+        for block in found.blocks
+        if (index := found.matched.get(id(block))) is not None
+    }
+    pending = [block for block in found.blocks]
+    for index, (text, refs) in enumerate(units):
+        block = where.get(index)
+        if block is None:  # outside the article's container: trafilatura's text, no links
+            paragraphs.append(text)
+            holder = found.partial.get(index)
+            if holder is not None:  # inside a larger block: its anchors that trafilatura kept
+                links.extend(_anchors_named(holder, refs, page))
+            continue
+        while pending:
+            first = pending.pop(0)
+            if first is block:
+                break
+            if id(first) in found.added:  # a block trafilatura dropped, in its place
+                paragraphs.append(region.text_of(first))
+                links.extend(_article_links(first, page))
+        paragraphs.append(text)
+        links.extend(_article_links(block, page))
+    for block in pending:
+        if id(block) in found.added:
             paragraphs.append(region.text_of(block))
-        links.extend(links_in(block, page.base, replay=page.replay))
-    paragraphs.extend(units[i][0] for i in range(len(units)) if i not in placed)
+            links.extend(_article_links(block, page))
     return paragraphs, links
+
+
+def _anchors_named(holder: lxml_html.HtmlElement, refs: list[str], page: Page) -> list[Link]:
+    """The anchors of ``holder`` whose texts are ``refs``, in order, each taken once."""
+    pool: dict[str, list[lxml_html.HtmlElement]] = {}
+    for a in holder.iter("a"):
+        if a.get("href") is not None:
+            pool.setdefault(normalize_text(region.text_of(a)), []).append(a)
+    out: list[Link] = []
+    for ref in refs:
+        same = pool.get(normalize_text(ref))
+        if same:
+            a = same.pop(0)
+            link = Link(url=page.link(a.get("href")), text=region.text_of(a))
+            if citable(link):
+                out.append(link)
+    if out and _link_only(holder) and len(out) == len(refs):
+        own = site_of(page.url or page.base)
+        out = [link for link in out if site_of(link.url) != own] if own else out
+    return out
+
+
+def site_of(url: str | None) -> str:
+    """The registrable part of a URL's host, roughly: ``www.nola.com`` and ``nola.com`` agree."""
+    labels = host_of(url).removeprefix("www.").split(".")
+    keep = 3 if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
+
+
+def _link_only(block: lxml_html.HtmlElement) -> bool:
+    """A block that is its links and little else (a headline in a list of related articles)."""
+    text = len(region.text_of(block))
+    anchors = sum(len(region.text_of(a)) for a in block.iter("a") if a.get("href") is not None)
+    return bool(anchors) and anchors >= 0.6 * text
+
+
+def citable(link: Link) -> bool:
+    """False for what no article cites: an anchor with no text (a logo, an ad banner), an ad
+    server's click counter, a share button."""
+    if not link.text.strip():
+        return False
+    return not _NOT_CITED.search(link.url)
+
+
+def _article_links(block: lxml_html.HtmlElement, page: Page) -> list[Link]:
+    """The links of one block of the article, without the site's own links in a block that is
+    only links (related articles, section fronts); a list of sources points elsewhere."""
+    found = [link for link in links_in(block, page.base, replay=page.replay) if citable(link)]
+    if not found or not _link_only(block):
+        return found
+    own = site_of(page.url or page.base)
+    if not own:
+        return found
+    return [link for link in found if site_of(link.url) != own]
 
 
 def _links_by_text(page: Page, units: list[tuple[str, list[str]]]) -> list[Link]:

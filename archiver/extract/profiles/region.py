@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from lxml import html as lxml_html
 
 from archiver.extract.normalize import normalize_text
-from archiver.extract.profiles.base import host_of
 
 # Elements that are one paragraph of the region (the outermost of them counts).
 LEAF_BLOCKS = {"p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "dt"}
@@ -49,8 +48,13 @@ def text_of(el: lxml_html.HtmlElement) -> str:
     return _WS.sub(" ", "".join(t for t in el.itertext() if isinstance(t, str))).strip()
 
 
+_NON_WORD = re.compile(r"\W+")
+MAX_LEAVES = 5000  # a page with more blocks is searched by exact text only
+
+
 def _key(text: str) -> str:
-    return normalize_text(text)[:200]
+    """Text folded for matching: case, typography, spacing and punctuation do not count."""
+    return _NON_WORD.sub("", normalize_text(text).casefold())[:300]
 
 
 @dataclass
@@ -61,6 +65,8 @@ class Region:
     blocks: list[lxml_html.HtmlElement] = field(default_factory=list)  # in document order
     added: set[int] = field(default_factory=set)  # ids of blocks trafilatura had dropped
     matched: dict[int, int] = field(default_factory=dict)  # id(block) -> trafilatura unit index
+    # trafilatura units found only inside a larger block (a table cell holding several)
+    partial: dict[int, lxml_html.HtmlElement] = field(default_factory=dict)
 
 
 def _excluded(el: lxml_html.HtmlElement, stop: lxml_html.HtmlElement) -> bool:
@@ -115,8 +121,14 @@ def _ancestors(el: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
     return chain
 
 
-def find_region(tree: lxml_html.HtmlElement, units: list[str]) -> Region | None:
-    """Locate trafilatura's paragraphs (``units``) in ``tree``; None when too few are found."""
+def is_prose(text: str, anchors: list[str]) -> bool:
+    """A paragraph of some length that is more than its links (not a menu, not a headline list)."""
+    linked = sum(len(a) for a in anchors)
+    return len(text) >= 60 and linked < 0.5 * len(text)
+
+
+def find_region(tree: lxml_html.HtmlElement, units: list[tuple[str, list[str]]]) -> Region | None:
+    """Locate trafilatura's paragraphs (``(text, anchor texts)``) in ``tree``; None if none is."""
     body = tree.find("body")
     if body is None:
         body = tree
@@ -127,39 +139,63 @@ def find_region(tree: lxml_html.HtmlElement, units: list[str]) -> Region | None:
         if key:
             by_key.setdefault(key, []).append(leaf)
     matched: dict[int, int] = {}
+    partial: dict[int, lxml_html.HtmlElement] = {}
     found: list[lxml_html.HtmlElement] = []
     weight: dict[int, int] = {}
-    for index, unit in enumerate(units):
+    folded: list[tuple[str, lxml_html.HtmlElement]] | None = None
+    prose_units = {i for i, (text, refs) in enumerate(units) if is_prose(text, refs)}
+    for index, (unit, _) in enumerate(units):
         key = _key(unit)
-        candidates = [c for c in by_key.get(key, ()) if id(c) not in matched]
-        if not candidates:
+        if not key:
             continue
-        leaf = candidates[0]
-        matched[id(leaf)] = index
-        found.append(leaf)
-        weight[id(leaf)] = len(unit)
+        candidates = [c for c in by_key.get(key, ()) if id(c) not in matched]
+        if candidates:
+            leaf = candidates[0]
+            matched[id(leaf)] = index
+        else:
+            if folded is None:
+                folded = [
+                    (_NON_WORD.sub("", normalize_text(text_of(x)).casefold()), x)
+                    for x in leaves[:MAX_LEAVES]
+                ]
+            probe = key[:80]
+            holders = [x for text, x in folded if probe in text]
+            if not holders:
+                continue
+            leaf = min(holders, key=lambda x: len(text_of(x)))
+            if index in prose_units:
+                partial[index] = leaf
+        if id(leaf) not in weight:
+            found.append(leaf)
+        weight[id(leaf)] = weight.get(id(leaf), 0) + (len(unit) if index in prose_units else 0)
     if not found:
         return None
-    total = sum(weight.values())
-    # the deepest container holding at least 85% of the matched text
+    # the article's container: the deepest one holding 80% of the prose trafilatura found
+    # (paragraphs of some length; its short units are often menus it let through)
+    prose = {k: w for k, w in weight.items() if w} or {k: 1 for k in weight}
+    total = sum(prose.values())
     share: dict[int, int] = {}
     nodes: dict[int, lxml_html.HtmlElement] = {}
     depth: dict[int, int] = {}
     for leaf in found:
-        chain = _ancestors(leaf)
-        for level, node in enumerate(reversed(chain)):
-            share[id(node)] = share.get(id(node), 0) + weight[id(leaf)]
+        if id(leaf) not in prose:
+            continue
+        for level, node in enumerate(reversed(_ancestors(leaf))):
+            share[id(node)] = share.get(id(node), 0) + prose[id(leaf)]
             nodes[id(node)] = node
             depth[id(node)] = level
     root = max(
-        (nodes[k] for k, v in share.items() if v >= 0.85 * total),
+        (nodes[k] for k, v in share.items() if v >= 0.8 * total),
         key=lambda n: depth[id(n)],
     )
-    region = Region(root=root, matched={})
+    region = Region(root=root)
+    region.partial = {i: leaf for i, leaf in partial.items() if _is_under(leaf, root)}
     inside = [leaf for leaf in leaves if _is_under(leaf, root)]
     positions = [i for i, leaf in enumerate(inside) if id(leaf) in matched]
+    if not positions:
+        return region
     first, last = positions[0], positions[-1]
-    own_host = None
+    homes = {id(leaf.getparent()) for leaf in inside if id(leaf) in matched}
     for i, leaf in enumerate(inside):
         if id(leaf) in matched:
             region.blocks.append(leaf)
@@ -167,7 +203,11 @@ def find_region(tree: lxml_html.HtmlElement, units: list[str]) -> Region | None:
             continue
         if i < first or _excluded(leaf, root) or not text_of(leaf):
             continue
-        if i > last and not _trailing_sources(leaf, inside, last, own_host):
+        parent = leaf.getparent()
+        home = parent if leaf.tag != "li" else (parent.getparent() if parent is not None else None)
+        if id(parent) not in homes and (home is None or id(home) not in homes):
+            continue  # not beside the article's paragraphs
+        if i > last and not _trailing_sources(leaf, inside, last):
             continue
         region.blocks.append(leaf)
         region.added.add(id(leaf))
@@ -187,7 +227,6 @@ def _trailing_sources(
     leaf: lxml_html.HtmlElement,
     inside: list[lxml_html.HtmlElement],
     last: int,
-    own_host: str | None,
 ) -> bool:
     """A block after the article's last paragraph is kept only as part of a list of sources:
     an item of a list (or a short paragraph of links) right after the text, under no heading
@@ -208,12 +247,4 @@ def _trailing_sources(
     if heading is not None and _SOURCES_HEADING.search(heading):
         return True
     # no heading: keep a list only when it directly follows the text
-    return (
-        inside.index(leaf) - last <= 12
-        and leaf.find(".//a[@href]") is not None
-        and (own_host is None or True)
-    )
-
-
-def _hosts(links: list[str]) -> list[str]:
-    return [host_of(u) for u in links]
+    return inside.index(leaf) - last <= 12 and leaf.find(".//a[@href]") is not None
