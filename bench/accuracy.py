@@ -98,6 +98,8 @@ class Scores:
     pages: int = 0
     title: float = 0.0
     authors: float = 0.0
+    people: float = 0.0  # authors, over the pages whose key names people (or no one)
+    people_pages: int = 0
     date: float = 0.0
     body: float = 0.0
     entity_titles: int = 0
@@ -115,6 +117,7 @@ class Scores:
         out = {
             "title": self.title / n,
             "authors": self.authors / n,
+            "authors_people": self.people / max(self.people_pages, 1),
             "date": self.date / n,
             "body_f1": self.body / n,
             "entity_or_mojibake_titles": self.entity_titles,
@@ -155,14 +158,36 @@ def f1(got: dict[tuple[str, ...], int], want: dict[tuple[str, ...], int]) -> flo
     return 2 * precision * recall / (precision + recall)
 
 
+_CREDENTIAL = re.compile(r"\b(?:[A-Z]{2,6}|Ph\.?\s?D\.?|Sr|Jr)\b\.?")
+
+
 def _name_tokens(names: Iterable[str]) -> dict[tuple[str, ...], int]:
-    drop = {"and", "und", "by", "von", "de", "ms", "rd", "phd", "md", "dr", "mr", "mrs"}
+    """The words of people's names; credentials ("MS, RD", "Ph.D.") are not names."""
+    drop = {"and", "und", "by", "von", "de", "dr", "mr", "mrs"}
     out: dict[tuple[str, ...], int] = {}
     for name in names:
-        for word in _WORD.findall(normalize_text(name).casefold()):
+        for word in _WORD.findall(normalize_text(_CREDENTIAL.sub(" ", name)).casefold()):
             if word not in drop and len(word) > 1:
                 out[(word,)] = out.get((word,), 0) + 1
     return out
+
+
+_ORG_WORDS = re.compile(
+    r"\b(?:team|staff|editors?|editorial|newsroom|media|group|inc|llc|ltd|company|agency|"
+    r"marketing|security|bank|official|online|clinic|care)\b",
+    re.IGNORECASE,
+)
+
+
+def names_people(author: str, url: str | None) -> bool:
+    """True when a key's author names people: not a one-word brand, a team or the site itself
+    (the issue wants no site names as authors, so those keys are scored apart)."""
+    if " " not in author.strip() or _ORG_WORDS.search(author):
+        return False
+    host = (url or "").split("/")[2] if (url or "").count("/") >= 2 else ""
+    label = _WORD.sub(lambda m: m.group(0).lower(), host).removeprefix("www.").split(".")[0]
+    folded = "".join(_WORD.findall(author.lower()))
+    return not (label and len(label) >= 4 and (label in folded or folded in label))
 
 
 def score_article(case: ArticleCase, answer: Answer, scores: Scores) -> None:
@@ -172,9 +197,13 @@ def score_article(case: ArticleCase, answer: Answer, scores: Scores) -> None:
         title_ok = not answer.title
     scores.title += title_ok
     if case.author:
-        scores.authors += f1(_name_tokens(answer.authors), _name_tokens([case.author]))
+        right = f1(_name_tokens(answer.authors), _name_tokens([case.author]))
     else:
-        scores.authors += not answer.authors
+        right = float(not answer.authors)
+    scores.authors += right
+    if not case.author or names_people(case.author, case.url):
+        scores.people += right
+        scores.people_pages += 1
     if case.date:
         scores.date += (answer.date or "")[:10] == case.date[:10]
     else:

@@ -321,6 +321,8 @@ def extract(
         label=fields.label or None,
         encoding=encoding,
         warnings=tuple(warnings + fields.warnings),
+        published_source=fields.published_source,
+        page_type=fields.page_type,
     )
 
 

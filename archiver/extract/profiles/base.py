@@ -102,6 +102,8 @@ class PageFields:
     links: list[Link] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)
     label: str | None = None
+    published_source: str | None = None  # json-ld, meta, dateline, url, page
+    page_type: str | None = None  # article, product, forum, listing, page
     warnings: list[str] = field(default_factory=list)
 
 

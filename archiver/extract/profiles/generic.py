@@ -17,6 +17,7 @@ import trafilatura
 from lxml import html as lxml_html
 
 from archiver.extract.normalize import normalize_text
+from archiver.extract.profiles import fields as fields_mod
 from archiver.extract.profiles import region
 from archiver.extract.profiles.base import (
     Page,
@@ -28,7 +29,7 @@ from archiver.extract.profiles.base import (
     links_in,
     resolve,
 )
-from archiver.extract.profiles.text import dedupe
+from archiver.extract.profiles.metadata import ARTICLE_TYPES, HeadMeta
 from archiver.models import Image, Link
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,9 @@ def extract_page(page: Page) -> PageFields:
     fields = PageFields(profile=NAME, url=page.url, warnings=list(head.warnings))
     # trafilatura's own metadata search (dates through htmldate, a TLD list on first use) costs
     # more than the body; it is only a fallback for what the page's head does not say.
-    need_metadata = not (head.title and head.published and head.authors)
+    sites = fields_mod.site_labels(host_of(page.url), head.site_name, head.publisher)
+    head_authors = fields_mod.clean_authors(head.authors, sites)
+    need_metadata = not (head.title and head.published and head_authors)
     result = trafilatura.bare_extraction(
         page.tree,
         url=page.base,
@@ -197,20 +200,31 @@ def extract_page(page: Page) -> PageFields:
         include_comments=False,
         include_tables=True,
         include_formatting=False,
+        # no "extensive search": it takes dates from the URLs of links, i.e. from other pages
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
+    headings = [region.text_of(h) for h in page.tree.iter("h1")][:8]
+    found_title = found_date = None
+    found_authors: list[str] = []
+    units: list[tuple[str, list[str]]] = []
     if result is not None and not isinstance(result, dict) and result.body is not None:
-        title = normalize_text(head.title or result.title or "")
+        found_title, found_date = result.title, result.date
+        found_authors = [a for a in (result.author or "").split(";") if a.strip()]
+        title = normalize_text(
+            fields_mod.clean_title(head.title or found_title, headings, sites) or ""
+        )
         units = _unit_texts(result.body, title)
         fields.paragraphs, fields.links = _paragraphs_and_links(page, units)
-        fields.title = clean_text(result.title) or None
-        authors = [clean_text(a) for a in (result.author or "").split(";")]
-        fields.authors = dedupe(authors)
-        fields.published = result.date or None
-    fields.title = head.title or fields.title
-    fields.subtitle = head.description
-    fields.authors = head.authors or fields.authors
-    fields.published = head.published or fields.published
-    fields.modified = head.modified
+    fields.title = fields_mod.clean_title(head.title or found_title, headings, sites)
+    fields.subtitle = fields_mod.fix_text(head.description) or None
+    fields.authors = head_authors or fields_mod.clean_authors(found_authors, sites)
+    fields.published = fields_mod.iso_date(head.published)
+    fields.published_source = head.published_source if fields.published else None
+    if fields.published is None and found_date:
+        fields.published = fields_mod.iso_date(found_date)
+        fields.published_source = "page" if fields.published else None
+    fields.modified = fields_mod.iso_date(head.modified)
+    fields.page_type = page_type(head, fields, units)
     if head.image:
         fields.images.append(Image(url=resolve(head.image, page.base), caption="", credits=""))
     if not fields.paragraphs:
@@ -224,6 +238,35 @@ def extract_page(page: Page) -> PageFields:
         else:
             fields.warnings.append("no article text found")
     return fields
+
+
+_PRODUCT_TYPES = {"Product", "Offer", "AggregateOffer", "ProductGroup", "SoftwareApplication"}
+_FORUM_TYPES = {"DiscussionForumPosting", "QAPage", "Question", "SocialMediaPosting"}
+_LISTING_TYPES = {"CollectionPage", "ItemList", "SearchResultsPage", "OfferCatalog"}
+
+
+def page_type(head: HeadMeta, fields: PageFields, units: list[tuple[str, list[str]]]) -> str:
+    """``article``, or what the page is instead: ``product``, ``forum``, ``listing``, ``page``.
+
+    The page's own statement first (JSON-LD ``@type``, ``og:type``), then its shape: a dated
+    body of prose is an article; a page made mostly of links is a listing.
+    """
+    types = head.types
+    if types & _PRODUCT_TYPES or head.og_type == "product":
+        return "product"
+    if types & _FORUM_TYPES:
+        return "forum"
+    if types & ARTICLE_TYPES or head.og_type == "article":
+        return "article"
+    if types & _LISTING_TYPES:
+        return "listing"
+    prose = [text for text, refs in units if region.is_prose(text, refs)]
+    words = sum(len(text.split()) for text in prose)
+    if units and len(prose) < 0.3 * len(units) and words < 300:
+        return "listing"
+    if words >= 250 and (fields.published or fields.authors):
+        return "article"
+    return "article" if words >= 600 else "page"
 
 
 def recognise(page: Page) -> float:

@@ -227,11 +227,13 @@ def _dates(byline: lxml_html.HtmlElement | None, head: HeadMeta, fields: PageFie
         if time is not None:
             shown = clean_text(time.get("datetime")) or None
             updated = bool(_UPDATED.search(element_text(byline)))
-    if updated:
+    if updated or not shown:
         fields.published = head.published
-        fields.modified = shown or head.modified
+        fields.published_source = head.published_source if head.published else None
+        fields.modified = (shown if updated else None) or head.modified
     else:
-        fields.published = shown or head.published
+        fields.published = shown
+        fields.published_source = "dateline"
         fields.modified = head.modified
 
 
@@ -248,6 +250,7 @@ def extract_page(page: Page) -> PageFields:
 
     strip_noise(article)
     fields = PageFields(profile=NAME, url=page.url, warnings=list(head.warnings))
+    fields.page_type = "article"
     header = _first(article, f".//*[{has_class('article__header')}]")
     scope = header if header is not None else article
     fields.label = _text_of(scope, f".//*[{has_class('article__label')}]") or head.section
