@@ -94,6 +94,11 @@ def _codec(label: str | bytes | None) -> str | None:
     return _WHATWG_ALIASES.get(name, name)
 
 
+def _is_single_byte(encoding: str) -> bool:
+    """True for a code page in which every byte is one character (windows-125x, KOI8, Latin-N)."""
+    return encoding in _SINGLE_BYTE or encoding.startswith(("cp12", "iso8859", "koi8", "latin"))
+
+
 def _strict(data: bytes, encoding: str) -> str | None:
     try:
         return data.decode(encoding)
@@ -189,6 +194,11 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
         encoding, text = candidates[0]
         if declared and encoding != declared[0][1]:
             warnings.append(f"used {encoding}")
+        if encoding != "utf-8" and _is_single_byte(encoding) and not data.isascii():
+            as_utf8 = _strict(data, "utf-8")
+            if as_utf8 is not None:  # valid UTF-8 with non-ASCII bytes is never an accident
+                warnings.append(f"declared {encoding}, but the bytes are UTF-8; used utf-8")
+                return as_utf8, "utf-8", warnings
         if encoding in _SINGLE_BYTE and not data.isascii():
             # Russian pages mislabelled windows-1251 / KOI8-R / Latin-1 still decode without error
             others = [

@@ -142,3 +142,15 @@ def test_replayed_seed_is_the_site_with_original_links() -> None:
     assert doc.profile == "moscowtimes"
     assert [link.url for link in doc.links] == [link.url for link in extract(seed).links]
     assert "Wayback Machine" not in doc.text
+
+
+def test_utf8_bytes_under_a_single_byte_label_are_utf8() -> None:
+    for label in ("windows-1251", "iso-8859-1", "koi8-r"):
+        page = (
+            f"<html><head><meta charset='{label}'><title>Санкции: sanción</title></head>"
+            "<body><p>Москва — это текст, и sanción zerstören.</p></body></html>"
+        ).encode()
+        doc = extract(page)
+        assert doc.encoding == "utf-8", label
+        assert doc.title == "Санкции: sanción"
+        assert any("utf-8" in w for w in doc.warnings)

@@ -19,6 +19,7 @@ import re
 
 from lxml import html as lxml_html
 
+from archiver.extract.profiles import moscowtimes_old
 from archiver.extract.profiles.base import (
     Page,
     PageFields,
@@ -78,6 +79,8 @@ def recognise(page: Page) -> float:
         page.tree, f"//article[{has_class('article')}]//*[{has_class('article__content')}]"
     ) is not None and _mentions_site(page.tree):
         return 0.6
+    if moscowtimes_old.find(page.tree) is not None and _mentions_site(page.tree):
+        return 0.6
     return 0.0
 
 
@@ -107,6 +110,8 @@ def _text_of(el: lxml_html.HtmlElement, xpath: str) -> str:
 
 def _image(figure: lxml_html.HtmlElement, prefix: str, page: Page) -> Image:
     img = _first(figure, ".//img")
+    if img is None:
+        img = _first(figure, ".//amp-img")
     src = None
     if img is not None:
         src = img.get("src") or img.get("data-src")
@@ -198,6 +203,11 @@ def _body(content: lxml_html.HtmlElement, fields: PageFields, page: Page) -> Non
     for block in content:
         if not isinstance(block.tag, str):
             continue
+        if "live-post" in (block.get("class") or "").split():  # one post of a live blog
+            post = _first(block, f".//*[{has_class('live-post__body')}]")
+            if post is not None:
+                _body(post, fields, page)
+            continue
         kind = _block_type(block)
         if kind is None or kind in SKIPPED_BLOCKS:
             continue
@@ -245,7 +255,13 @@ def extract_page(page: Page) -> PageFields:
     content = (
         _first(article, f".//*[{has_class('article__content')}]") if article is not None else None
     )
+    if content is None and article is not None:  # a live blog: posts instead of one body
+        content = _first(article, f".//*[{has_class('live-posts')}]")
     if article is None or content is None:
+        old_article = moscowtimes_old.find(tree)
+        if old_article is not None:
+            strip_noise(old_article)
+            return moscowtimes_old.extract_old(page, old_article)
         return _fallback(page, head)
 
     strip_noise(article)
@@ -273,7 +289,7 @@ def extract_page(page: Page) -> PageFields:
     if featured is not None:
         fields.images.append(_image(featured, "article__featured-image", page))
 
-    intro = _first(article, f".//*[{has_class('article__intro')}]")
+    intro = _first(article, f".//*[{has_class('article__intro')} or {has_class('live-intro')}]")
     if intro is not None and element_text(intro):
         fields.paragraphs.append(element_text(intro))
         fields.links.extend(links_in(intro, page.base, replay=page.replay))
