@@ -46,6 +46,11 @@ def find(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement | None:
     text = _first(tree, f"//div[{_TEXT}]")
     if text is None:
         return None
+    # the body's class alone is too common a name: the design's other roles must be there too
+    roles = "contains(@class, 'article_info') or contains(@class, 'article_wrap')"
+    roles += " or contains(@class, 'article_img_note')"
+    if _first(tree, f"//*[{roles}]") is None:
+        return None
     node = text.getparent()
     while node is not None and node.tag not in ("article", "body"):
         if "article_wrap" in (node.get("class") or ""):
@@ -63,7 +68,9 @@ def extract_old(page: Page, article: lxml_html.HtmlElement) -> PageFields:
     head = page.head
     fields = PageFields(profile=NAME, url=page.url, warnings=list(head.warnings))
     fields.page_type = "article"
-    heading = _first(article, ".//h1") or _first(article, ".//h2")
+    heading = _first(article, ".//h1")
+    if heading is None:
+        heading = _first(article, ".//h2")
     shown = _clean(element_text(heading)) if heading is not None else ""
     sites = fields_mod.site_labels("themoscowtimes.com", "The Moscow Times")
     fields.title = shown or fields_mod.clean_title(head.title, [], sites | {"news"})
