@@ -319,7 +319,7 @@ def _anchor_key(a: lxml_html.HtmlElement) -> str:
 
 def l3s_cases(root: Path, limit: int | None = None) -> Iterator[LinkCase]:
     """L3S-GN1 pages; each key link matched from the annotated copy to the original's href."""
-    urls = {}
+    urls: dict[str, str] = {}
     for line in (
         (root / "url-mapping.txt").read_text(encoding="utf-8", errors="replace").split("\n")
     ):
@@ -332,9 +332,9 @@ def l3s_cases(root: Path, limit: int | None = None) -> Iterator[LinkCase]:
         if not original.exists():
             continue
         data = original.read_bytes()
-        url = urls.get(annotated.stem)
+        page_url = urls.get(annotated.stem)
         yield LinkCase(
-            id=annotated.stem, url=url, data=data, links=_key_links(annotated, data, url)
+            id=annotated.stem, url=page_url, data=data, links=_key_links(annotated, data, page_url)
         )
         count += 1
         if limit and count >= limit:

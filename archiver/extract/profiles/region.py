@@ -21,6 +21,7 @@ from archiver.extract.normalize import normalize_text
 # Elements that are one paragraph of the region (the outermost of them counts).
 LEAF_BLOCKS = {"p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "dt"}
 LEAF_BLOCKS |= {"figcaption", "td", "th", "address"}
+_CONTAINERS = {"div", "section", "ul", "ol", "table", "dl"}
 _NEVER = {"nav", "footer", "aside", "form", "button", "select", "header", "menu", "script"}
 _NEVER |= {"style", "noscript", "template", "iframe", "svg"}
 _BOILERPLATE = re.compile(
@@ -100,15 +101,18 @@ def _leaves(root: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
             yield el
             continue
         children = [c for c in el if isinstance(c.tag, str)]
-        if el is not root and el.tag in ("div", "section", "span", "font", "center"):
-            has_block = any(
-                c.tag in LEAF_BLOCKS or c.tag in ("div", "section", "ul", "ol", "table", "dl")
+        if (
+            el is not root
+            and el.tag in ("div", "section", "span", "font", "center")
+            and (el.text or "").strip()  # cheap first: most containers have no text of their own
+            and not any(
+                c.tag in LEAF_BLOCKS or c.tag in _CONTAINERS
                 for c in el.iter()
                 if c is not el and isinstance(c.tag, str)
             )
-            if not has_block and (el.text or "").strip():
-                yield el
-                continue
+        ):
+            yield el
+            continue
         stack.extend(reversed(children))
 
 
@@ -189,13 +193,15 @@ def find_region(tree: lxml_html.HtmlElement, units: list[tuple[str, list[str]]])
         key=lambda n: depth[id(n)],
     )
     region = Region(root=root)
-    region.partial = {i: leaf for i, leaf in partial.items() if _is_under(leaf, root)}
-    inside = [leaf for leaf in leaves if _is_under(leaf, root)]
+    # sets of elements, not of id()s: lxml's proxies of elements nobody holds are short-lived
+    under = set(root.iter())
+    region.partial = {i: leaf for i, leaf in partial.items() if leaf in under}
+    inside = [leaf for leaf in leaves if leaf in under]
     positions = [i for i, leaf in enumerate(inside) if id(leaf) in matched]
     if not positions:
         return region
     first, last = positions[0], positions[-1]
-    homes = {id(leaf.getparent()) for leaf in inside if id(leaf) in matched}
+    homes = {leaf.getparent() for leaf in inside if id(leaf) in matched}
     for i, leaf in enumerate(inside):
         if id(leaf) in matched:
             region.blocks.append(leaf)
@@ -205,22 +211,13 @@ def find_region(tree: lxml_html.HtmlElement, units: list[tuple[str, list[str]]])
             continue
         parent = leaf.getparent()
         home = parent if leaf.tag != "li" else (parent.getparent() if parent is not None else None)
-        if id(parent) not in homes and (home is None or id(home) not in homes):
+        if parent not in homes and (home is None or home not in homes):
             continue  # not beside the article's paragraphs
         if i > last and not _trailing_sources(leaf, inside, last):
             continue
         region.blocks.append(leaf)
         region.added.add(id(leaf))
     return region
-
-
-def _is_under(el: lxml_html.HtmlElement, root: lxml_html.HtmlElement) -> bool:
-    node: lxml_html.HtmlElement | None = el
-    while node is not None:
-        if node is root:
-            return True
-        node = node.getparent()
-    return False
 
 
 def _trailing_sources(
