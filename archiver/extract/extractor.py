@@ -38,7 +38,7 @@ from archiver.extract.profiles import (
     wayback,
 )
 from archiver.extract.profiles.metadata import HeadMeta, read_head
-from archiver.models import Document
+from archiver.models import Document, Link
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ _META_CHARSET = re.compile(
 )
 _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
 _ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_NOT_FETCHED = re.compile(r"^(?:javascript|mailto|tel|data|about|sms):", re.IGNORECASE)
 _MARKUP = re.compile(r"<\s*[a-zA-Z!?/]")
 _XML_DECLARATION = re.compile(
     r"^\s*<\?xml[^>]*>"
@@ -334,6 +335,50 @@ def extract(
         published_source=fields.published_source,
         page_type=fields.page_type,
     )
+
+
+MAX_PAGE_LINKS = 20_000
+"""``page_links`` stops here: a page with more anchors is a link farm, not a page to check."""
+
+
+def page_links(
+    data: bytes | str, *, url: str | None = None, content_type: str | None = None
+) -> tuple[Link, ...]:
+    """Every ``<a href>`` of a page, article or not, in document order (``links --all``, as
+    linkchecker does): resolved per RFC 3986 against the page or its ``<base>``, a Wayback
+    replay's links mapped to their original URLs, the replay's own toolbar left out. Targets a
+    browser does not fetch (``javascript:``, ``mailto:``, ``tel:``, bare ``#``) are left out.
+    Raises ExtractionError for input that is not an HTML page, as :func:`extract` does.
+    """
+    if isinstance(data, bytes):
+        if len(data) > MAX_BYTES:
+            raise ExtractionError(f"page too large: {len(data) / 2**20:.1f} MiB")
+        what = _sniff_binary(data)
+        if what:
+            raise ExtractionError(f"not an HTML page: looks like {what}")
+        text = decode_html(data, content_type)[0]
+    else:
+        text = data
+    if not text.strip() or not _MARKUP.search(text[:65536]):
+        raise ExtractionError("not an HTML page: no markup in it")
+    tree, _ = _parse(_XML_DECLARATION.sub("", text, count=1))
+    head = read_head(tree)
+    own_url, base = _page_url(url, head)
+    replay = wayback.is_replay(tree, own_url)
+    if replay:
+        wayback.strip_toolbar(tree)
+    links: list[Link] = []
+    for a in tree.iter("a", "area"):
+        href = a.get("href")
+        if href is None or _NOT_FETCHED.match(href.strip()):
+            continue
+        target = resolve(href, base, replay=replay)
+        if target in ("", "#"):
+            continue
+        links.append(Link(url=target, text=" ".join(a.text_content().split())))
+        if len(links) >= MAX_PAGE_LINKS:
+            break
+    return tuple(links)
 
 
 def extract_file(path: str, *, url: str | None = None, profile: str | None = None) -> Document:

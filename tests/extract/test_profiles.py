@@ -154,3 +154,25 @@ def test_utf8_bytes_under_a_single_byte_label_are_utf8() -> None:
         assert doc.encoding == "utf-8", label
         assert doc.title == "Санкции: sanción"
         assert any("utf-8" in w for w in doc.warnings)
+
+
+def test_page_links_gives_every_link_of_a_page_that_is_not_an_article() -> None:
+    from archiver.extract.extractor import page_links
+
+    front = (
+        "<html><head><base href='/section/'></head><body><nav><a href='/'>Home</a>"
+        "<a href='a-story'>A story</a></nav><ul><li><a href='//other.test/x'>Other</a></li>"
+        "<li><a href='javascript:void(0)'>Menu</a></li><li><a href='mailto:x@h.test'>Mail</a>"
+        "</li><li><a href='#top'>Top</a></li></ul><footer><a href='../about'>About</a></footer>"
+        "</body></html>"
+    )
+    links = page_links(front, url="https://h.test/front")
+    assert [(link.url, link.text) for link in links] == [
+        ("https://h.test/", "Home"),
+        ("https://h.test/section/a-story", "A story"),
+        ("https://other.test/x", "Other"),
+        ("https://h.test/section/#top", "Top"),
+        ("https://h.test/about", "About"),
+    ]
+    doc = extract(front, url="https://h.test/front")
+    assert doc.page_type != "article"
