@@ -176,3 +176,45 @@ def test_page_links_gives_every_link_of_a_page_that_is_not_an_article() -> None:
     ]
     doc = extract(front, url="https://h.test/front")
     assert doc.page_type != "article"
+
+
+def test_seed_served_from_a_bare_loopback_address_verifies_cosmetic(tmp_path: Path) -> None:
+    """The issue's case: the same page from a mirror address (no --connect-to) is the site's."""
+    import json
+
+    from click.testing import CliRunner
+
+    from archiver.cli import cli
+    from archiver.testserver import Page as ServedPage
+    from archiver.testserver import Site, SiteServer
+    from tests.conftest import SEED
+
+    site = Site()
+    with SiteServer(site, host="127.0.0.4") as server:
+        host = server.address  # "127.0.0.4:<port>"
+        mirror = f"http://{host}/2017/03/30/trump-le-pen-a57583"
+        site.add(ServedPage(url=mirror, body=SEED_PAGE.read_bytes()))
+        copy = tmp_path / "seed.md"
+        text = SEED.read_text(encoding="utf-8")
+        copy.write_text(
+            text[: text.index("Original url:")] + f"Original url: <{mirror}>\n", encoding="utf-8"
+        )
+        result = CliRunner().invoke(
+            cli,
+            [
+                "--db",
+                str(tmp_path / "a.db"),
+                "verify",
+                str(copy),
+                "--json",
+                "--per-host-rate",
+                "100",
+                "--timeout",
+                "2",
+            ],
+            catch_exceptions=False,
+        )
+    (verdict,) = json.loads(result.stdout)["results"]
+    assert verdict["status"] == "cosmetic", verdict["changes"]
+    assert len(verdict["links"]) == 13
+    assert all(link["recovered"] for link in verdict["links"])

@@ -41,6 +41,14 @@ _NOT_CITED = re.compile(
     r"^javascript:",
     re.IGNORECASE,
 )
+# Anchors that are the page's controls, not a source: "Print", "E-mail", "Comments (3)"...
+_UI_ANCHOR = re.compile(
+    r"^(?:print(?:er[- ]friendly)?|print-friendly|e-?mail(?: (?:this|article|story))?|"
+    r"comments?(?: \(\d+\))?|\d+ comments?|share(?: this)?|tweet|rss|subscribe(?: to .*)?|"
+    r"sign[- ]?up.*|sign[- ]?in|log[- ]?in|register|full story|read more|more|next|previous|"
+    r"back(?: to top)?|top|click here for .*|post to .*|digg(?: this)?|facebook|twitter)$",
+    re.IGNORECASE,
+)
 _SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go"}
 # Containers in trafilatura's output tree; any other element is one paragraph.
 _CONTAINERS = {"list", "table", "row", "cell", "div"}
@@ -133,6 +141,26 @@ def _anchors_named(holder: lxml_html.HtmlElement, refs: list[str], page: Page) -
     return out
 
 
+def _term_list(parent: lxml_html.HtmlElement | None, page: Page) -> bool:
+    """A list of five or more one- or two-word links to one host: tags, topics, a directory's
+    terms — not a list of sources, whose items name documents of several sites."""
+    if parent is None:
+        return False
+    items = [c for c in parent if isinstance(c.tag, str) and c.tag == "li"]
+    if items:
+        anchors = []
+        for item in items:
+            found = [a for a in item.iter("a") if a.get("href") is not None]
+            if len(found) != 1:
+                return False
+            anchors.append(found[0])
+    else:  # a paragraph of such links
+        anchors = [a for a in parent.iter("a") if a.get("href") is not None]
+    if len(anchors) < 5 or any(len(region.text_of(a).split()) > 3 for a in anchors):
+        return False
+    return len({host_of(page.link(a.get("href"))) for a in anchors}) == 1
+
+
 def site_of(url: str | None) -> str:
     """The registrable part of a URL's host, roughly: ``www.nola.com`` and ``nola.com`` agree."""
     labels = host_of(url).removeprefix("www.").split(".")
@@ -150,7 +178,7 @@ def _link_only(block: lxml_html.HtmlElement) -> bool:
 def citable(link: Link) -> bool:
     """False for what no article cites: an anchor with no text (a logo, an ad banner), an ad
     server's click counter, a share button."""
-    if not link.text.strip():
+    if not link.text.strip() or _UI_ANCHOR.match(link.text.strip()):
         return False
     return not _NOT_CITED.search(link.url)
 
@@ -161,6 +189,8 @@ def _article_links(block: lxml_html.HtmlElement, page: Page) -> list[Link]:
     found = [link for link in links_in(block, page.base, replay=page.replay) if citable(link)]
     if not found or not _link_only(block):
         return found
+    if _term_list(block, page) or block.tag == "li" and _term_list(block.getparent(), page):
+        return []
     own = site_of(page.url or page.base)
     if not own:
         return found
