@@ -110,15 +110,29 @@ def _paragraphs_and_links(
             if first is block:
                 break
             if id(first) in found.added:  # a block trafilatura dropped, in its place
-                paragraphs.append(region.text_of(first))
-                links.extend(_article_links(first, page))
+                _add_dropped(first, page, paragraphs, links)
         paragraphs.append(text)
         links.extend(_article_links(block, page))
     for block in pending:
         if id(block) in found.added:
-            paragraphs.append(region.text_of(block))
-            links.extend(_article_links(block, page))
+            _add_dropped(block, page, paragraphs, links)
     return paragraphs, links
+
+
+def _add_dropped(
+    block: lxml_html.HtmlElement, page: Page, paragraphs: list[str], links: list[Link]
+) -> None:
+    """A block of the article trafilatura dropped, taken back when it is what this tool needs:
+    a paragraph with the article's links in it, or text of some length. A heading (a teaser's
+    headline), or a short block with no link worth citing ("Print", "Email"), stays out."""
+    if block.tag in ("h2", "h3", "h4", "h5", "h6"):
+        return
+    text = region.text_of(block)
+    found = _article_links(block, page)
+    if not found and len(text) < 80:
+        return
+    paragraphs.append(text)
+    links.extend(found)
 
 
 def _anchors_named(holder: lxml_html.HtmlElement, refs: list[str], page: Page) -> list[Link]:
@@ -204,12 +218,16 @@ def _links_by_text(page: Page, units: list[tuple[str, list[str]]]) -> list[Link]
         if a.get("href") is not None:
             anchors.setdefault(normalize_text(region.text_of(a)), []).append(a)
     links: list[Link] = []
-    for _, refs in units:
+    for text, refs in units:
+        if not region.is_prose(text, refs):
+            continue  # with no region to judge by, only links inside prose count
         for ref in refs:
             same = anchors.get(normalize_text(ref))
             if same:
                 a = same.pop(0)
-                links.append(Link(url=page.link(a.get("href")), text=element_text(a)))
+                link = Link(url=page.link(a.get("href")), text=element_text(a))
+                if citable(link):
+                    links.append(link)
     return links
 
 

@@ -176,7 +176,9 @@ def find_region(tree: lxml_html.HtmlElement, units: list[tuple[str, list[str]]])
         return None
     # the article's container: the deepest one holding 80% of the prose trafilatura found
     # (paragraphs of some length; its short units are often menus it let through)
-    prose = {k: w for k, w in weight.items() if w} or {k: 1 for k in weight}
+    prose = {k: w for k, w in weight.items() if w}
+    if not prose:
+        return None  # none of its prose located: no region to trust
     total = sum(prose.values())
     share: dict[int, int] = {}
     nodes: dict[int, lxml_html.HtmlElement] = {}
