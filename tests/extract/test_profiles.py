@@ -218,3 +218,48 @@ def test_seed_served_from_a_bare_loopback_address_verifies_cosmetic(tmp_path: Pa
     assert verdict["status"] == "cosmetic", verdict["changes"]
     assert len(verdict["links"]) == 13
     assert all(link["recovered"] for link in verdict["links"])
+
+
+def _article_with_sources() -> str:
+    prose = "".join(
+        f"<p>Paragraph {i} of the report explains at length what the investigation found, "
+        f"with names, dates and figures that a reader checks against the sources, part {i}.</p>"
+        for i in range(6)
+    )
+    return (
+        "<html><head><title>A Report | Example News</title></head><body>"
+        "<nav><ul><li><a href='/'>Home</a></li><li><a href='/world'>World</a></li></ul></nav>"
+        "<article><h1>A Report</h1><p class='byline'>By <a href='/staff/ann'>Ann Lee</a></p>"
+        f"{prose}"
+        "<p>See <a href='https://gov.test/a'>the filing</a>, <a href='https://court.test/b'>the"
+        " ruling</a> and <a href='https://ngo.test/c'>the audit</a>.</p>"
+        f"{prose.replace('Paragraph', 'Section')}"
+        "<h2>Sources</h2><ul>"
+        "<li><a href='https://one.test/report.pdf'>Ministry report, 2023</a></li>"
+        "<li><a href='https://two.test/data'>Open data portal</a></li>"
+        "<li><a href='https://three.test/story'>An earlier investigation</a></li></ul>"
+        "</article><aside class='related'><h3>Related</h3><ul>"
+        "<li><a href='/2024/other-story'>Another story from us</a></li>"
+        "<li><a href='/2024/more'>More from us</a></li></ul></aside>"
+        "<footer><a href='/about'>About</a> <a href='/privacy'>Privacy</a></footer>"
+        "</body></html>"
+    )
+
+
+def test_generic_keeps_every_source_and_no_boilerplate_link() -> None:
+    doc = extract(_article_with_sources(), url="https://news.test/2024/05/01/a-report")
+    urls = [link.url for link in doc.links]
+    for source in (
+        "https://gov.test/a",
+        "https://court.test/b",
+        "https://ngo.test/c",
+        "https://one.test/report.pdf",
+        "https://two.test/data",
+        "https://three.test/story",
+    ):
+        assert source in urls, source
+    for boilerplate in ("/world", "/2024/other-story", "/2024/more", "/about", "/privacy"):
+        assert "https://news.test" + boilerplate not in urls, boilerplate
+    assert any(p.startswith("See the filing, the ruling and the audit") for p in doc.paragraphs)
+    assert doc.title == "A Report"
+    assert doc.page_type == "article"
