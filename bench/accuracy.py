@@ -407,11 +407,13 @@ def _shown(value: float, width: int) -> str:
     return f"{value:{width}.3f}" if isinstance(value, float) else f"{value:{width}d}"
 
 
-def _table(name: str, mine: Scores, base: Scores) -> None:
+def _table(name: str, mine: Scores, base: Scores, prefix: str = "") -> None:
     print(f"\n{name}: {mine.pages} pages")
     theirs_fig = base.figures()
     print(f"  {'':28} {'archiver':>10} {'trafilatura':>12}")
     for key, value in mine.figures().items():
+        if not key.startswith(prefix):
+            continue
         other = theirs_fig.get(key)
         shown = (
             ""
@@ -450,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "l3s"):
         if l3s.is_dir():
             mine, base = run_links(l3s_cases(l3s, args.limit))
-            _table("l3s-gn1 full-text links", mine, base)
+            _table("l3s-gn1 full-text links", mine, base, prefix="link_")
             if args.misses:
                 print("\n".join("    " + m for m in mine.misses))
         else:

@@ -218,8 +218,9 @@ def _links_by_text(page: Page, units: list[tuple[str, list[str]]]) -> list[Link]
         if a.get("href") is not None:
             anchors.setdefault(normalize_text(region.text_of(a)), []).append(a)
     links: list[Link] = []
+    any_prose = any(region.is_prose(text, refs) for text, refs in units)
     for text, refs in units:
-        if not region.is_prose(text, refs):
+        if any_prose and not region.is_prose(text, refs):
             continue  # with no region to judge by, only links inside prose count
         for ref in refs:
             same = anchors.get(normalize_text(ref))

@@ -172,13 +172,16 @@ def find_region(tree: lxml_html.HtmlElement, units: list[tuple[str, list[str]]])
         if id(leaf) not in weight:
             found.append(leaf)
         weight[id(leaf)] = weight.get(id(leaf), 0) + (len(unit) if index in prose_units else 0)
+    if not prose_units:  # a short page with no paragraph of prose: every unit counts
+        weight = {k: max(w, 1) for k, w in weight.items()}
     if not found:
         return None
     # the article's container: the deepest one holding 80% of the prose trafilatura found
     # (paragraphs of some length; its short units are often menus it let through)
     prose = {k: w for k, w in weight.items() if w}
-    if not prose:
-        return None  # none of its prose located: no region to trust
+    if not prose and prose_units:
+        return None  # its prose is there but none of it located: no region to trust
+    prose = prose or {k: 1 for k in weight}  # a short page: every unit counts
     total = sum(prose.values())
     share: dict[int, int] = {}
     nodes: dict[int, lxml_html.HtmlElement] = {}
