@@ -10,6 +10,9 @@ Scores, per corpus of ``../shared/corpus`` (README there):
   ``main_content``), and the defects the issue counts: titles with HTML entities or mojibake,
   dates that are not ISO 8601, authors that are e-mail addresses, numbers or web sites;
   ``page_type`` (article / not) against the key's type;
+* ``wayback-captures``: pages as the Wayback Machine replays them — the share of the key's
+  ``with`` snippets in the text and of its ``without`` snippets kept out, links left pointing
+  into the archive, toolbars shown;
 * ``l3s-gn1``: in-body link recall and precision against the links inside the annotated
   full-text spans (``span.x-nc-sel2``), matched to the original page's ``href`` by anchor text.
 
@@ -370,6 +373,54 @@ def _key_links(annotated: Path, data: bytes, url: str | None) -> frozenset[str]:
     return frozenset(found)
 
 
+@dataclass(frozen=True)
+class ReplayCase:
+    """One page as the Wayback Machine replays it, with snippets its text must (not) hold."""
+
+    id: str
+    url: str
+    data: bytes
+    with_: tuple[str, ...]
+    without: tuple[str, ...]
+
+
+def replay_cases(root: Path) -> Iterator[ReplayCase]:
+    """The Wayback captures (``evaldata.json``: replay URL -> file, ``with``, ``without``)."""
+    key = json.loads((root / "evaldata.json").read_text(encoding="utf-8"))
+    for url, entry in sorted(key.items()):
+        page = root / entry["file"]
+        if page.exists():
+            yield ReplayCase(
+                id=entry["file"],
+                url=url,
+                data=page.read_bytes(),
+                with_=tuple(entry.get("with") or ()),
+                without=tuple(entry.get("without") or ()),
+            )
+
+
+def score_replays(cases: Iterable[ReplayCase]) -> dict[str, float]:
+    """Share of ``with`` snippets found and ``without`` ones absent; links left pointing into
+    the archive (a replay's links are their original URLs) and pages showing its toolbar."""
+    found = wanted = absent = unwanted = archive_links = toolbars = pages = 0
+    for case in cases:
+        pages += 1
+        answer = ours(case.data, case.url)
+        wanted += len(case.with_)
+        found += sum(snippet in answer.text for snippet in case.with_)
+        unwanted += len(case.without)
+        absent += sum(snippet not in answer.text for snippet in case.without)
+        archive_links += sum("web.archive.org" in url for url in answer.links)
+        toolbars += "Wayback Machine" in answer.text
+    return {
+        "pages": pages,
+        "with_found": found / max(wanted, 1),
+        "without_absent": absent / max(unwanted, 1),
+        "archive_links": archive_links,
+        "toolbar_shown": toolbars,
+    }
+
+
 # -- the run ----------------------------------------------------------------------------------
 
 
@@ -431,11 +482,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--only", choices=("wcxb", "l3s"), default=None)
+    parser.add_argument("--only", choices=("wcxb", "l3s", "wayback"), default=None)
     parser.add_argument("--misses", action="store_true", help="list what was got wrong")
     args = parser.parse_args(argv)
     wcxb, l3s = args.corpus / "wcxb-dev", args.corpus / "l3s-gn1"
-    if not wcxb.is_dir() and not l3s.is_dir():
+    replays = args.corpus / "wayback-captures"
+    if not wcxb.is_dir() and not l3s.is_dir() and not replays.is_dir():
         print(
             f"corpus not found at {args.corpus}: nothing measured (a clone without ../shared "
             "runs only the subset in tests/data/accuracy via make test)"
@@ -457,6 +509,14 @@ def main(argv: list[str] | None = None) -> int:
                 print("\n".join("    " + m for m in mine.misses))
         else:
             print(f"{l3s}: absent, not measured")
+    if args.only in (None, "wayback"):
+        if replays.is_dir():
+            figures = score_replays(replay_cases(replays))
+            print(f"\nwayback-captures: {figures.pop('pages')} replayed pages (archiver)")
+            for key, value in figures.items():
+                print(f"  {key:28} {_shown(value, 10)}")
+        else:
+            print(f"{replays}: absent, not measured")
     return 0
 
 

@@ -14,8 +14,10 @@ from bench.accuracy import (
     l3s_cases,
     main,
     ours,
+    replay_cases,
     score_article,
     score_links,
+    score_replays,
     wcxb_cases,
 )
 
@@ -58,6 +60,14 @@ def test_l3s_subset_holds_its_floors() -> None:
     for case in cases:
         score_links(case, ours(case.data, case.url), scores)
     _check(scores.figures(), FLOORS["subset"]["l3s"])
+
+
+def test_wayback_replays_lose_the_toolbar_and_keep_the_text() -> None:
+    figures = score_replays(replay_cases(SUBSET / "wayback-captures"))
+    assert figures["pages"] == 3
+    assert figures["archive_links"] == 0  # every /web/<ts>/<url> link is its original URL
+    assert figures["toolbar_shown"] == 0
+    _check(figures, FLOORS["subset"]["wayback"])
 
 
 def test_every_subset_file_has_its_provenance() -> None:
