@@ -103,7 +103,7 @@ def _paragraphs_and_links(
             paragraphs.append(text)
             holder = found.partial.get(index)
             if holder is not None:  # inside a larger block: its anchors that trafilatura kept
-                links.extend(_anchors_named(holder, refs, page))
+                links.extend(_anchors_named(holder, refs, page, text))
             continue
         while pending:
             first = pending.pop(0)
@@ -135,8 +135,12 @@ def _add_dropped(
     links.extend(found)
 
 
-def _anchors_named(holder: lxml_html.HtmlElement, refs: list[str], page: Page) -> list[Link]:
-    """The anchors of ``holder`` whose texts are ``refs``, in order, each taken once."""
+def _anchors_named(
+    holder: lxml_html.HtmlElement, refs: list[str], page: Page, text: str
+) -> list[Link]:
+    """The anchors of ``holder`` whose texts are ``refs``, in order, each taken once; with no
+    refs (trafilatura lost the links of loose text), the anchors lying loose in ``holder``
+    whose text is in the paragraph's ``text``."""
     pool: dict[str, list[lxml_html.HtmlElement]] = {}
     for a in holder.iter("a"):
         if a.get("href") is not None:
@@ -147,6 +151,17 @@ def _anchors_named(holder: lxml_html.HtmlElement, refs: list[str], page: Page) -
         if same:
             a = same.pop(0)
             link = Link(url=page.link(a.get("href")), text=region.text_of(a))
+            if citable(link):
+                out.append(link)
+    if not refs and region.is_prose(text, []):
+        folded = normalize_text(text)
+        for a in holder.iter("a"):
+            anchor = region.text_of(a)
+            if a.get("href") is None or len(anchor) < 3 or anchor not in folded:
+                continue
+            if _inside_block(a, holder):
+                continue  # inside a block of its own, read (or not) as that block
+            link = Link(url=page.link(a.get("href")), text=anchor)
             if citable(link):
                 out.append(link)
     if out and _link_only(holder) and len(out) == len(refs):
@@ -173,6 +188,16 @@ def _term_list(parent: lxml_html.HtmlElement | None, page: Page) -> bool:
     if len(anchors) < 5 or any(len(region.text_of(a).split()) > 3 for a in anchors):
         return False
     return len({host_of(page.link(a.get("href"))) for a in anchors}) == 1
+
+
+def _inside_block(el: lxml_html.HtmlElement, holder: lxml_html.HtmlElement) -> bool:
+    """True when a block element stands between ``el`` and ``holder``."""
+    node = el.getparent()
+    while node is not None and node is not holder:
+        if node.tag in region.LEAF_BLOCKS or node.tag in ("div", "ul", "ol", "table"):
+            return True
+        node = node.getparent()
+    return False
 
 
 def site_of(url: str | None) -> str:

@@ -83,10 +83,13 @@ def _excluded(el: lxml_html.HtmlElement, stop: lxml_html.HtmlElement) -> bool:
     return False
 
 
-def _leaves(root: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
+def _leaves(
+    root: lxml_html.HtmlElement, loose: list[lxml_html.HtmlElement]
+) -> Iterator[lxml_html.HtmlElement]:
     """The outermost leaf blocks under ``root`` in document order.
 
     A ``p`` inside an ``li`` is the li's; a ``div`` with text and no block inside is one too.
+    Containers with text of their own between their blocks are put in ``loose``.
     """
 
     stack = [root]
@@ -113,7 +116,22 @@ def _leaves(root: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
         ):
             yield el
             continue
+        if el is not root and el.tag in _LOOSE_HOLDERS and _loose_text(el, children) >= 80:
+            loose.append(el)  # text between its blocks: found by partial match only
         stack.extend(reversed(children))
+
+
+_LOOSE_HOLDERS = {"div", "td", "section", "article", "span", "font", "center", "main"}
+
+
+def _loose_text(el: lxml_html.HtmlElement, children: list[lxml_html.HtmlElement]) -> int:
+    """How much text lies directly in ``el`` (its own text and the tails of its children)."""
+    size = len((el.text or "").strip())
+    for child in children:
+        if child.tag not in LEAF_BLOCKS and child.tag not in _CONTAINERS:
+            size += len(text_of(child))  # inline: part of the loose run
+        size += len((child.tail or "").strip())
+    return size
 
 
 def _ancestors(el: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
@@ -136,7 +154,8 @@ def find_region(tree: lxml_html.HtmlElement, units: list[tuple[str, list[str]]])
     body = tree.find("body")
     if body is None:
         body = tree
-    leaves = list(_leaves(body))
+    loose: list[lxml_html.HtmlElement] = []
+    leaves = list(_leaves(body, loose))
     by_key: dict[str, list[lxml_html.HtmlElement]] = {}
     for leaf in leaves:
         key = _key(text_of(leaf))
@@ -160,7 +179,7 @@ def find_region(tree: lxml_html.HtmlElement, units: list[tuple[str, list[str]]])
             if folded is None:
                 folded = [
                     (_NON_WORD.sub("", normalize_text(text_of(x)).casefold()), x)
-                    for x in leaves[:MAX_LEAVES]
+                    for x in (leaves + loose)[:MAX_LEAVES]
                 ]
             probe = key[:80]
             holders = [x for text, x in folded if probe in text]
