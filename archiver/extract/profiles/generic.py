@@ -161,6 +161,12 @@ def _anchors_named(
                 continue
             if _inside_block(a, holder):
                 continue  # inside a block of its own, read (or not) as that block
+            prev = a.getprevious()
+            parent = a.getparent()
+            before = prev.tail if prev is not None else parent.text if parent is not None else ""
+            lead = re.sub(r"\s+", " ", before or "")[-24:].lstrip()
+            if len(lead.strip()) < 5 or normalize_text(f"{lead}{anchor}") not in folded:
+                continue  # not where the paragraph's words run into it: a menu's anchor
             link = Link(url=page.link(a.get("href")), text=anchor)
             if citable(link):
                 out.append(link)
