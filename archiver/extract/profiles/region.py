@@ -116,7 +116,12 @@ def _leaves(
         ):
             yield el
             continue
-        if el is not root and el.tag in _LOOSE_HOLDERS and _loose_text(el, children) >= 80:
+        if (
+            el is not root
+            and el.tag in _LOOSE_HOLDERS
+            and ((el.text or "").strip() or any((c.tail or "").strip() for c in children))
+            and _loose_text(el, children) >= 80
+        ):
             loose.append(el)  # text between its blocks: found by partial match only
         stack.extend(reversed(children))
 
