@@ -80,7 +80,10 @@ def _is_site(segment: str, sites: set[str]) -> bool:
     folded = _fold(segment)
     if not folded:
         return True
-    return any(folded == s or (len(s) >= 4 and (s in folded or folded in s)) for s in sites)
+    return any(
+        folded == s or (len(s) >= 4 and s in folded) or (len(folded) >= 5 and folded in s)
+        for s in sites
+    )
 
 
 def clean_title(title: str | None, headings: list[str], sites: set[str]) -> str | None:
@@ -154,6 +157,19 @@ _NOT_PEOPLE = {
 _SPLIT = re.compile(r"\s*(?:;|,|\s&\s|\s+and\s+|\s+und\s+|\s+et\s+|\s+y\s+|\s+e\s+|\s+и\s+|\|)\s*")
 _CREDENTIAL = re.compile(r"^(?:[A-Z]{2,6}(?:-[A-Z]+)?(?:\s+\d+)?|Ph\.?D\.?|M\.?D\.?|Jr\.?|Sr\.?)$")
 _INITIALS = re.compile(r"\s*\((?:[a-zäöü]{2,5}|[A-Z]{2,5}|[a-z]{1,3}/[a-z]{1,3})\)\s*")
+_WRITTEN_BY = re.compile(r"^.{0,40}?\b(?:written|posted|authored|reported)\s+by\s+", re.I)
+_TRAILER = re.compile(
+    r"\s*[|·•-]?\s*\b(?:last\s+)?(?:updated|published|posted)(?:\s+on)?\b.*$", re.IGNORECASE
+)
+_LEADING_AND = re.compile(r"^(?:(?i:and|und)|et|y|e|&)\s+")  # "y"/"e" only in lower case
+_SURNAME = re.compile(r"^[A-Z][\w'’-]+$")
+_GIVEN = re.compile(r"^[A-Z][\w'’-]+(?:\s+[A-Z]\.?)*$")
+_JOB = re.compile(
+    r"\b(?:expert|director|head|editor|writer|manager|officer|founder|ceo|cto|president|"
+    r"correspondent|reporter|columnist|contributor|specialist|consultant|analyst|dietitian|"
+    r"nutritionist|coach|professor|lead|senior|chief|vp|owner)\b",
+    re.IGNORECASE,
+)
 _ORG = re.compile(
     r"\b(?:team|staff|editors?|editorial|redaktion|newsroom|media|group|inc|llc|ltd|gmbh|corp|"
     r"company|bank|security|marketing|news|online|official|agency|press|magazine|studio|"
@@ -170,8 +186,16 @@ def clean_authors(raw: list[str], sites: set[str]) -> list[str]:
     out: list[str] = []
     for value in raw:
         text = _INITIALS.sub(" ", fix_text(value)).strip()
+        text = _WRITTEN_BY.sub("", text)  # "This post was written by A" -> "A"
+        text = _TRAILER.sub("", text)  # "A Last Updated August 1" -> "A"
+        parts = [p.strip() for p in text.split(",")]
+        if len(parts) == 2 and _SURNAME.match(parts[0]) and _GIVEN.match(parts[1]):
+            text = f"{parts[1]} {parts[0]}"  # "Kaufman, Jeff T." -> "Jeff T. Kaufman"
+        elif len(parts) > 1:  # "Paul Frew, Home and Digital Security Expert": a job title
+            text = ", ".join(p for i, p in enumerate(parts) if i == 0 or not _JOB.search(p))
         for piece in _SPLIT.split(text):
-            name = _AUTHOR_PREFIX.sub("", piece.strip(" -–—:·|")).strip(" -–—:,.")
+            piece = _LEADING_AND.sub("", piece.strip(" -–—:·|"))  # ", and C"
+            name = _AUTHOR_PREFIX.sub("", piece).strip(" -–—:,.")
             if not name or name.lower() in _NOT_PEOPLE or _BAD.search(name):
                 continue
             if _CREDENTIAL.match(name):
@@ -205,6 +229,12 @@ def iso_date(value: str | None) -> str | None:
     if not text:
         return None
     if _ISO_FULL.match(text):
+        try:
+            day = datetime.strptime(text[:10], "%Y-%m-%d")
+        except ValueError:
+            return None  # "0000-00-00": a placeholder, not a date
+        if not 1900 <= day.year <= 2100:
+            return None
         if len(text) > 10 and "T" not in text:
             text = text.replace(" ", "T", 1).replace(" ", "")
         return _OFFSET.sub(r"\1:\2", text)
