@@ -71,6 +71,8 @@ class Document:
     label: str | None = None  # section label, e.g. "Opinion"
     encoding: str | None = None  # the charset the page was decoded with
     warnings: tuple[str, ...] = ()  # what was assumed (e.g. charset disagreements)
+    published_source: str | None = None  # where ``published`` came from: json-ld, meta, ...
+    page_type: str | None = None  # "article", or what the page is instead (product, listing...)
 
     @property
     def text(self) -> str:
@@ -96,6 +98,8 @@ class Document:
             "label": self.label,
             "encoding": self.encoding,
             "warnings": list(self.warnings),
+            "published_source": self.published_source,
+            "page_type": self.page_type,
         }
 
 

@@ -29,9 +29,16 @@ from lxml import html as lxml_html
 
 from archiver.errors import ArchiverError, ExtractionError, InputError
 from archiver.extract import normalize
-from archiver.extract.profiles import PROFILE_NAMES, Page, get_profile, resolve, select_profile
+from archiver.extract.profiles import (
+    PROFILE_NAMES,
+    Page,
+    get_profile,
+    resolve,
+    select_profile,
+    wayback,
+)
 from archiver.extract.profiles.metadata import HeadMeta, read_head
-from archiver.models import Document
+from archiver.models import Document, Link
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +68,11 @@ _META_CHARSET = re.compile(
 )
 _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
 _ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_NOT_FETCHED = re.compile(r"^(?:javascript|mailto|tel|data|about|sms):", re.IGNORECASE)
 _MARKUP = re.compile(r"<\s*[a-zA-Z!?/]")
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")  # lxml refuses it in decoded text
+_XML_DECLARATION = re.compile(
+    r"^\s*<\?xml[^>]*>"
+)  # lxml refuses it in decoded text; may be unclosed
 _CYRILLIC_LOWER = re.compile("[а-яё]")
 _CYRILLIC_UPPER = re.compile("[А-ЯЁ]")
 _CYRILLIC_8BIT = ("cp1251", "koi8-r")
@@ -83,6 +93,11 @@ def _codec(label: str | bytes | None) -> str | None:
     except LookupError:
         return None
     return _WHATWG_ALIASES.get(name, name)
+
+
+def _is_single_byte(encoding: str) -> bool:
+    """True for a code page in which every byte is one character (windows-125x, KOI8, Latin-N)."""
+    return encoding in _SINGLE_BYTE or encoding.startswith(("cp12", "iso8859", "koi8", "latin"))
 
 
 def _strict(data: bytes, encoding: str) -> str | None:
@@ -180,6 +195,11 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
         encoding, text = candidates[0]
         if declared and encoding != declared[0][1]:
             warnings.append(f"used {encoding}")
+        if encoding != "utf-8" and _is_single_byte(encoding) and not data.isascii():
+            as_utf8 = _strict(data, "utf-8")
+            if as_utf8 is not None:  # valid UTF-8 with non-ASCII bytes is never an accident
+                warnings.append(f"declared {encoding}, but the bytes are UTF-8; used utf-8")
+                return as_utf8, "utf-8", warnings
         if encoding in _SINGLE_BYTE and not data.isascii():
             # Russian pages mislabelled windows-1251 / KOI8-R / Latin-1 still decode without error
             others = [
@@ -285,8 +305,13 @@ def extract(
     warnings += parse_warnings
     head = read_head(tree)
     own_url, base = _page_url(url, head)
-    page = Page(tree=tree, head=head, url=own_url, base=base)
-    name = profile or select_profile(page)
+    replay = wayback.is_replay(tree, own_url)
+    if replay:
+        wayback.strip_toolbar(tree)
+    page = Page(tree=tree, head=head, url=own_url, base=base, replay=replay)
+    original = wayback.original(own_url) if replay else None
+    chooser = Page(tree=tree, head=head, url=original, base=base) if original else page
+    name = profile or select_profile(chooser)
     fields = get_profile(name)(page)
     paragraphs = tuple(fields.paragraphs)
     checksum, hashes = normalize.fingerprint(paragraphs)
@@ -307,7 +332,53 @@ def extract(
         label=fields.label or None,
         encoding=encoding,
         warnings=tuple(warnings + fields.warnings),
+        published_source=fields.published_source,
+        page_type=fields.page_type,
     )
+
+
+MAX_PAGE_LINKS = 20_000
+"""``page_links`` stops here: a page with more anchors is a link farm, not a page to check."""
+
+
+def page_links(
+    data: bytes | str, *, url: str | None = None, content_type: str | None = None
+) -> tuple[Link, ...]:
+    """Every ``<a href>`` of a page, article or not, in document order (``links --all``, as
+    linkchecker does): resolved per RFC 3986 against the page or its ``<base>``, a Wayback
+    replay's links mapped to their original URLs, the replay's own toolbar left out. Targets a
+    browser does not fetch (``javascript:``, ``mailto:``, ``tel:``, bare ``#``) are left out.
+    Raises ExtractionError for input that is not an HTML page, as :func:`extract` does.
+    """
+    if isinstance(data, bytes):
+        if len(data) > MAX_BYTES:
+            raise ExtractionError(f"page too large: {len(data) / 2**20:.1f} MiB")
+        what = _sniff_binary(data)
+        if what:
+            raise ExtractionError(f"not an HTML page: looks like {what}")
+        text = decode_html(data, content_type)[0]
+    else:
+        text = data
+    if not text.strip() or not _MARKUP.search(text[:65536]):
+        raise ExtractionError("not an HTML page: no markup in it")
+    tree, _ = _parse(_XML_DECLARATION.sub("", text, count=1))
+    head = read_head(tree)
+    own_url, base = _page_url(url, head)
+    replay = wayback.is_replay(tree, own_url)
+    if replay:
+        wayback.strip_toolbar(tree)
+    links: list[Link] = []
+    for a in tree.iter("a", "area"):
+        href = a.get("href")
+        if href is None or _NOT_FETCHED.match(href.strip()):
+            continue
+        target = resolve(href, base, replay=replay)
+        if target in ("", "#"):
+            continue
+        links.append(Link(url=target, text=" ".join(a.text_content().split())))
+        if len(links) >= MAX_PAGE_LINKS:
+            break
+    return tuple(links)
 
 
 def extract_file(path: str, *, url: str | None = None, profile: str | None = None) -> Document:

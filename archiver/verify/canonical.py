@@ -193,6 +193,17 @@ def _authors(value: Any) -> tuple[str, ...]:
     return ()
 
 
+def _is_byline(text: str) -> bool:
+    return bool(_BY.match(text)) and len(text) < 200
+
+
+def _header_follows(blocks: list[_Block], index: int) -> bool:
+    """True when a byline or a date stands at ``index``."""
+    if index >= len(blocks) or blocks[index].kind != "paragraph":
+        return False
+    return _is_byline(blocks[index].text) or parse_date(blocks[index].text) is not None
+
+
 def parse_canonical(text: str, *, path: str = "<canonical>") -> CanonicalCopy:
     """Parse a canonical copy's Markdown into fields. Raises CanonicalError when unusable."""
     meta, body = _front_matter(text.lstrip("\ufeff"), path)
@@ -246,33 +257,51 @@ def parse_canonical(text: str, *, path: str = "<canonical>") -> CanonicalCopy:
 
     # The header: an h1 title, then (in any order, each optional) subtitle, byline, date,
     # caption — the blocks before the first body paragraph.
+    # A paragraph is a subtitle only when a byline or date follows it; when the shape is
+    # ambiguous ("# Title", then text) a paragraph belongs to the body. Every block's links
+    # count, the header's included.
     position = 0
     has_h1 = bool(kept) and kept[0].kind == "heading" and kept[0].level == 1
     if has_h1:
         title = title or kept[0].text
+        links.extend(kept[0].links)
         position += 1
     header_end = min(len(kept), position + 5)
     saw_byline = saw_date = False
     while position < header_end:
         block = kept[position]
+        if block.kind == "heading" and block.level == 2 and has_h1 and position == 1:
+            if subtitle is None and _header_follows(kept, position + 1):
+                subtitle = block.text  # "## Subtitle" under the title, then byline or date
+                links.extend(block.links)
+                position += 1
+                continue
+            break
         if block.kind != "paragraph":
             break
-        if not saw_byline and _BY.match(block.text) and len(block.text) < 200:
+        if not saw_byline and _is_byline(block.text):
             authors = authors or _authors(_BY.sub("", block.text))
-            links.extend(block.links)
             saw_byline = True
         elif not saw_date and parse_date(block.text) is not None:
             published = published or parse_date(block.text)
             saw_date = True
-        elif not saw_byline and not saw_date and subtitle is None and has_h1:
+        elif (
+            not saw_byline
+            and not saw_date
+            and subtitle is None
+            and has_h1
+            and _header_follows(kept, position + 1)
+        ):
             subtitle = block.text
         elif (saw_byline or saw_date) and caption is None and block.last_strong:
             credits = block.last_strong
             caption = block.text[: len(block.text) - len(credits)].strip()
+            links.extend(block.links)
             position += 1
             break
         else:
             break
+        links.extend(block.links)
         position += 1
 
     paragraphs: list[str] = []
@@ -280,6 +309,7 @@ def parse_canonical(text: str, *, path: str = "<canonical>") -> CanonicalCopy:
     for block in kept[position:]:
         if block.text.lower().startswith(_DISCLAIMER_START):
             disclaimer = block.text
+            links.extend(block.links)
             continue
         if block.text:
             paragraphs.append(block.text)
@@ -333,7 +363,7 @@ def canonical_from_bytes(data: bytes, *, path: str) -> CanonicalCopy:
 
 
 #: Bump when parse_canonical's output changes for any input: cached parses are then ignored.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 
 def copy_to_json(copy: CanonicalCopy, normalized: Sequence[str] | None = None) -> str:

@@ -119,11 +119,6 @@ def test_placeholders_on_a_live_page() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the generic extractor (trafilatura) resolves href='#' to the site's root and drops "
-    "href='': the link is no longer a placeholder by the time it is checked (archiver/extract)",
-)
 def test_placeholders_survive_generic_extraction() -> None:
     html = """<html><head><title>A story</title></head><body><article><h1>A story</h1>
     <p>As <a href="#">reported</a> and <a href="https://x.test/a">here</a>. More words in this

@@ -23,7 +23,6 @@ from archiver.verify.job import verify_paths
 from tests.conftest import FAST_POLICY
 from tests.linkrot_web import Answer, LinkWeb
 from tests.links.test_linkcheck import CATCH_ALL, WEB_PAGES, _closed_port
-from tests.run_web import article
 
 N, C = "https://news.test", "https://catchall.test"
 SOURCES = [
@@ -43,9 +42,27 @@ FORCE = (
 
 def _site(tmp_path: Path) -> tuple[str, Path, dict[str, Answer]]:
     """The citing article: live with every real target, the copy with one ``#`` placeholder."""
-    copy_sources = [(("#" if text == "the recovered one" else url), text) for url, text in SOURCES]
-    url, markdown, _ = article(1, "news.test", copy_sources)
-    _, _, page = article(1, "news.test", SOURCES)
+    url = "https://news.test/00001/story-1"
+    first = "Paragraph one of story 1 tells what happened in the city on that day."
+    last = "Paragraph three closes the story with what comes next for everyone."
+    # Each source is cited inside a sentence of its own, as articles do; the copy has a '#'
+    # placeholder where the live page has the real target of "the recovered one".
+    cited_md = " ".join(
+        f"Reporters read [{text}]({'#' if text == 'the recovered one' else target}) "
+        "before they wrote it."
+        for target, text in SOURCES
+    )
+    cited = " ".join(
+        f'Reporters read <a href="{target}">{text}</a> before they wrote it.'
+        for target, text in SOURCES
+    )
+    markdown = f"---\nurl: {url}\n---\n\n# Story 1\n\n{first}\n\n{cited_md}\n\n{last}\n"
+    page = (
+        "<!doctype html><html><head><title>Story 1</title>"
+        '<meta property="article:published_time" content="2017-03-30T10:00:00Z"></head>'
+        f"<body><article><h1>Story 1</h1><p>{first}</p><p>{cited}</p><p>{last}</p></article>"
+        "</body></html>"
+    ).encode()
     folder = tmp_path / "copies"
     folder.mkdir()
     (folder / "story-1.md").write_text(markdown, encoding="utf-8")

@@ -143,3 +143,86 @@ def test_byline_with_several_authors_and_same_line_url() -> None:
     assert copy.published == "2017-03-30"
     assert copy.url == "https://example.org/a"
     assert copy.paragraphs == ("The body.",)
+
+
+# -- the shapes people write copies in (issue 12) ------------------------------------------
+
+_URL = "https://www.example.org/2024/05/01/a-story"
+_P1 = "One paragraph with [a link](https://src.example/one)."
+_P2 = "Another paragraph, citing [a second source](https://src.example/two) too."
+_LINKS = {"https://src.example/one", "https://src.example/two"}
+
+
+def _shapes() -> dict[str, str]:
+    tail = f"Original url: <{_URL}>\n"
+    return {
+        "title-and-body": f"# A Story\n\n{_P1}\n\n{_P2}\n\n{tail}",
+        "one-paragraph": f"# A Story\n\n{_P1}\n\n{tail}",
+        "subtitle-byline-date": (
+            f"# A Story\n\nA subtitle that says more.\n\nBy Ann Lee\n\nMay 1, 2024\n\n"
+            f"{_P1}\n\n{_P2}\n\n{tail}"
+        ),
+        "byline-no-subtitle": f"# A Story\n\nBy Ann Lee\n\n{_P1}\n\n{_P2}\n\n{tail}",
+        "date-only": f"# A Story\n\nMay 1, 2024\n\n{_P1}\n\n{_P2}\n\n{tail}",
+        "caption": (
+            f"# A Story\n\nBy Ann Lee\n\nMay 1, 2024\n\nA harbour at dawn. **Photo Agency**\n\n"
+            f"{_P1}\n\n{_P2}\n\n{tail}"
+        ),
+        "setext": f"A Story\n=======\n\n{_P1}\n\n{_P2}\n\n{tail}",
+        "reference-links": (
+            "# A Story\n\nOne paragraph with [a link][one].\n\n"
+            "Another paragraph, citing [a second source][2] too.\n\n"
+            f"{tail}\n[one]: https://src.example/one\n[2]: <https://src.example/two>\n"
+        ),
+        "url-first": f"Original url: <{_URL}>\n\n# A Story\n\n{_P1}\n\n{_P2}\n",
+        "front-matter": f"---\ntitle: A Story\nurl: {_URL}\n---\n\n{_P1}\n\n{_P2}\n",
+        "subtitle-as-h2": (
+            f"# A Story\n\n## A subtitle that says more\n\nBy Ann Lee\n\n{_P1}\n\n{_P2}\n\n{tail}"
+        ),
+    }
+
+
+@pytest.mark.parametrize("shape", sorted(_shapes()))
+def test_every_shape_keeps_its_body_and_every_link(shape: str) -> None:
+    copy = parse_canonical(_shapes()[shape], path=f"{shape}.md")
+    assert copy.url == _URL
+    assert copy.title == "A Story"
+    body = " ".join(copy.paragraphs)
+    assert "One paragraph with a link." in copy.paragraphs
+    if shape != "one-paragraph":
+        assert "Another paragraph, citing a second source too." in copy.paragraphs
+        assert {link.url for link in copy.links} == _LINKS
+    else:
+        assert [link.url for link in copy.links] == ["https://src.example/one"]
+    assert "Original url" not in body and "By Ann Lee" not in body and "May 1, 2024" not in body
+    assert "A Story" not in copy.paragraphs
+
+
+def test_header_fields_of_the_shapes() -> None:
+    shapes = {k: parse_canonical(v, path=k) for k, v in _shapes().items()}
+    assert shapes["subtitle-byline-date"].subtitle == "A subtitle that says more."
+    assert shapes["subtitle-byline-date"].authors == ("Ann Lee",)
+    assert shapes["subtitle-byline-date"].published == "2024-05-01"
+    assert shapes["subtitle-as-h2"].subtitle == "A subtitle that says more"
+    assert shapes["title-and-body"].subtitle is None  # ambiguous: the paragraph is body
+    assert shapes["one-paragraph"].subtitle is None
+    assert shapes["caption"].caption == "A harbour at dawn."
+    assert shapes["caption"].credits == "Photo Agency"
+    assert shapes["date-only"].published == "2024-05-01"
+
+
+def test_links_in_the_header_and_disclaimer_are_kept() -> None:
+    text = (
+        "# A [Story](https://src.example/title)\n\nBy [Ann Lee](https://src.example/ann)\n\n"
+        "May 1, 2024\n\nA harbour. [Agency](https://src.example/agency) **Photo**\n\n"
+        f"{_P1}\n\nThe views expressed in opinion pieces are the [author's](https://src.example/d)."
+        f"\n\nOriginal url: <{_URL}>\n"
+    )
+    copy = parse_canonical(text)
+    assert [link.url for link in copy.links] == [
+        "https://src.example/title",
+        "https://src.example/ann",
+        "https://src.example/agency",
+        "https://src.example/one",
+        "https://src.example/d",
+    ]

@@ -11,17 +11,45 @@ warning, so a page never yields nothing silently.
 from __future__ import annotations
 
 import logging
+import re
 
 import trafilatura
 from lxml import html as lxml_html
 
 from archiver.extract.normalize import normalize_text
-from archiver.extract.profiles import Page, PageFields, clean_text, dedupe, element_text, resolve
+from archiver.extract.profiles import fields as fields_mod
+from archiver.extract.profiles import region
+from archiver.extract.profiles.base import (
+    Page,
+    PageFields,
+    Profile,
+    clean_text,
+    element_text,
+    host_of,
+    links_in,
+    resolve,
+)
+from archiver.extract.profiles.metadata import ARTICLE_TYPES, HeadMeta
 from archiver.models import Image, Link
 
 log = logging.getLogger(__name__)
 
 NAME = "generic"
+_NOT_CITED = re.compile(
+    r"/RealMedia/ads/|//(?:ads?|adserver|clk|click)\.|doubleclick\.net|atdmt\.com|"
+    r"/(?:share|sharer|submit)(?:\.php)?\?|twitter\.com/(?:intent|share)|del\.icio\.us/post|"
+    r"^javascript:",
+    re.IGNORECASE,
+)
+# Anchors that are the page's controls, not a source: "Print", "E-mail", "Comments (3)"...
+_UI_ANCHOR = re.compile(
+    r"^(?:print(?:er[- ]friendly)?|print-friendly|e-?mail(?: (?:this|article|story))?|"
+    r"comments?(?: \(\d+\))?|\d+ comments?|share(?: this)?|tweet|rss|subscribe(?: to .*)?|"
+    r"sign[- ]?up.*|sign[- ]?in|log[- ]?in|register|full story|read more|more|next|previous|"
+    r"back(?: to top)?|top|click here for .*|post to .*|digg(?: this)?|facebook|twitter)$",
+    re.IGNORECASE,
+)
+_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go"}
 # Containers in trafilatura's output tree; any other element is one paragraph.
 _CONTAINERS = {"list", "table", "row", "cell", "div"}
 _BLOCKS = _CONTAINERS | {"p", "head", "item", "quote", "code", "graphic"}
@@ -42,20 +70,197 @@ def _units(body: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
     return units
 
 
-def _paragraphs_and_links(
-    body: lxml_html.HtmlElement, base: str | None, title: str | None
-) -> tuple[list[str], list[Link]]:
-    paragraphs: list[str] = []
-    links: list[Link] = []
+def _unit_texts(body: lxml_html.HtmlElement, title: str | None) -> list[tuple[str, list[str]]]:
+    """(text, anchor texts) of each unit of trafilatura's body; the repeated headline dropped."""
+    out: list[tuple[str, list[str]]] = []
     for unit in _units(body):
         text = element_text(unit)
-        if not text or (not paragraphs and title and normalize_text(text) == title):
+        if not text or (not out and title and normalize_text(text) == title):
             continue  # the headline repeated at the top of the body is not body text
+        out.append((text, [element_text(ref) for ref in unit.iter("ref")]))
+    return out
+
+
+def _paragraphs_and_links(
+    page: Page, units: list[tuple[str, list[str]]]
+) -> tuple[list[str], list[Link]]:
+    """Paragraphs as trafilatura found them, plus the article's blocks it dropped; every link
+    from the page's own tree (its own ``href``, resolved against the page), in order."""
+    found = region.find_region(page.tree, units)
+    if found is None:  # nothing located: trafilatura's text, links matched by anchor text
+        return [text for text, _ in units], _links_by_text(page, units)
+    paragraphs: list[str] = []
+    links: list[Link] = []
+    where = {
+        index: block
+        for block in found.blocks
+        if (index := found.matched.get(id(block))) is not None
+    }
+    pending = [block for block in found.blocks]
+    for index, (text, refs) in enumerate(units):
+        block = where.get(index)
+        if block is None:  # outside the article's container: trafilatura's text, no links
+            paragraphs.append(text)
+            holder = found.partial.get(index)
+            if holder is not None:  # inside a larger block: its anchors that trafilatura kept
+                links.extend(_anchors_named(holder, refs, page, text))
+            continue
+        while pending:
+            first = pending.pop(0)
+            if first is block:
+                break
+            if id(first) in found.added:  # a block trafilatura dropped, in its place
+                _add_dropped(first, page, paragraphs, links)
         paragraphs.append(text)
-        for ref in unit.iter("ref"):
-            if ref.get("target") is not None:
-                links.append(Link(url=resolve(ref.get("target"), base), text=element_text(ref)))
+        links.extend(_article_links(block, page))
+    for block in pending:
+        if id(block) in found.added:
+            _add_dropped(block, page, paragraphs, links)
     return paragraphs, links
+
+
+def _add_dropped(
+    block: lxml_html.HtmlElement, page: Page, paragraphs: list[str], links: list[Link]
+) -> None:
+    """A block of the article trafilatura dropped, taken back when it is what this tool needs:
+    a paragraph with the article's links in it, or text of some length. A heading (a teaser's
+    headline), or a short block with no link worth citing ("Print", "Email"), stays out."""
+    if block.tag in ("h2", "h3", "h4", "h5", "h6"):
+        return
+    text = region.text_of(block)
+    found = _article_links(block, page)
+    if not found and len(text) < 80:
+        return
+    paragraphs.append(text)
+    links.extend(found)
+
+
+def _anchors_named(
+    holder: lxml_html.HtmlElement, refs: list[str], page: Page, text: str
+) -> list[Link]:
+    """The anchors of ``holder`` whose texts are ``refs``, in order, each taken once; with no
+    refs (trafilatura lost the links of loose text), the anchors lying loose in ``holder``
+    whose text is in the paragraph's ``text``."""
+    pool: dict[str, list[lxml_html.HtmlElement]] = {}
+    for a in holder.iter("a"):
+        if a.get("href") is not None:
+            pool.setdefault(normalize_text(region.text_of(a)), []).append(a)
+    out: list[Link] = []
+    for ref in refs:
+        same = pool.get(normalize_text(ref))
+        if same:
+            a = same.pop(0)
+            link = Link(url=page.link(a.get("href")), text=region.text_of(a))
+            if citable(link):
+                out.append(link)
+    if not refs and region.is_prose(text, []):
+        folded = normalize_text(text)
+        for a in holder.iter("a"):
+            anchor = region.text_of(a)
+            if a.get("href") is None or len(anchor) < 3 or anchor not in folded:
+                continue
+            if _inside_block(a, holder):
+                continue  # inside a block of its own, read (or not) as that block
+            prev = a.getprevious()
+            parent = a.getparent()
+            before = prev.tail if prev is not None else parent.text if parent is not None else ""
+            lead = re.sub(r"\s+", " ", before or "")[-24:].lstrip()
+            if len(lead.strip()) < 5 or normalize_text(f"{lead}{anchor}") not in folded:
+                continue  # not where the paragraph's words run into it: a menu's anchor
+            link = Link(url=page.link(a.get("href")), text=anchor)
+            if citable(link):
+                out.append(link)
+    if out and _link_only(holder) and len(out) == len(refs):
+        own = site_of(page.url or page.base)
+        out = [link for link in out if site_of(link.url) != own] if own else out
+    return out
+
+
+def _term_list(parent: lxml_html.HtmlElement | None, page: Page) -> bool:
+    """A list of five or more one- or two-word links to one host: tags, topics, a directory's
+    terms — not a list of sources, whose items name documents of several sites."""
+    if parent is None:
+        return False
+    items = [c for c in parent if isinstance(c.tag, str) and c.tag == "li"]
+    if items:
+        anchors = []
+        for item in items:
+            found = [a for a in item.iter("a") if a.get("href") is not None]
+            if len(found) != 1:
+                return False
+            anchors.append(found[0])
+    else:  # a paragraph of such links
+        anchors = [a for a in parent.iter("a") if a.get("href") is not None]
+    if len(anchors) < 5 or any(len(region.text_of(a).split()) > 3 for a in anchors):
+        return False
+    return len({host_of(page.link(a.get("href"))) for a in anchors}) == 1
+
+
+def _inside_block(el: lxml_html.HtmlElement, holder: lxml_html.HtmlElement) -> bool:
+    """True when a block element stands between ``el`` and ``holder``."""
+    node = el.getparent()
+    while node is not None and node is not holder:
+        if node.tag in region.LEAF_BLOCKS or node.tag in ("div", "ul", "ol", "table"):
+            return True
+        node = node.getparent()
+    return False
+
+
+def site_of(url: str | None) -> str:
+    """The registrable part of a URL's host, roughly: ``www.nola.com`` and ``nola.com`` agree."""
+    labels = host_of(url).removeprefix("www.").split(".")
+    keep = 3 if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
+
+
+def _link_only(block: lxml_html.HtmlElement) -> bool:
+    """A block that is its links and little else (a headline in a list of related articles)."""
+    text = len(region.text_of(block))
+    anchors = sum(len(region.text_of(a)) for a in block.iter("a") if a.get("href") is not None)
+    return bool(anchors) and anchors >= 0.6 * text
+
+
+def citable(link: Link) -> bool:
+    """False for what no article cites: an anchor with no text (a logo, an ad banner), an ad
+    server's click counter, a share button."""
+    if not link.text.strip() or _UI_ANCHOR.match(link.text.strip()):
+        return False
+    return not _NOT_CITED.search(link.url)
+
+
+def _article_links(block: lxml_html.HtmlElement, page: Page) -> list[Link]:
+    """The links of one block of the article, without the site's own links in a block that is
+    only links (related articles, section fronts); a list of sources points elsewhere."""
+    found = [link for link in links_in(block, page.base, replay=page.replay) if citable(link)]
+    if not found or not _link_only(block):
+        return found
+    if _term_list(block, page) or block.tag == "li" and _term_list(block.getparent(), page):
+        return []
+    own = site_of(page.url or page.base)
+    if not own:
+        return found
+    return [link for link in found if site_of(link.url) != own]
+
+
+def _links_by_text(page: Page, units: list[tuple[str, list[str]]]) -> list[Link]:
+    """The page's ``<a href>`` whose anchor texts trafilatura kept, in its order."""
+    anchors: dict[str, list[lxml_html.HtmlElement]] = {}
+    for a in page.tree.iter("a"):
+        if a.get("href") is not None:
+            anchors.setdefault(normalize_text(region.text_of(a)), []).append(a)
+    links: list[Link] = []
+    any_prose = any(region.is_prose(text, refs) for text, refs in units)
+    for text, refs in units:
+        if any_prose and not region.is_prose(text, refs):
+            continue  # with no region to judge by, only links inside prose count
+        for ref in refs:
+            same = anchors.get(normalize_text(ref))
+            if same:
+                a = same.pop(0)
+                link = Link(url=page.link(a.get("href")), text=element_text(a))
+                if citable(link):
+                    links.append(link)
+    return links
 
 
 def extract_page(page: Page) -> PageFields:
@@ -64,7 +269,9 @@ def extract_page(page: Page) -> PageFields:
     fields = PageFields(profile=NAME, url=page.url, warnings=list(head.warnings))
     # trafilatura's own metadata search (dates through htmldate, a TLD list on first use) costs
     # more than the body; it is only a fallback for what the page's head does not say.
-    need_metadata = not (head.title and head.published and head.authors)
+    sites = fields_mod.site_labels(host_of(page.url), head.site_name, head.publisher)
+    head_authors = fields_mod.clean_authors(head.authors, sites)
+    need_metadata = not (head.title and head.published and head_authors)
     result = trafilatura.bare_extraction(
         page.tree,
         url=page.base,
@@ -73,19 +280,31 @@ def extract_page(page: Page) -> PageFields:
         include_comments=False,
         include_tables=True,
         include_formatting=False,
+        # no "extensive search": it takes dates from the URLs of links, i.e. from other pages
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
+    headings = [region.text_of(h) for h in page.tree.iter("h1")][:8]
+    found_title = found_date = None
+    found_authors: list[str] = []
+    units: list[tuple[str, list[str]]] = []
     if result is not None and not isinstance(result, dict) and result.body is not None:
-        title = normalize_text(head.title or result.title or "")
-        fields.paragraphs, fields.links = _paragraphs_and_links(result.body, page.base, title)
-        fields.title = clean_text(result.title) or None
-        authors = [clean_text(a) for a in (result.author or "").split(";")]
-        fields.authors = dedupe(authors)
-        fields.published = result.date or None
-    fields.title = head.title or fields.title
-    fields.subtitle = head.description
-    fields.authors = head.authors or fields.authors
-    fields.published = head.published or fields.published
-    fields.modified = head.modified
+        found_title, found_date = result.title, result.date
+        found_authors = [a for a in (result.author or "").split(";") if a.strip()]
+        title = normalize_text(
+            fields_mod.clean_title(head.title or found_title, headings, sites) or ""
+        )
+        units = _unit_texts(result.body, title)
+        fields.paragraphs, fields.links = _paragraphs_and_links(page, units)
+    fields.title = fields_mod.clean_title(head.title or found_title, headings, sites)
+    fields.subtitle = fields_mod.fix_text(head.description) or None
+    fields.authors = head_authors or fields_mod.clean_authors(found_authors, sites)
+    fields.published = fields_mod.iso_date(head.published)
+    fields.published_source = head.published_source if fields.published else None
+    if fields.published is None and found_date:
+        fields.published = fields_mod.iso_date(found_date)
+        fields.published_source = "page" if fields.published else None
+    fields.modified = fields_mod.iso_date(head.modified)
+    fields.page_type = page_type(head, fields, units)
     if head.image:
         fields.images.append(Image(url=resolve(head.image, page.base), caption="", credits=""))
     if not fields.paragraphs:
@@ -99,3 +318,40 @@ def extract_page(page: Page) -> PageFields:
         else:
             fields.warnings.append("no article text found")
     return fields
+
+
+_PRODUCT_TYPES = {"Product", "Offer", "AggregateOffer", "ProductGroup", "SoftwareApplication"}
+_FORUM_TYPES = {"DiscussionForumPosting", "QAPage", "Question", "SocialMediaPosting"}
+_LISTING_TYPES = {"CollectionPage", "ItemList", "SearchResultsPage", "OfferCatalog"}
+
+
+def page_type(head: HeadMeta, fields: PageFields, units: list[tuple[str, list[str]]]) -> str:
+    """``article``, or what the page is instead: ``product``, ``forum``, ``listing``, ``page``.
+
+    The page's own statement first (JSON-LD ``@type``, ``og:type``), then its shape: a dated
+    body of prose is an article; a page made mostly of links is a listing.
+    """
+    types = head.types
+    if types & _PRODUCT_TYPES or head.og_type == "product":
+        return "product"
+    if types & _FORUM_TYPES:
+        return "forum"
+    if types & ARTICLE_TYPES or head.og_type == "article":
+        return "article"
+    if types & _LISTING_TYPES:
+        return "listing"
+    prose = [text for text, refs in units if region.is_prose(text, refs)]
+    words = sum(len(text.split()) for text in prose)
+    if units and len(prose) < 0.3 * len(units) and words < 300:
+        return "listing"
+    if words >= 250 and (fields.published or fields.authors):
+        return "article"
+    return "article" if words >= 600 else "page"
+
+
+def recognise(page: Page) -> float:
+    """The generic profile claims no page: it reads what no site profile claims."""
+    return 0.0
+
+
+PROFILE = Profile(name=NAME, extract_page=extract_page, recognise=recognise)

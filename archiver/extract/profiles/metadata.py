@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import html as lxml_html
 
-from archiver.extract.profiles import clean_text, dedupe
+from archiver.extract.profiles.text import clean_text, dedupe
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,10 @@ class HeadMeta:
     og_url: str | None = None
     image: str | None = None
     site_name: str | None = None
+    publisher: str | None = None  # the JSON-LD publisher's name
+    published_source: str | None = None  # "json-ld" or "meta": where ``published`` was read
+    og_type: str | None = None
+    types: set[str] = field(default_factory=set)  # every JSON-LD @type on the page
     article_body: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -119,6 +123,7 @@ def read_head(tree: lxml_html.HtmlElement) -> HeadMeta:
                 meta.warnings.append(f"malformed JSON-LD skipped ({exc})")
                 continue
             for item in _flatten(data):
+                meta.types |= _types(item)
                 if article is None and _types(item) & ARTICLE_TYPES:
                     article = item
 
@@ -127,7 +132,10 @@ def read_head(tree: lxml_html.HtmlElement) -> HeadMeta:
     meta.site_name = tags.get("og:site_name") or None
     meta.title = tags.get("og:title") or None
     meta.description = tags.get("og:description") or tags.get("description") or None
+    meta.og_type = (tags.get("og:type") or "").lower() or None
     meta.published = tags.get("article:published_time") or None
+    if meta.published:
+        meta.published_source = "meta"
     meta.modified = tags.get("article:modified_time") or None
     meta.section = tags.get("article:section") or None
     author_tag = tags.get("author") or tags.get("article:author")
@@ -137,10 +145,15 @@ def read_head(tree: lxml_html.HtmlElement) -> HeadMeta:
         meta.title = _str(article.get("headline")) or meta.title
         meta.description = _str(article.get("description")) or meta.description
         meta.authors = _names(article.get("author")) or meta.authors
-        meta.published = _str(article.get("datePublished")) or meta.published
+        if _str(article.get("datePublished")):
+            meta.published = _str(article.get("datePublished"))
+            meta.published_source = "json-ld"
         meta.modified = _str(article.get("dateModified")) or meta.modified
         meta.section = _str(article.get("articleSection")) or meta.section
         meta.image = _str(article.get("image")) or meta.image
+        publisher = article.get("publisher")
+        if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+            meta.publisher = clean_text(publisher["name"]) or None
         body = article.get("articleBody")
         meta.article_body = body if isinstance(body, str) and body.strip() else None
     if meta.title is None:

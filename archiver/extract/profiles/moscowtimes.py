@@ -19,19 +19,20 @@ import re
 
 from lxml import html as lxml_html
 
-from archiver.extract.profiles import (
+from archiver.extract.profiles import moscowtimes_old
+from archiver.extract.profiles.base import (
     Page,
     PageFields,
+    Profile,
     clean_text,
-    dedupe,
     element_text,
     has_class,
     host_of,
     links_in,
-    resolve,
     strip_noise,
 )
 from archiver.extract.profiles.metadata import HeadMeta
+from archiver.extract.profiles.text import dedupe
 from archiver.models import Image, Link
 
 NAME = "moscowtimes"
@@ -48,6 +49,7 @@ PARAGRAPH_TAGS |= {"td", "th", "figcaption"}
 CONTAINER_TAGS = {"ul", "ol", "dl", "div", "section", "table", "thead", "tbody", "tr", "center"}
 _BLOCK_TYPE = re.compile(r"\barticle__block--([a-z0-9_-]+)")
 _UPDATED = re.compile(r"updated\s*:", re.IGNORECASE)
+_ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 def _is_mt_host(url: str | None) -> bool:
@@ -55,13 +57,45 @@ def _is_mt_host(url: str | None) -> bool:
     return host == "themoscowtimes.com" or host.endswith(".themoscowtimes.com")
 
 
-def matches(page: Page) -> bool:
-    """True for pages of themoscowtimes.com, by URL, canonical link or site name."""
+def recognise(page: Page) -> float:
+    """How surely the page is one of themoscowtimes.com's, from its URL and the page itself.
+
+    The URL (or the original URL of a Wayback replay) is certain; the page's canonical link,
+    ``og:url``, ``og:site_name`` and JSON-LD publisher are nearly so (a mirror or a saved file
+    keeps them); the site's own article markup with its name in the page is enough without them.
+    A page whose canonical link names another site is that site's.
+    """
+    head = page.head
     if _is_mt_host(page.url):
-        return True
-    if page.head.canonical:
-        return _is_mt_host(page.head.canonical)
-    return (page.head.site_name or "").lower() == "the moscow times"
+        return 1.0
+    if head.canonical and _ABSOLUTE.match(head.canonical):
+        return 0.9 if _is_mt_host(head.canonical) else 0.0
+    if _is_mt_host(head.og_url):
+        return 0.9
+    names = {(head.site_name or "").lower(), (head.publisher or "").lower()}
+    if "the moscow times" in names:
+        return 0.8
+    if _first(
+        page.tree, f"//article[{has_class('article')}]//*[{has_class('article__content')}]"
+    ) is not None and _mentions_site(page.tree):
+        return 0.6
+    if moscowtimes_old.find(page.tree) is not None and _mentions_site(page.tree):
+        return 0.6
+    return 0.0
+
+
+def matches(page: Page) -> bool:
+    """True for pages of themoscowtimes.com (see :func:`recognise`)."""
+    return recognise(page) > 0
+
+
+def _mentions_site(tree: lxml_html.HtmlElement) -> bool:
+    for el in tree.iter("a", "link", "img", "script"):
+        target = el.get("href") or el.get("src") or ""
+        if "themoscowtimes.com" in target.lower():
+            return True
+    title = tree.find(".//title")
+    return title is not None and "moscow times" in (title.text_content() or "").lower()
 
 
 def _first(el: lxml_html.HtmlElement, xpath: str) -> lxml_html.HtmlElement | None:
@@ -74,8 +108,10 @@ def _text_of(el: lxml_html.HtmlElement, xpath: str) -> str:
     return element_text(node) if node is not None else ""
 
 
-def _image(figure: lxml_html.HtmlElement, prefix: str, base: str | None) -> Image:
+def _image(figure: lxml_html.HtmlElement, prefix: str, page: Page) -> Image:
     img = _first(figure, ".//img")
+    if img is None:
+        img = _first(figure, ".//amp-img")
     src = None
     if img is not None:
         src = img.get("src") or img.get("data-src")
@@ -83,7 +119,7 @@ def _image(figure: lxml_html.HtmlElement, prefix: str, base: str | None) -> Imag
     credits = _text_of(figure, f".//*[{has_class(prefix + '__credits')}]")
     if not caption and not credits:  # a plain <figcaption>, as in hand-made html blocks
         caption = _text_of(figure, ".//figcaption")
-    return Image(url=resolve(src, base) or None if src else None, caption=caption, credits=credits)
+    return Image(url=page.link(src) or None if src else None, caption=caption, credits=credits)
 
 
 def _block_type(el: lxml_html.HtmlElement) -> str | None:
@@ -163,26 +199,31 @@ def _paragraphs(block: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
     return found
 
 
-def _body(content: lxml_html.HtmlElement, fields: PageFields, base: str | None) -> None:
+def _body(content: lxml_html.HtmlElement, fields: PageFields, page: Page) -> None:
     for block in content:
         if not isinstance(block.tag, str):
+            continue
+        if "live-post" in (block.get("class") or "").split():  # one post of a live blog
+            post = _first(block, f".//*[{has_class('live-post__body')}]")
+            if post is not None:
+                _body(post, fields, page)
             continue
         kind = _block_type(block)
         if kind is None or kind in SKIPPED_BLOCKS:
             continue
         if kind in IMAGE_BLOCKS:
             for figure in block.iter("figure"):
-                fields.images.append(_image(figure, "article__image", base))
+                fields.images.append(_image(figure, "article__image", page))
             continue
         if kind not in TEXT_BLOCKS:
             fields.warnings.append(f"unknown block type {kind!r} read as text")
         for figure in block.iter("figure"):  # an image placed inside a text block
-            fields.images.append(_image(figure, "article__image", base))
+            fields.images.append(_image(figure, "article__image", page))
         for para in _paragraphs(block):
             text = element_text(para)
             if text:
                 fields.paragraphs.append(text)
-                fields.links.extend(links_in(para, base))
+                fields.links.extend(links_in(para, page.base, replay=page.replay))
 
 
 def _dates(byline: lxml_html.HtmlElement | None, head: HeadMeta, fields: PageFields) -> None:
@@ -196,27 +237,36 @@ def _dates(byline: lxml_html.HtmlElement | None, head: HeadMeta, fields: PageFie
         if time is not None:
             shown = clean_text(time.get("datetime")) or None
             updated = bool(_UPDATED.search(element_text(byline)))
-    if updated:
+    if updated or not shown:
         fields.published = head.published
-        fields.modified = shown or head.modified
+        fields.published_source = head.published_source if head.published else None
+        fields.modified = (shown if updated else None) or head.modified
     else:
-        fields.published = shown or head.published
+        fields.published = shown
+        fields.published_source = "dateline"
         fields.modified = head.modified
 
 
 def extract_page(page: Page) -> PageFields:
     """Extract one Moscow Times page; falls back on JSON-LD/og + generic for other designs."""
-    tree, base = page.tree, page.base
+    tree = page.tree
     head = page.head
     article = _first(tree, f"//article[{has_class('article')}]")
     content = (
         _first(article, f".//*[{has_class('article__content')}]") if article is not None else None
     )
+    if content is None and article is not None:  # a live blog: posts instead of one body
+        content = _first(article, f".//*[{has_class('live-posts')}]")
     if article is None or content is None:
+        old_article = moscowtimes_old.find(tree)
+        if old_article is not None:
+            strip_noise(old_article)
+            return moscowtimes_old.extract_old(page, old_article)
         return _fallback(page, head)
 
     strip_noise(article)
     fields = PageFields(profile=NAME, url=page.url, warnings=list(head.warnings))
+    fields.page_type = "article"
     header = _first(article, f".//*[{has_class('article__header')}]")
     scope = header if header is not None else article
     fields.label = _text_of(scope, f".//*[{has_class('article__label')}]") or head.section
@@ -231,19 +281,19 @@ def extract_page(page: Page) -> PageFields:
                 continue
             fields.authors.append(text)
             if name.tag == "a" and name.get("href") is not None:
-                fields.links.append(Link(url=resolve(name.get("href"), base), text=text))
+                fields.links.append(Link(url=page.link(name.get("href")), text=text))
     fields.authors = dedupe(fields.authors) or head.authors
     _dates(byline, head, fields)
 
     featured = _first(article, f".//figure[{has_class('article__featured-image')}]")
     if featured is not None:
-        fields.images.append(_image(featured, "article__featured-image", base))
+        fields.images.append(_image(featured, "article__featured-image", page))
 
-    intro = _first(article, f".//*[{has_class('article__intro')}]")
+    intro = _first(article, f".//*[{has_class('article__intro')} or {has_class('live-intro')}]")
     if intro is not None and element_text(intro):
         fields.paragraphs.append(element_text(intro))
-        fields.links.extend(links_in(intro, base))
-    _body(content, fields, base)
+        fields.links.extend(links_in(intro, page.base, replay=page.replay))
+    _body(content, fields, page)
     if not fields.paragraphs:
         fields.warnings.append("article markup found but no body text in it")
     return fields
@@ -262,3 +312,8 @@ def _fallback(page: Page, head: HeadMeta) -> PageFields:
     fields.label = head.section
     fields.warnings.append("current Moscow Times article markup not found; used JSON-LD/og")
     return fields
+
+
+PROFILE = Profile(
+    name=NAME, extract_page=extract_page, recognise=recognise, also_reports=(FALLBACK_NAME,)
+)

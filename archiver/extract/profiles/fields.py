@@ -1,0 +1,287 @@
+"""Metadata a reader would accept: titles as the page shows them, authors who are people, dates
+in ISO 8601 (or none).
+
+Pages state their metadata carelessly: titles carry the site's name and section (``| Sport``,
+``- Golem.de``), entities encoded twice (``&amp;#8211;``) or UTF-8 read as Latin-1
+(``sanciÃ³n``); author fields hold e-mail addresses, user ids, the publisher, "By" prefixes and
+several people in one string; dates come in every format. These functions fold all that into
+what the page means. Pure functions of strings.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import warnings
+from datetime import datetime
+
+from archiver.extract.normalize import normalize_text
+
+_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,7}|#[xX][0-9a-fA-F]{2,6});")
+_MOJIBAKE = re.compile(
+    "[ÃÂÅÐÑâ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2013-\u203a\u20ac\u2122]"
+)
+# the second byte on of a UTF-8 sequence, as windows-1252 shows it
+_CONT = (
+    "[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013-\u203a\u20ac\u2122]"
+)
+_MOJIBAKE_RUN = re.compile(
+    f"(?:[\u00c2-\u00df]{_CONT}|[\u00e0-\u00ef]{_CONT}{{2}}|[\u00f0-\u00f4]{_CONT}{{3}})+"
+)
+_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|•|·|»|/|:)\s+")
+_WORD = re.compile(r"\w+")
+_NON_WORD = re.compile(r"\W+")
+
+
+def fix_text(text: str | None) -> str:
+    """Entities left in decoded text decoded (once more: they were encoded twice), UTF-8 read
+    as a single-byte charset repaired; anything else as it is."""
+    if not text:
+        return ""
+    for _ in range(2):  # "&amp;#8211;" is two encodings deep
+        if "&" in text and _ENTITY.search(text):
+            text = html.unescape(text)
+    if _MOJIBAKE.search(text):
+        text = _MOJIBAKE_RUN.sub(_repair, text)
+    return " ".join(text.split())
+
+
+def _repair(match: re.Match[str]) -> str:
+    """One run of UTF-8 bytes shown as windows-1252 / Latin-1 characters, read as UTF-8."""
+    run = match.group(0)
+    for codec in ("cp1252", "latin-1"):
+        try:
+            return run.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+    return run
+
+
+def _fold(text: str) -> str:
+    return _NON_WORD.sub("", normalize_text(text).casefold())
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(normalize_text(text).casefold()))
+
+
+def site_labels(host: str | None, *names: str | None) -> set[str]:
+    """Folded forms of the site's own names: its host's main label, og:site_name, publisher."""
+    out = {_fold(n) for n in names if n and len(_fold(n)) >= 3}
+    labels = (host or "").lower().removeprefix("www.").split(".")
+    for label in labels[:-1]:
+        if len(label) >= 3 and label not in ("com", "org", "net", "gov", "edu", "www"):
+            out.add(_fold(label))
+    return out
+
+
+def _is_site(segment: str, sites: set[str]) -> bool:
+    folded = _fold(segment)
+    if not folded:
+        return True
+    return any(
+        folded == s or (len(s) >= 4 and s in folded) or (len(folded) >= 5 and folded in s)
+        for s in sites
+    )
+
+
+def clean_title(title: str | None, headings: list[str], sites: set[str]) -> str | None:
+    """The article's title as the page shows it.
+
+    A heading of the page (``h1``) that the stated title begins with, or shares most words with,
+    is the title; otherwise the stated title without the trailing segments that name the site or
+    a section (``Headline | News | The Moscow Times``).
+    """
+    stated = fix_text(title)
+    heads = [h for h in (fix_text(x) for x in headings) if h and len(h) <= 300]
+    if stated:
+        words = _words(stated)
+        best, overlap = None, 0.0
+        for head in heads:
+            hw = _words(head)
+            if not hw or not words:
+                continue
+            if _fold(stated).startswith(_fold(head)) and len(hw) >= 2:
+                return head
+            share = len(hw & words) / len(hw | words)
+            if share > overlap:
+                best, overlap = head, share
+        if best is not None and overlap >= 0.6:
+            return best
+        return _strip_suffix(stated, sites) or None
+    return heads[0] if len(heads) == 1 else None
+
+
+def _strip_suffix(title: str, sites: set[str]) -> str:
+    parts = _SEPARATORS.split(title)
+    if len(parts) == 1:
+        return title
+    seps = _SEPARATORS.findall(title)
+    # drop trailing segments that name the site, or short ones after a "|" (a section's name)
+    while len(parts) > 1:
+        last, sep = parts[-1], seps[-1].strip()
+        if _is_site(last, sites) or (sep in ("|", "::", "•", "·", "»") and len(last.split()) <= 3):
+            parts.pop()
+            seps.pop()
+            continue
+        break
+    head = parts[0]
+    for sep, part in zip(seps, parts[1:], strict=True):
+        head += sep + part
+    return head.strip()
+
+
+_AUTHOR_PREFIX = re.compile(
+    r"^(?:(?:written|posted|published|reviewed|edited|story|text|words)\s+)?"
+    r"(?:by|von|par|por|di|door|autor(?:in)?|author|verfasser|av)\b\s*:?\s*",
+    re.IGNORECASE,
+)
+_NOT_PEOPLE = {
+    "written by",
+    "the author",
+    "author",
+    "undefined",
+    "null",
+    "none",
+    "admin",
+    "administrator",
+    "staff",
+    "editor",
+    "editorial",
+    "guest",
+    "anonymous",
+    "unknown",
+    "redaktion",
+}
+_SPLIT = re.compile(r"\s*(?:;|,|\s&\s|\s+and\s+|\s+und\s+|\s+et\s+|\s+y\s+|\s+e\s+|\s+и\s+|\|)\s*")
+_CREDENTIAL = re.compile(r"^(?:[A-Z]{2,6}(?:-[A-Z]+)?(?:\s+\d+)?|Ph\.?D\.?|M\.?D\.?|Jr\.?|Sr\.?)$")
+_INITIALS = re.compile(r"\s*\((?:[a-zäöü]{2,5}|[A-Z]{2,5}|[a-z]{1,3}/[a-z]{1,3})\)\s*")
+_WRITTEN_BY = re.compile(r"^.{0,40}?\b(?:written|posted|authored|reported)\s+by\s+", re.I)
+_TRAILER = re.compile(
+    r"\s*[|·•-]?\s*\b(?:last\s+)?(?:updated|published|posted)(?:\s+on)?\b.*$", re.IGNORECASE
+)
+_LEADING_AND = re.compile(r"^(?:(?i:and|und)|et|y|e|&)\s+")  # "y"/"e" only in lower case
+_SURNAME = re.compile(r"^[A-Z][\w'’-]+$")
+_GIVEN = re.compile(r"^[A-Z][\w'’-]+(?:\s+[A-Z]\.?)*$")
+_JOB = re.compile(
+    r"\b(?:expert|director|head|editor|writer|manager|officer|founder|ceo|cto|president|"
+    r"correspondent|reporter|columnist|contributor|specialist|consultant|analyst|dietitian|"
+    r"nutritionist|coach|professor|lead|senior|chief|vp|owner)\b",
+    re.IGNORECASE,
+)
+_ORG = re.compile(
+    r"\b(?:team|staff|editors?|editorial|redaktion|newsroom|media|group|inc|llc|ltd|gmbh|corp|"
+    r"company|bank|security|marketing|news|online|official|agency|press|magazine|studio|"
+    r"solutions|services|foundation|institute|university|clinic|dental|care)\b\.?",
+    re.IGNORECASE,
+)
+_PERSON = re.compile(r"^(?:[A-Z][\w'’.-]+\s+){1,3}[A-Z][\w'’-]+$")
+_BAD = re.compile(r"@|https?://|www\.|\.(?:com|org|net|de|ru|co\.uk|io)\b|©|\d{3,}", re.IGNORECASE)
+
+
+def clean_authors(raw: list[str], sites: set[str]) -> list[str]:
+    """People's names, one each: prefixes, e-mails, ids, the site's own name dropped; several
+    people in one string ("A and B", "A und B", "A, B") split."""
+    out: list[str] = []
+    for value in raw:
+        text = _INITIALS.sub(" ", fix_text(value)).strip()
+        text = _WRITTEN_BY.sub("", text)  # "This post was written by A" -> "A"
+        text = _TRAILER.sub("", text)  # "A Last Updated August 1" -> "A"
+        parts = [p.strip() for p in text.split(",")]
+        if len(parts) == 2 and _SURNAME.match(parts[0]) and _GIVEN.match(parts[1]):
+            text = f"{parts[1]} {parts[0]}"  # "Kaufman, Jeff T." -> "Jeff T. Kaufman"
+        elif len(parts) > 1:  # "Paul Frew, Home and Digital Security Expert": a job title
+            text = ", ".join(p for i, p in enumerate(parts) if i == 0 or not _JOB.search(p))
+        for piece in _SPLIT.split(text):
+            piece = _LEADING_AND.sub("", piece.strip(" -–—:·|"))  # ", and C"
+            name = _AUTHOR_PREFIX.sub("", piece).strip(" -–—:,.")
+            if not name or name.lower() in _NOT_PEOPLE or _BAD.search(name):
+                continue
+            if _CREDENTIAL.match(name):
+                continue  # "MD", "RD", "FAND": credentials after a name
+            if " " not in name and (name.islower() or any(c in name for c in "._-")):
+                continue  # a user id ("andrew.keaveney", "kffnirmitap")
+            if name.lower().startswith("the ") or _ORG.search(name):
+                continue
+            if _is_site(name, sites) and not _PERSON.match(name):
+                continue  # the site's own name; a personal site's owner is a person
+            if len(name) > 60 or len(name.split()) > 5:
+                continue
+            if name not in out:
+                out.append(name)
+    return out
+
+
+_DAYFIRST_HINT = re.compile(r"^\s*(\d{1,2})[./](\d{1,2})[./](\d{2,4})")
+_ISO_FULL = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+def iso_date(value: str | None) -> str | None:
+    """The date in ISO 8601 (``YYYY-MM-DD``, with the time and offset when given), or None.
+
+    ISO input is returned as written; other forms ("Jan 17, 2025", "Fri Apr 28 19:20:36 CEST
+    2023", "13/11/2025 09:21") are parsed; what is not a date is None.
+    """
+    text = (value or "").strip().strip("\"'")
+    if not text:
+        return None
+    if _ISO_FULL.match(text):
+        try:
+            day = datetime.strptime(text[:10], "%Y-%m-%d")
+        except ValueError:
+            return None  # "0000-00-00": a placeholder, not a date
+        if not 1900 <= day.year <= 2100:
+            return None
+        if len(text) > 10 and "T" not in text:
+            text = text.replace(" ", "T", 1).replace(" ", "")
+        return _OFFSET.sub(r"\1:\2", text)
+    from dateutil import parser as date_parser  # htmldate's (trafilatura's) own dependency
+
+    hint = _DAYFIRST_HINT.match(text)
+    dayfirst = bool(hint and int(hint.group(1)) > 12) or bool(hint and "." in text[:6])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an unknown zone name: the date stays right
+            parsed = date_parser.parse(
+                text, dayfirst=dayfirst, fuzzy=False, default=_NO_DAY, tzinfos=_ZONES
+            )
+    except (ValueError, OverflowError, TypeError, LookupError):
+        return None
+    if parsed.year < 1990 or parsed.year > 2100:
+        return None
+    if not re.search(r"\d{1,2}:\d{2}", text):
+        return parsed.date().isoformat()
+    return parsed.isoformat()
+
+
+_NO_DAY = datetime(2000, 1, 1)
+_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+_H = 3600
+_ZONES = {
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "BST": _H,
+    "CET": _H,
+    "CEST": 2 * _H,
+    "MEZ": _H,
+    "MESZ": 2 * _H,
+    "EET": 2 * _H,
+    "EEST": 3 * _H,
+    "MSK": 3 * _H,
+    "EST": -5 * _H,
+    "EDT": -4 * _H,
+    "CST": -6 * _H,
+    "CDT": -5 * _H,
+    "MST": -7 * _H,
+    "MDT": -6 * _H,
+    "PST": -8 * _H,
+    "PDT": -7 * _H,
+    "IST": 19800,
+    "JST": 9 * _H,
+    "AEST": 10 * _H,
+    "AEDT": 11 * _H,
+}

@@ -1,0 +1,91 @@
+"""The accuracy gate on real pages: a subset of the corpus in tests/data/accuracy/ (so it runs in
+every clone), scored with bench/accuracy.py against the floors of tests/data/accuracy_floor.toml.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bench.accuracy import (
+    Scores,
+    l3s_cases,
+    main,
+    ours,
+    replay_cases,
+    score_article,
+    score_links,
+    score_replays,
+    wcxb_cases,
+)
+
+TESTS = Path(__file__).parent.parent
+SUBSET = TESTS / "data" / "accuracy"
+FLOORS = tomllib.loads((TESTS / "data" / "accuracy_floor.toml").read_text(encoding="utf-8"))
+
+
+def _check(figures: dict[str, float], floors: dict[str, float]) -> None:
+    for key, floor in floors.items():
+        if key.endswith("_max"):
+            got = figures[key.removesuffix("_max")]
+            assert got <= floor, f"{key.removesuffix('_max')}: {got} defects (at most {floor})"
+            continue
+        got = figures[key]
+        assert got >= floor, f"{key} {got:.3f} fell below its floor {floor}"
+        assert got - floor <= 0.05 + 1e-9, f"{key} {got:.3f}: raise the floor {floor}"
+
+
+def test_wcxb_subset_holds_its_floors() -> None:
+    scores = Scores()
+    cases = list(wcxb_cases(SUBSET / "wcxb-dev"))
+    assert len(cases) == 16
+    for case in cases:
+        answer = ours(case.data, case.url)
+        if case.page_type != "article":
+            scores.typed += 1
+            scores.type_right += answer.page_type != "article"
+            continue
+        score_article(case, answer, scores)
+    assert scores.pages == 12
+    _check(scores.figures(), FLOORS["subset"]["wcxb"])
+
+
+def test_l3s_subset_holds_its_floors() -> None:
+    scores = Scores()
+    cases = list(l3s_cases(SUBSET / "l3s-gn1"))
+    assert len(cases) == 9
+    assert sum(len(case.links) for case in cases) >= 20  # the key links were matched
+    for case in cases:
+        score_links(case, ours(case.data, case.url), scores)
+    _check(scores.figures(), FLOORS["subset"]["l3s"])
+
+
+def test_wayback_replays_lose_the_toolbar_and_keep_the_text() -> None:
+    figures = score_replays(replay_cases(SUBSET / "wayback-captures"))
+    assert figures["pages"] == 3
+    assert figures["archive_links"] == 0  # every /web/<ts>/<url> link is its original URL
+    assert figures["toolbar_shown"] == 0
+    _check(figures, FLOORS["subset"]["wayback"])
+
+
+def test_every_subset_file_has_its_provenance() -> None:
+    listed = {
+        line.split("\t")[0]
+        for line in (SUBSET / "provenance.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    }
+    files = {
+        str(p.relative_to(SUBSET))
+        for p in SUBSET.rglob("*")
+        if p.is_file() and p.name not in ("provenance.tsv", "README.md")
+    }
+    assert files <= listed, sorted(files - listed)
+
+
+def test_full_run_says_plainly_when_the_corpus_is_absent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--corpus", str(tmp_path / "nowhere")]) == 0
+    out = capsys.readouterr().out
+    assert "corpus not found" in out and "nothing measured" in out
