@@ -215,17 +215,20 @@ class Captures:
         )
 
     @guarded
-    def last_alive(self, url: str) -> StoredCapture | None:
-        """The newest 2xx capture of that URL with an extraction (an HTML page): what the
-        archive holds of a page from when it was alive, the first archived copy of a dead link."""
-        return self._one(
-            """SELECT * FROM captures
-            WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
-            AND status BETWEEN 200 AND 299 AND extraction_id IS NOT NULL
-            ORDER BY fetched_at DESC, id DESC LIMIT 1""",
-            {"url": url},
-            with_document=False,
+    def alive_before(self, url: str, before: str, *, limit: int = 5) -> list[StoredCapture]:
+        """The newest 2xx captures of that URL with an extraction (HTML pages) fetched before
+        ``before`` (ISO 8601), bodies restored: candidates for what the page was when alive."""
+        rows = list(
+            self.handle.db.query(
+                """SELECT * FROM captures
+                WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
+                AND status BETWEEN 200 AND 299 AND extraction_id IS NOT NULL
+                AND fetched_at < :before
+                ORDER BY fetched_at DESC, id DESC LIMIT :limit""",
+                {"url": url, "before": before, "limit": limit},
+            )
         )
+        return [self._stored(row, with_document=False) for row in rows]
 
     @guarded
     def newest_state(self, url: str) -> tuple[int, Capture, Document | None] | None:

@@ -118,9 +118,9 @@ class Archive:
         """The oldest 2xx capture of that URL with an extraction: a source's baseline text."""
         return self.captures.first(url, with_document=with_document)
 
-    def last_alive(self, url: str) -> StoredCapture | None:
-        """The newest 2xx HTML capture of that URL: the archive's own copy of a dead link."""
-        return self.captures.last_alive(url)
+    def alive_before(self, url: str, before: str, *, limit: int = 5) -> list[StoredCapture]:
+        """The newest 2xx HTML captures of that URL fetched before ``before``, with bodies."""
+        return self.captures.alive_before(url, before, limit=limit)
 
     def newest_state(self, url: str) -> tuple[int, Capture, Document | None] | None:
         """The newest capture of that URL (not a 304), without its body, and its extraction."""

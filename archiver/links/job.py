@@ -32,6 +32,7 @@ from archiver.verify.canonical import read_canonical
 from archiver.verify.recover import recover_links
 
 if TYPE_CHECKING:
+    from archiver.archive.records import StoredCapture
     from archiver.archive.store import Archive
     from archiver.fetch.fetcher import Fetcher
 
@@ -111,13 +112,23 @@ def own_copy_url(capture_id: int) -> str:
     return f"urn:archiver:capture:{capture_id}"
 
 
-def own_copies(checks: Sequence[LinkCheck], archive: Archive) -> list[LinkCheck]:
-    """A broken link the archive captured alive (2xx, an HTML page) gets that capture as its
-    first archived copy, before any web archive is asked."""
+def last_alive(archive: Archive, url: str, *, before: str) -> StoredCapture | None:
+    """The newest capture of ``url`` from before ``before`` that the checker calls alive: a 2xx
+    HTML page that is not an error page, a redirect home or to a login (so a soft 404 captured
+    on an earlier day is never offered as the page)."""
+    for stored in archive.alive_before(url, before):
+        if classify(Link(url=url, text=""), stored.capture).status in ("ok", "redirected"):
+            return stored
+    return None
+
+
+def own_copies(checks: Sequence[LinkCheck], archive: Archive, *, now: str) -> list[LinkCheck]:
+    """A broken link the archive captured alive (2xx, an HTML page, before this check) gets
+    that capture as its first archived copy, before any web archive is asked."""
     out: list[LinkCheck] = []
     for check in checks:
         if check.broken and not check.archived_url and is_web_url(check.url.strip()):
-            alive = archive.last_alive(check.url.strip())
+            alive = last_alive(archive, check.url.strip(), before=now)
             if alive is not None:
                 copy = ArchivedCopy(
                     archive=OWN,
@@ -149,7 +160,7 @@ def archived_copies(
     """Archived copies and moved pages for the broken links: the archive's own capture first,
     then every web archive through Memento (and the pages that moved), then the Wayback
     Machine's availability API when a caller gave one. Never raises."""
-    out = own_copies(checks, archive) if settings.own_copies else list(checks)
+    out = own_copies(checks, archive, now=settings.now) if settings.own_copies else list(checks)
     if settings.rescue is not None:
         rescued = rescue(
             out, fetcher=fetcher, archive=archive, published=published, settings=settings.rescue
