@@ -295,6 +295,10 @@ class Archive:
     # -- fixity and WARC ---------------------------------------------------------------------
 
     @guarded
+    def has_evidence_log(self) -> bool:
+        """Whether this archive's schema has the evidence log (an old read-only file may not)."""
+        return "evidence_log" in self.db.table_names()
+
     def fsck(self) -> fixity.FsckReport:
         """Re-hash every stored body and run SQLite's integrity check; problems are values."""
         return fixity.check(self.handle.conn, self.handle.path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+from pathlib import Path
 
 import click
 
@@ -21,27 +22,52 @@ def _a_number(ctx: click.Context, param: click.Parameter, value: float) -> float
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The archive's signing key, to check the checkpoints against. Default: $ARCHIVER_KEY "
+    "or ~/.config/archiver/signing.key.",
+)
 @click.pass_context
-def fsck(ctx: click.Context, as_json: bool) -> None:
-    """Re-hash every stored body and check SQLite's integrity.
+def fsck(ctx: click.Context, as_json: bool, key_path: Path | None) -> None:
+    """Re-hash every stored body, check SQLite's integrity and the evidence log.
 
-    Exit 1 when a body no longer matches its checksum or the database has problems.
+    The evidence log is recomputed from the rows: a record changed, removed or reordered since
+    it was logged is named, even when its SHA-256 was changed with it, and every signed
+    checkpoint is checked against the archive's key. Exit 1 when anything does not match.
     """
+    from archiver.evidence.audit import audit
+
     with _archive(ctx, readonly=True) as archive:
         result = archive.fsck()
+        evidence = audit(archive, key=key_path) if archive.has_evidence_log() else None
+    ok = result.ok and (evidence is None or evidence.ok)
     if as_json:
-        emit_json(result.to_json())
+        emit_json(
+            {**result.to_json(), "ok": ok, "evidence": evidence.to_json() if evidence else None}
+        )
     else:
         for problem in result.problems:
             where = ", ".join(str(i) for i in problem.capture_ids) or "-"
             urls = " ".join(_clean(u) for u in problem.urls)
             click.echo(f"{problem.kind}: captures {where} {urls}: {_clean(problem.detail)}")
+        for found in evidence.problems if evidence else ():
+            click.echo(f"evidence {found.kind}: {_clean(found.detail)}")
         verdict = "ok" if result.ok else f"{len(result.problems)} problem(s)"
         click.echo(
             f"{result.bodies_checked} bodies ({result.bytes_checked} bytes) of "
             f"{result.captures} captures checked: {verdict}"
         )
-    ctx.exit(0 if result.ok else 1)
+        if evidence is not None:
+            said = "ok" if evidence.ok else f"{len(evidence.problems)} problem(s)"
+            key = f"key {evidence.key_id}" if evidence.key_id else "the keys stored beside them"
+            click.echo(
+                f"evidence log: {evidence.records} records, {evidence.checkpoints} signed "
+                f"checkpoint(s) checked against {key}, {evidence.unlogged} not yet sealed: {said}"
+            )
+    ctx.exit(0 if ok else 1)
 
 
 @cli.command()

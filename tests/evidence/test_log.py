@@ -156,3 +156,33 @@ def test_new_records_are_logged_at_the_next_seal(sealed: Path, connect_to: list[
         done = seal(archive)
         after = audit(archive)
     assert done.added == before.unlogged and after.unlogged == 0 and after.checkpoints == 2
+
+
+def _fsck(db: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--db", str(db), "fsck"], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_fsck_exits_1_and_names_each_tampering(sealed: Path) -> None:
+    code, out = _fsck(sealed)
+    assert code == 0 and "evidence log:" in out and ": ok" in out.splitlines()[-1]
+    # a body changed with its SHA-256
+    forged = b"<html><body><p>Never said.</p></body></html>"
+    new = hashlib.sha256(forged).hexdigest()
+    conn = sqlite3.connect(sealed)
+    capture_id, old = conn.execute(
+        "SELECT id, body_sha256 FROM captures WHERE body_sha256 IS NOT NULL ORDER BY id LIMIT 1"
+    ).fetchone()
+    with conn:
+        conn.execute(
+            "INSERT INTO bodies (sha256, size, compression, data, stored_at) "
+            "SELECT ?, ?, 'zlib', ?, stored_at FROM bodies WHERE sha256 = ?",
+            (new, len(forged), zlib.compress(forged), old),
+        )
+        conn.execute("UPDATE captures SET body_sha256 = ? WHERE id = ?", (new, capture_id))
+        conn.execute("DELETE FROM link_checks WHERE id = 2")
+    conn.close()
+    code, out = _fsck(sealed)
+    assert code == 1
+    assert f"evidence changed: captures row {capture_id} " in out
+    assert "evidence removed: link_checks row 2 " in out
