@@ -114,8 +114,8 @@ class Captures:
         cursor = conn.execute(
             """INSERT OR IGNORE INTO extractions (key, url, profile, normalizer, checksum, title,
                 subtitle, authors, published, modified, label, encoding, text, paragraphs,
-                paragraph_hashes, images, warnings)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                paragraph_hashes, images, warnings, published_source, page_type)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 key,
                 document.url,
@@ -134,6 +134,8 @@ class Captures:
                 dumps(list(document.paragraph_hashes)),
                 dumps([image.to_json() for image in document.images]),
                 dumps(list(document.warnings)),
+                document.published_source,
+                document.page_type,
             ),
         )
         if cursor.rowcount:

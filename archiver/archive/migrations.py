@@ -391,6 +391,15 @@ def _m009_capture_flags(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_capture_flags ON capture_flags(capture_id)")
 
 
+def _m010_extraction_provenance(db: Database) -> None:
+    """Where an extraction's date came from, and whether the page is an article at all."""
+    columns = {column.name for column in db.table("extractions").columns}
+    if "published_source" not in columns:
+        db.execute("ALTER TABLE extractions ADD COLUMN published_source TEXT")
+    if "page_type" not in columns:
+        db.execute("ALTER TABLE extractions ADD COLUMN page_type TEXT")
+
+
 Migration = Callable[[Database], None]
 
 #: Applied in order; the position (1-based) is the schema version. Append only.
@@ -404,6 +413,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m007_evidence,
     _m008_archived_copies,
     _m009_capture_flags,
+    _m010_extraction_provenance,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -80,6 +80,8 @@ def document_from_json(data: Mapping[str, Any] | None) -> Document | None:
         label=data.get("label"),
         encoding=data.get("encoding"),
         warnings=tuple(data.get("warnings") or ()),
+        published_source=data.get("published_source"),
+        page_type=data.get("page_type"),
     )
 
 

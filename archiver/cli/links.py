@@ -19,6 +19,7 @@ from archiver.cli.app import (
 )
 from archiver.errors import NetworkUnavailable
 from archiver.report import links as report
+from archiver.report.escape import terminal_line
 
 
 @cli.command()
@@ -35,6 +36,13 @@ from archiver.report import links as report
     metavar="URL",
     help="Base URL of the Wayback Machine's APIs (default: archive.org).",
 )
+@click.option(
+    "--all",
+    "every_link",
+    is_flag=True,
+    help="Check every link on the page (navigation, related stories, footer too), as "
+    "linkchecker does; by default only the links of the article's text are checked.",
+)
 @_rot_options
 @fetch_options
 @click.pass_context
@@ -48,6 +56,7 @@ def links(
     wayback_url: str | None,
     suspect_checks: int,
     suspect_days: int,
+    every_link: bool,
     **options: Any,
 ) -> None:
     """Check every link of TARGET (a URL, .md copy or capture id).
@@ -65,7 +74,20 @@ def links(
     archives = _archives(options, no_archive_lookup, wayback_url)
     with _archive(ctx) as archive, _fetcher(options) as fetcher:
         result = check_target(
-            target, fetcher=fetcher, archive=archive, policy=policy, rescue_settings=archives
+            target,
+            fetcher=fetcher,
+            archive=archive,
+            policy=policy,
+            rescue_settings=archives,
+            every_link=every_link,
+        )
+    if not every_link and result.page_type not in (None, "article"):
+        found = sum(1 for c in result.checks if c.url != result.source)
+        click.echo(
+            f"archiver: {terminal_line(result.source)} is not an article "
+            f"({terminal_line(result.page_type)}): only the links of its article text are "
+            f"checked ({found}); --all checks every link on the page",
+            err=True,
         )
     checks = list(result.checks)
     text = report.format_links(result.source, checks, "json" if as_json else fmt, colour=_colour())

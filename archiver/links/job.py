@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from archiver.capture.pages import GivenPages, LivePages, Page, Pages
 from archiver.capture.snapshot import keep
-from archiver.errors import InputError
+from archiver.errors import ExtractionError, InputError
+from archiver.extract.extractor import page_links
 from archiver.fetch.urls import is_web_url
 from archiver.links.check import ProbeCache, check_links, classify, make_check, precheck
 from archiver.links.rescue import RescueSettings, rescue
@@ -256,6 +257,8 @@ class LinkReport:
     links_not_due: int = 0
     captures: int = 0  # captures stored (the page when fetched now, and its sources)
     not_modified: bool = False
+    page_type: str | None = None  # "article", or what the page is instead (extract's word)
+    every_link: bool = False  # every link of the page was checked, not only the article's
 
 
 def check_pages(
@@ -323,6 +326,7 @@ def check_pages(
                 links_not_due=total - len(links),
                 captures=page.fresh + stored,
                 not_modified=page.not_modified,
+                page_type=document.page_type if document else None,
             )
         )
     return reports
@@ -338,6 +342,7 @@ def check_target(
     probes: ProbeCache | None = None,
     now: str | None = None,
     rescue_settings: RescueSettings | None = None,
+    every_link: bool = False,
 ) -> LinkReport:
     """Check every link of TARGET (a capture id, a canonical copy or a URL), judged and stored.
 
@@ -358,10 +363,13 @@ def check_target(
     else:
         if precheck(Link(url=target, text="")) is not None:
             raise InputError(f"not a URL, a canonical copy or a capture id: {target[:200]}")
-        pages = LivePages(fetcher, archive)
+        pages: Pages = LivePages(fetcher, archive)
+        if every_link:
+            pages = _every_link(pages.get([target]))
         (report,) = check_pages(
             [target], pages=pages, fetcher=fetcher, archive=archive, settings=settings, save=False
         )
+        report = replace(report, every_link=every_link)
         if report.page is not None and report.capture_id is not None and not report.checks:
             page = report.page
             if report.offline:  # the one host asked did not answer: no verdict
@@ -380,6 +388,23 @@ def check_target(
     if (fetcher.traffic() - start).nothing_answered:
         report = replace(report, offline=True)
     return report
+
+
+def _every_link(got: dict[str, Page]) -> GivenPages:
+    """The pages with every link they hold, not only their article's (``links --all``)."""
+    out: dict[str, Page] = {}
+    for url, page in got.items():
+        document, capture = page.document, page.capture
+        if document is not None and capture is not None:
+            try:
+                links = page_links(
+                    capture.body, url=capture.final_url, content_type=capture.content_type
+                )
+            except ExtractionError:
+                links = document.links
+            page = replace(page, document=replace(document, links=tuple(links)))
+        out[url] = page
+    return GivenPages(out)
 
 
 def _stored_capture(
