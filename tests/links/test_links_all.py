@@ -45,6 +45,8 @@ def _links(tmp_path: Path, web: LinkWeb, *extra: str) -> tuple[int, dict, str]:
             "links",
             f"{N}/",
             "--json",
+            "--per-host-rate",
+            "200",
             "--timeout",
             "2",
             f"--connect-to=news.test={web.address}",
