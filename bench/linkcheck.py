@@ -290,7 +290,8 @@ CASES: list[tuple[str, Case, str]] = [
     ("/gone", (410, (), "<title>Gone</title>", 0.0), "gone"),
     ("/error-page", (200, (), _doc("Page not found", "Try the search box."), 0.0), "soft_404"),
     ("/2017/03/deep-story", (301, (("Location", "/"),), "", 0.0), "soft_404"),
-    ("/members/story", (302, (("Location", "/login?next=story"),), "", 0.0), "soft_404"),
+    # a login wall: a suspect, not a soft 404 (docs/contract.md)
+    ("/members/story", (302, (("Location", "/login?next=story"),), "", 0.0), "blocked"),
     ("catchall:/2017/03/vanished", (0, (), "", 0.0), "soft_404"),
     ("catchall:/2017/03/real-story", (200, (), _doc("Real", "A real page. " * 40), 0.0), "ok"),
     ("/down", (503, (), "<title>Service Unavailable</title>", 0.0), "server_error"),
