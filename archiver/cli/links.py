@@ -21,6 +21,9 @@ from archiver.errors import NetworkUnavailable
 from archiver.report import links as report
 from archiver.report.escape import terminal_line
 
+#: What extraction calls a page that is not an article (``Document.page_type``).
+NOT_ARTICLES = ("listing", "product", "forum", "page")
+
 
 @cli.command()
 @click.argument("target")
@@ -81,12 +84,12 @@ def links(
             rescue_settings=archives,
             every_link=every_link,
         )
-    if not every_link and result.page_type not in (None, "article"):
+    if not every_link and result.left_out and result.page_type in NOT_ARTICLES:
         found = sum(1 for c in result.checks if c.url != result.source)
         click.echo(
             f"archiver: {terminal_line(result.source)} is not an article "
             f"({terminal_line(result.page_type)}): only the links of its article text are "
-            f"checked ({found}); --all checks every link on the page",
+            f"checked ({found}; {result.left_out} others on the page); --all checks every link",
             err=True,
         )
     checks = list(result.checks)

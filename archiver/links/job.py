@@ -259,6 +259,7 @@ class LinkReport:
     not_modified: bool = False
     page_type: str | None = None  # "article", or what the page is instead (extract's word)
     every_link: bool = False  # every link of the page was checked, not only the article's
+    left_out: int = 0  # links on the page that are not the article's (checked with every_link)
 
 
 def check_pages(
@@ -363,13 +364,22 @@ def check_target(
     else:
         if precheck(Link(url=target, text="")) is not None:
             raise InputError(f"not a URL, a canonical copy or a capture id: {target[:200]}")
-        pages: Pages = LivePages(fetcher, archive)
-        if every_link:
-            pages = _every_link(pages.get([target]))
+        got = LivePages(fetcher, archive).get([target])
+        everything = _every_link(got)
         (report,) = check_pages(
-            [target], pages=pages, fetcher=fetcher, archive=archive, settings=settings, save=False
+            [target],
+            pages=everything if every_link else GivenPages(got),
+            fetcher=fetcher,
+            archive=archive,
+            settings=settings,
+            save=False,
         )
-        report = replace(report, every_link=every_link)
+        article, whole = got[target].document, everything.pages[target].document
+        left_out = 0
+        if article is not None and whole is not None and not every_link:
+            mine = {link.url for link in article.links}
+            left_out = len({link.url for link in whole.links} - mine)
+        report = replace(report, every_link=every_link, left_out=left_out)
         if report.page is not None and report.capture_id is not None and not report.checks:
             page = report.page
             if report.offline:  # the one host asked did not answer: no verdict

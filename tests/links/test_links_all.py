@@ -61,7 +61,7 @@ def test_a_front_page_says_it_is_not_an_article_and_all_checks_every_link(tmp_pa
     with _web() as web:
         _, plain, said = _links(tmp_path, web)
         code, every, said_all = _links(tmp_path, web, "--all")
-    assert "is not an article" in said and "--all checks every link" in said
+    assert "is not an article" in said and "--all checks every link" in said and "others on" in said
     assert said_all == ""
     checked = {link["url"] for link in every["links"]}
     assert set(STORIES) <= checked and f"{N}/politics" in checked and f"{N}/about" in checked
