@@ -54,7 +54,7 @@ def rot_curve_svg(rows: Sequence[Any]) -> str:
         y = _TOP + plot_h * (1 - pct / 100)
         out.append(
             f'<line class="grid" x1="{_LEFT}" y1="{y:.1f}" x2="{WIDTH - _RIGHT}" y2="{y:.1f}"/>'
-            f'<text class="axis" x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{pct}%</text>'
+            f'<text class="tick" x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{pct}%</text>'
         )
     for index, row in enumerate(bars):
         gap = 0.5 if (row.year is None and known) else 0.0
@@ -75,7 +75,7 @@ def rot_curve_svg(rows: Sequence[Any]) -> str:
         )
         out.append(
             f'<text class="year" x="{centre:.1f}" y="{HEIGHT - _BOTTOM + 16}" '
-            f'text-anchor="middle">{html_text("?" if row.year is None else label)}</text>'
+            f'text-anchor="middle">{html_text("unknown" if row.year is None else label)}</text>'
         )
     out.append(
         f'<line class="axis" x1="{_LEFT}" y1="{_TOP + plot_h}" x2="{WIDTH - _RIGHT}" '
@@ -89,5 +89,5 @@ CHART_STYLE = """\
 svg.rotcurve{max-width:100%;height:auto;font:12px system-ui,sans-serif}
 svg.rotcurve .grid{stroke:#ddd} svg.rotcurve .axis{stroke:#444;fill:#444}
 svg.rotcurve .bar{fill:#b03a2e} svg.rotcurve .bar.unknown{fill:#888}
-svg.rotcurve .value,svg.rotcurve .year{fill:#222}
+svg.rotcurve .value,svg.rotcurve .year,svg.rotcurve .tick{fill:#222}
 """

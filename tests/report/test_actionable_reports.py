@@ -284,3 +284,65 @@ def test_linkrot_report_of_a_real_archive_titles_dates_and_links_the_copy(tmp_pa
                     value = record[key]
                     assert value is None or value.startswith(("http://", "https://")), name
     conn.close()
+
+
+def test_year_and_title_from_the_canonical_copy_when_no_extraction_has_them(
+    tmp_path: Path,
+) -> None:
+    from archiver.archive.store import Archive
+    from archiver.links.rotreport import rot_report
+    from archiver.models import CanonicalCopy
+    from archiver.verify.canonical import PARSER_VERSION, copy_to_json
+
+    source = "https://a.example/2015/story"
+    copy = CanonicalCopy(
+        path="story.md", url=source, title="The kept story", subtitle=None, authors=(),
+        published="2015-06-01", caption=None, credits=None, paragraphs=("Text.",), links=(),
+    )  # fmt: skip
+    with Archive(str(tmp_path / "a.db")) as archive:
+        archive.save_parses([("f" * 64, copy_to_json(copy))], PARSER_VERSION)
+        archive.save_link_checks(
+            [LinkCheck(url="https://b.example/x", text="x", status="ok", broken=False)],
+            source_url=source,
+            checked_at="2026-01-01T00:00:00Z",
+        )
+        archive.save_link_checks(
+            [LinkCheck(url="https://b.example/y", text="y", status="ok", broken=False)],
+            source_url="https://a.example/undated",
+            checked_at="2026-01-01T00:00:00Z",
+        )
+        articles = {a.source: a for a in rot_report(archive)}
+    assert articles[source].published_year == 2015
+    assert articles[source].title == "The kept story"
+    assert articles["https://a.example/undated"].published_year is None
+    curve = rot_curve(list(articles.values()))
+    assert [(r.year, r.links, r.broken) for r in curve] == [(2015, 1, 0), (None, 1, 0)]
+
+
+@pytest.mark.slow
+def test_datasette_serves_the_queries_with_urls_as_links(tmp_path: Path) -> None:
+    pytest.importorskip("datasette", reason="datasette is the optional 'serve' extra")
+    from tests.archive.test_serve import ask
+
+    db = tmp_path / "archive.db"
+    citing = "https://news.test/2017/03/citing"
+    with _web(article("The cited report", "What the report said, in full. " * 10)) as web:
+        _run(
+            db, "links", citing, "--json", "--timeout", "2", f"--connect-to=news.test={web.address}"
+        )
+    with _web(Answer(status=404, body="<title>Not Found</title>")) as web:
+        route = f"--connect-to=news.test={web.address}"
+        down = f"http://127.0.0.7:{_closed_port('127.0.0.7')}"
+        _run(db, "links", citing, "--json", "--timeout", "2", route, "--wayback-url", down)
+    code, page = ask(db, "GET", "/archive/broken_links")
+    assert code == 200
+    assert '<a href="https://news.test/2017/03/cited-report">' in page  # a URL is a link
+    assert "this archive&#39;s capture" in page or "this archive&#x27;s capture" in page
+    code, body = ask(db, "GET", "/archive/broken_links.json?_shape=array")
+    (row,) = json.loads(body)
+    code, body = ask(
+        db, "GET", f"/archive/capture_text.json?_shape=array&capture_id={row['own_capture_id']}"
+    )
+    (text,) = json.loads(body)
+    assert code == 200 and text["title"] == "The cited report"
+    assert text["url"] == "https://news.test/2017/03/cited-report"
