@@ -1,7 +1,8 @@
 """``archiver serve``: the archive in Datasette, read-only, for this machine's browser only.
 
-The Datasette app comes with canned queries (link rot by article, drift over time, captures of
-a URL) and is wrapped in a small ASGI guard:
+The Datasette app comes with canned queries (link rot by article, broken links with since-when
+and their archived copies, drift over time, captures of a URL, a capture's extracted text) and
+is wrapped in a small ASGI guard:
 
 * only the host names the server was bound to are accepted in the ``Host`` header (a page on
   another site cannot reach it through DNS rebinding): anything else is ``400``;
@@ -37,9 +38,61 @@ READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
+#: The first failing check of a link since it last answered (``ok``/``redirected``/``moved``).
+_SINCE = """(SELECT min(f.checked_at) FROM link_checks f
+        WHERE f.url = lc.url AND f.status NOT IN ('ok', 'redirected', 'moved')
+        AND f.checked_at > coalesce((SELECT max(u.checked_at) FROM link_checks u
+            WHERE u.url = lc.url AND u.status IN ('ok', 'redirected', 'moved')), ''))"""
+#: This archive's own capture named in ``archived_url`` (``urn:archiver:capture:N``).
+_OWN_ID = """CASE WHEN lc.archived_url LIKE 'urn:archiver:capture:%'
+        THEN CAST(substr(lc.archived_url, 22) AS INTEGER) END"""
+
+
 def canned_queries() -> dict[str, dict[str, str]]:
-    """Datasette canned queries: link rot by article, drift over time, recent captures."""
+    """Datasette canned queries: link rot by article, broken links with since-when and their
+    archived copies, drift over time, captures of a URL, a capture's extracted text.
+
+    Every URL column holds a full ``http(s)`` URL (Datasette shows those as links): this
+    archive's own copy of a page is given by its capture id (open it with ``capture_text``)
+    and the URL it was captured from, a web archive's copy by its memento URL.
+    """
     return {
+        "broken_links": {
+            "title": "Broken links, since when, and their archived copies",
+            "description": (
+                "Every link broken at its latest check: the citing article (with its title), "
+                "since when it has failed, and its archived copy: this archive's own capture "
+                "(open its text with capture_text) or a web archive's memento."
+            ),
+            "sql": f"""SELECT lc.source_url AS article,
+    (SELECT e.title FROM captures c JOIN extractions e ON e.id = c.extraction_id
+        WHERE c.url = lc.source_url OR c.final_url = lc.source_url
+        ORDER BY c.fetched_at DESC, c.id DESC LIMIT 1) AS article_title,
+    lc.url AS link, lc.text AS link_text, lc.status, lc.http_status,
+    {_SINCE} AS broken_since,
+    lc.checked_at AS last_checked,
+    CASE WHEN lc.archived_url LIKE 'http%' THEN lc.archived_url END AS archived_copy,
+    CASE WHEN {_OWN_ID} IS NOT NULL THEN
+        'this archive''s capture ' || {_OWN_ID} || ' of ' ||
+        coalesce((SELECT fetched_at FROM captures WHERE id = {_OWN_ID}), 'an unknown date')
+      WHEN lc.archived_url IS NOT NULL THEN
+        coalesce((SELECT a.archive || ' copy of ' || a.memento_datetime FROM archived_copies a
+            WHERE a.memento_url = lc.archived_url LIMIT 1), 'web archive copy')
+    END AS archived_copy_kind,
+    {_OWN_ID} AS own_capture_id,
+    (SELECT url FROM captures WHERE id = {_OWN_ID}) AS own_capture_of,
+    lc.final_url, lc.detail
+FROM latest_link_checks lc WHERE lc.broken
+ORDER BY broken_since, article, link""",
+        },
+        "capture_text": {
+            "title": "A capture's extracted text",
+            "description": "What the archive extracted from one capture: title, dates, text.",
+            "sql": """SELECT c.id AS capture_id, c.url, c.final_url, c.fetched_at, c.status,
+    e.profile, e.title, e.subtitle, e.authors, e.published, e.modified, e.checksum, e.text
+FROM captures c LEFT JOIN extractions e ON e.id = c.extraction_id
+WHERE c.id = :capture_id""",
+        },
         "link_rot_by_article": {
             "title": "Link rot by article",
             "description": "For each article, how many of its links were broken at last check.",

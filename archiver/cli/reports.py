@@ -23,6 +23,11 @@ def report_group() -> None:
 @report_group.command("linkrot")
 @_report_options(report.FORMATS, default="text")
 @_rot_options
+@click.option(
+    "--curve",
+    is_flag=True,
+    help="Only the rot curve: the share of cited links broken by the citing article's year.",
+)
 @click.pass_context
 def report_linkrot(
     ctx: click.Context,
@@ -31,19 +36,28 @@ def report_linkrot(
     as_json: bool,
     suspect_checks: int,
     suspect_days: int,
+    curve: bool,
 ) -> None:
-    """Broken links per article, since when, and archived copies.
+    """Broken links per article (headed by its title), since when, and archived copies.
 
-    Then the suspects, failing but not yet broken. Exit 1 if any link is broken.
+    Then the suspects, failing but not yet broken, and the rot curve: the share of cited
+    links broken by the citing article's publication year. Exit 1 if any link is broken.
     """
     from archiver.links.rot import RotPolicy
-    from archiver.links.rotreport import rot_report, rot_summary
+    from archiver.links.rotreport import rot_curve, rot_report, rot_summary
+    from archiver.report.linkrot import format_rot_curve
 
     policy = RotPolicy(checks=suspect_checks, days=suspect_days)
     with _archive(ctx, readonly=True) as archive:
         articles = rot_report(archive, policy=policy)
     summary = rot_summary(articles)
-    _write_report(report.format_linkrot(articles, summary, "json" if as_json else fmt), output)
+    years = rot_curve(articles)
+    fmt = "json" if as_json else fmt
+    if curve:
+        text = format_rot_curve(years, fmt)
+    else:
+        text = report.format_linkrot(articles, summary, fmt, curve=years)
+    _write_report(text, output)
     ctx.exit(1 if summary["broken"] else 0)
 
 
@@ -53,15 +67,23 @@ def report_linkrot(
     default="md",
     help="Output format; html shows canonical and live side by side.",
 )
+@click.option(
+    "--changes-only",
+    is_flag=True,
+    help="Only the copies that drifted or lost a cited passage, and only their changed rows.",
+)
 @click.pass_context
-def report_drift(ctx: click.Context, fmt: str, output: str | None, as_json: bool) -> None:
+def report_drift(
+    ctx: click.Context, fmt: str, output: str | None, as_json: bool, changes_only: bool
+) -> None:
     """The newest drift verdict of every verified canonical copy.
 
     Exit 1 if any drifted, or cites a source that no longer holds its passage.
     """
     with _archive(ctx, readonly=True) as archive:
         entries = collect_drift(archive, with_texts=not as_json and fmt == "html")
-    _write_report(drift_report.format_drift(entries, "json" if as_json else fmt), output)
+    text = drift_report.format_drift(entries, "json" if as_json else fmt, changes_only=changes_only)
+    _write_report(text, output)
     ctx.exit(1 if any(entry.problem for entry in entries) else 0)
 
 

@@ -84,20 +84,25 @@ def summarize(entries: Sequence[DriftEntry]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def format_drift(entries: Sequence[DriftEntry], fmt: str) -> str:
-    """The report in one of :data:`FORMATS`."""
+def format_drift(entries: Sequence[DriftEntry], fmt: str, *, changes_only: bool = False) -> str:
+    """The report in one of :data:`FORMATS`; ``changes_only`` keeps only the copies that
+    drifted or lost a cited passage (and, in HTML, only their changed rows). The summary still
+    counts every copy."""
+    summary = summarize(entries)
+    if changes_only:
+        entries = [entry for entry in entries if entry.problem]
     if fmt == "json":
         document = {
             "results": [entry.to_json() for entry in entries],
-            "summary": summarize(entries),
+            "summary": summary,
         }
         return json.dumps(document, ensure_ascii=False, indent=2)
     if fmt == "csv":
         return _csv(entries)
     if fmt == "html":
-        return _html(entries)
+        return _html(entries, summary, changes_only=changes_only)
     if fmt == "md":
-        return _markdown(entries)
+        return _markdown(entries, summary, changes_only=changes_only)
     raise InputError(f"unknown report format {fmt!r} (one of {', '.join(FORMATS)})")
 
 
@@ -141,9 +146,12 @@ def _diff_plain(old: str, new: str) -> str:
     return " ".join(parts)
 
 
-def _markdown(entries: Sequence[DriftEntry]) -> str:
-    summary = ", ".join(f"{k}: {n}" for k, n in summarize(entries).items()) or "nothing verified"
-    lines = ["# Drift report", "", f"{len(entries)} canonical copies: {summary}.", ""]
+def _markdown(entries: Sequence[DriftEntry], counts: dict[str, int], *, changes_only: bool) -> str:
+    summary = ", ".join(f"{k}: {n}" for k, n in counts.items()) or "nothing verified"
+    total = sum(counts.values())
+    lines = ["# Drift report", "", f"{total} canonical copies: {summary}.", ""]
+    if changes_only:
+        lines += [f"Changes only: the {len(entries)} that drifted or lost a cited passage.", ""]
     for entry in entries:
         v = entry.verification
         lines += [
@@ -187,6 +195,12 @@ td,th{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical
 del{background:#fdd;text-decoration:line-through} ins{background:#dfd;text-decoration:none}
 tr.changed td{background:#fffbe6} tr.removed td.canonical{background:#fdecea}
 tr.added td.live{background:#eaf7ea} .status{font-weight:bold}
+th.mark{width:6.5rem} td.mark{font-weight:bold;white-space:nowrap}
+tr.changed td.mark,tr.removed td.mark,tr.added td.mark{border-left:4px solid #b00}
+nav.views a{margin-right:1rem}
+#changes-only:target tr.same,#changes-only:target section.clean{display:none}
+#changes-only:target .when-all,.when-changes{display:none}
+#changes-only:target .when-changes{display:inline}
 .edited,.rewritten,.missing{color:#b00} .unchanged,.cosmetic{color:#070} .unreachable{color:#806}
 """
 
@@ -253,28 +267,54 @@ def _replaced(canonical: Sequence[str], live: Sequence[str]) -> list[tuple[str, 
     return rows
 
 
-def _html(entries: Sequence[DriftEntry]) -> str:
-    summary = ", ".join(f"{html_text(k)}: {n}" for k, n in summarize(entries).items()) or html_text(
+_MARKS = {"changed": "changed", "removed": "removed", "added": "added", "": ""}
+
+
+def _row(cls: str, left: str, right: str) -> str:
+    """One side-by-side row; a changed row says so in words in its first cell (``same`` rows
+    carry the class the changes-only view hides)."""
+    mark = _MARKS.get(cls, cls)
+    return (
+        f'<tr class="{cls or "same"}"><td class="mark">{html_text(mark)}</td>'
+        f'<td class="canonical">{left}</td><td class="live">{right}</td></tr>'
+    )
+
+
+def _html(entries: Sequence[DriftEntry], counts: dict[str, int], *, changes_only: bool) -> str:
+    summary = ", ".join(f"{html_text(k)}: {n}" for k, n in counts.items()) or html_text(
         "nothing verified"
     )
     parts = [
         html_head("Drift report", _STYLE),
-        "<h1>Drift report</h1>",
-        f"<p>{len(entries)} canonical copies: {summary}",
+        '<div id="changes-only"><h1>Drift report</h1>',
+        f"<p>{sum(counts.values())} canonical copies: {summary}",
     ]
     parts.append("</p>")
+    if changes_only:
+        parts.append(
+            f"<p><b>Changes only</b>: the {len(entries)} copies that drifted or lost a cited "
+            "passage, and only their changed rows.</p>"
+        )
+    else:
+        parts.append(
+            '<nav class="views"><span class="when-all"><b>Showing everything.</b> '
+            '<a href="#changes-only">Show changes only</a></span>'
+            '<span class="when-changes"><b>Showing changes only.</b> '
+            '<a href="#">Show everything</a></span></nav>'
+        )
     for entry in entries:
         v = entry.verification
         status = html_text(str(v.status))
+        clean = "" if entry.problem else ' class="clean"'
         parts.append(
-            f"<section><h2>{html_text(str(v.canonical_path))}</h2>"
+            f"<section{clean}><h2>{html_text(str(v.canonical_path))}</h2>"
             f'<p>{html_link(str(v.url))}<br>verdict <span class="status {status}">{status}'
             f"</span> (similarity {float(v.similarity or 0):.3f}), verified "
             f"{html_text(str(v.verified_at))}</p>"
         )
         parts.append(
-            '<table><tr><th class="canonical">canonical copy</th><th class="live">live page '
-            "(newest capture)</th></tr>"
+            '<table><tr><th class="mark">change</th><th class="canonical">canonical copy</th>'
+            '<th class="live">live page (newest capture)</th></tr>'
         )
         for change in v.changes:
             if change.field == "body":
@@ -284,8 +324,7 @@ def _html(entries: Sequence[DriftEntry]) -> str:
             label = html_text(f"{change.kind} {change.field}")
             note = f" — {html_text(change.note)}" if change.note else ""
             parts.append(
-                f'<tr class="changed"><td class="canonical"><b>{label}</b>{note}<br>{left}</td>'
-                f'<td class="live"><b>{label}</b><br>{right}</td></tr>'
+                _row("changed", f"<b>{label}</b>{note}<br>{left}", f"<b>{label}</b><br>{right}")
             )
         if entry.canonical is not None and entry.live is not None:
             rows = side_by_side(entry.canonical.paragraphs, entry.live.paragraphs)
@@ -298,10 +337,9 @@ def _html(entries: Sequence[DriftEntry]) -> str:
                 left, right = _marked(change.canonical or "", change.live or "")
                 rows.append((kind, left, right))
         for cls, left, right in rows:
-            parts.append(
-                f'<tr class="{cls}"><td class="canonical">{left}</td>'
-                f'<td class="live">{right}</td></tr>'
-            )
+            if changes_only and not cls:
+                continue
+            parts.append(_row(cls, left, right))
         notes = [c for c in v.changes if c.note and c.field == "body"]
         parts.append("</table>")
         for change in notes:
@@ -313,5 +351,5 @@ def _html(entries: Sequence[DriftEntry]) -> str:
                 f"<del>{html_text(str(source.passage or ''))}</del></p>"
             )
         parts.append("</section>")
-    parts.append("</body></html>\n")
+    parts.append("</div></body></html>\n")
     return "".join(parts)

@@ -13,6 +13,16 @@ from typing import Any
 
 from archiver.links.check import SUSPECT, summarize
 from archiver.models import LinkCheck
+from archiver.report.copies import (
+    archived_copy_json,
+    best_label,
+    candidates_text,
+    copies_html,
+    copies_text,
+    copy_label,
+    hops,
+    other_copies,
+)
 from archiver.report.escape import (
     csv_cell,
     csv_text,
@@ -23,7 +33,8 @@ from archiver.report.escape import (
     terminal,
     terminal_line,
 )
-from archiver.report.style import paint
+from archiver.report.linkrot import format_linkrot, linkrot_document
+from archiver.report.style import LINKS_STYLE, html_head, paint
 from archiver.verify.compare import word_diff
 
 __all__ = [
@@ -36,6 +47,7 @@ __all__ = [
     "html_link",
     "link_lines",
     "links_document",
+    "linkrot_document",
     "snapshot_text",
     "verification_text",
 ]
@@ -63,14 +75,40 @@ _CSV_FIELDS = (
     "detail",
     "since",
     "flapping",
+    "redirects",
+    "moved_to",
+    "moved_candidates",
+    "archived_copy",
+    "archived_copies",
 )
+
+
+def link_row(check: LinkCheck) -> dict[str, Any]:
+    """One link as a CSV row: its JSON, the hops, the moved page and the copies as text."""
+    return {
+        **check.to_json(),
+        "redirects": " -> ".join(hops(check)),
+        "moved_to": check.moved_to,
+        "moved_candidates": candidates_text(check),
+        "archived_copy": best_label(check),
+        "archived_copies": copies_text(check),
+    }
+
+
+def link_json(check: LinkCheck) -> dict[str, Any]:
+    """One link in the contract's LINK shape, with its best archived copy described."""
+    out = check.to_json()
+    described = archived_copy_json(check)
+    if described is not None:
+        out["archived_copy"] = described
+    return out
 
 
 def links_document(source: str, checks: Sequence[LinkCheck]) -> dict[str, Any]:
     """The contract's ``links`` JSON shape."""
     return {
         "source": source,
-        "links": [check.to_json() for check in checks],
+        "links": [link_json(check) for check in checks],
         "summary": summarize(checks),
     }
 
@@ -97,9 +135,33 @@ def link_lines(checks: Sequence[LinkCheck], *, colour: bool = False) -> list[str
             f"{number:3d}. {word}{flag}  {check.text!r}{recovered}\n"
             f"       {terminal_line(where)}  [{terminal_line(check.detail)}]"
         )
-        if check.archived_url:
-            lines.append(f"       archived copy: {terminal_line(check.archived_url)}")
+        lines.extend(f"       {line}" for line in _extra_lines(check))
     return lines
+
+
+def _extra_lines(check: LinkCheck) -> list[str]:
+    """Below a link: the redirect hops, the moved page, its candidates and archived copies."""
+    out = []
+    chain = hops(check)
+    if len(chain) > 2:
+        out.append("redirects: " + " -> ".join(terminal_line(url) for url in chain))
+    if check.moved_to:
+        out.append(f"moved to: {terminal_line(check.moved_to)}")
+    for c in check.moved_candidates[:10]:
+        matched = {True: "matched", False: "did not match", None: "not fetched"}[c.matched]
+        out.append(
+            f"moved? {terminal_line(c.url)} ({terminal_line(c.evidence)}, "
+            f"confidence {c.confidence:.2f}, {matched})"
+        )
+    if check.archived_url:
+        out.append(
+            f"archived copy: {terminal_line(check.archived_url)} "
+            f"({terminal_line(best_label(check))})"
+        )
+    for copy in other_copies(check):
+        label = copy_label(copy.archive, copy.url, copy.datetime)
+        out.append(f"also archived: {terminal_line(copy.url)} ({terminal_line(label)})")
+    return out
 
 
 def format_links(
@@ -109,7 +171,7 @@ def format_links(
     if fmt == "json":
         return json.dumps(links_document(source, checks), ensure_ascii=False, indent=2)
     if fmt == "csv":
-        return csv_text(_CSV_FIELDS, ({"source": source, **check.to_json()} for check in checks))
+        return csv_text(_CSV_FIELDS, ({"source": source, **link_row(check)} for check in checks))
     if fmt == "md":
         return _links_markdown(source, checks)
     if fmt == "html":
@@ -124,13 +186,13 @@ def _links_markdown(source: str, checks: Sequence[LinkCheck]) -> str:
     rows = [
         f"# Link report: {md_cell(source)}",
         "",
-        "| # | status | broken | text | url | archived copy | detail |",
-        "|---|---|---|---|---|---|---|",
+        "| # | status | broken | text | url | went to | archived copy | detail |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for number, c in enumerate(checks, 1):
         rows.append(
             f"| {number} | {c.status} | {'yes' if c.broken else 'no'} | "
-            f"{md_cell(c.text)} | {md_url(c.url)} | {md_url(c.archived_url)} | "
+            f"{md_cell(c.text)} | {md_url(c.url)} | {_went_md(c)} | {_copies_md(c)} | "
             f"{md_cell(c.detail)} |"
         )
     summary = ", ".join(f"{k}: {v}" for k, v in summarize(checks).items())
@@ -138,40 +200,64 @@ def _links_markdown(source: str, checks: Sequence[LinkCheck]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def html_head(title: str, style: str) -> str:
-    """The start of a report page, up to ``<body>``: its Content-Security-Policy forbids every
-    script and fetch, so nothing quoted from a page can run even if escaping ever failed."""
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
-        '<meta http-equiv="Content-Security-Policy" '
-        "content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html_text(title)}</title>\n<style>\n{style}</style></head><body>\n"
-    )
+def _went_md(c: LinkCheck) -> str:
+    """Where a link went, in a Markdown cell: its redirect hops, the page it moved to."""
+    parts = []
+    chain = hops(c)
+    if chain:
+        parts.append(" → ".join(md_url(url) for url in chain[1:]))
+    if c.moved_to:
+        parts.append(f"moved to {md_url(c.moved_to)}")
+    for cand in c.moved_candidates[:10]:
+        parts.append(f"moved? {md_url(cand.url)} ({md_cell(cand.evidence)})")
+    return "; ".join(parts)
 
 
-_LINKS_STYLE = """\
-body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;
-color:#222}
-table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #ddd;padding:.35rem;
-text-align:left;vertical-align:top} .broken{background:#fdecea} .suspect{background:#fff7e0}
-code{font-size:90%} td.url{word-break:break-all}
-"""
+def _copies_md(c: LinkCheck) -> str:
+    if not c.archived_url:
+        return ""
+    parts = [f"{md_url(c.archived_url)} ({md_cell(best_label(c))})"]
+    for copy in other_copies(c):
+        label = copy_label(copy.archive, copy.url, copy.datetime)
+        parts.append(f"{md_url(copy.url)} ({md_cell(label)})")
+    return "; ".join(parts)
+
+
+def _went_html(c: LinkCheck) -> str:
+    """Where a link went, as HTML: the hops in order, the page it moved to, the candidates."""
+    parts = []
+    chain = hops(c)
+    if chain:
+        steps = "".join(f"<li>{html_link(url) or html_text(url)}</li>" for url in chain[1:])
+        parts.append(f"<ol class=hops>{steps}</ol>")
+    if c.moved_to:
+        parts.append(f"<p>moved to {html_link(c.moved_to) or html_text(c.moved_to)}</p>")
+    if c.moved_candidates:
+        items = []
+        for cand in c.moved_candidates[:10]:
+            matched = {True: "matched", False: "did not match", None: "not fetched"}[cand.matched]
+            items.append(
+                f"<li>{html_link(cand.url) or html_text(cand.url)} "
+                f"({html_text(cand.evidence)}, confidence {cand.confidence:.2f}, {matched})</li>"
+            )
+        parts.append(f"<p>moved? candidates:</p><ul>{''.join(items)}</ul>")
+    return "".join(parts)
 
 
 def _links_html(source: str, checks: Sequence[LinkCheck]) -> str:
     parts = [
-        html_head(f"Link report: {source}", _LINKS_STYLE),
+        html_head(f"Link report: {source}", LINKS_STYLE),
         f"<h1>Link report</h1><p>{html_link(source) or html_text(source)}</p>",
         "<table><tr><th>#</th><th>status</th><th>text</th><th>url</th>"
-        "<th>archived copy</th><th>detail</th></tr>",
+        "<th>went to</th><th>archived copy</th><th>detail</th></tr>",
     ]
     for number, c in enumerate(checks, 1):
         cls = "broken" if c.broken else ("suspect" if c.status in SUSPECT else "")
         parts.append(
             f'<tr class="{cls}"><td>{number}</td><td>{html_text(c.status)}</td>'
             f"<td>{html_text(c.text)}</td><td class=url>{html_link(c.url)}</td>"
-            f"<td class=url>{html_link(c.archived_url)}</td><td>{html_text(c.detail)}</td></tr>"
+            f"<td class=url>{_went_html(c)}</td><td class=url>{copies_html(c)}</td>"
+            f"<td>{html_text(c.detail)}</td></tr>"
         )
     summary = ", ".join(f"{html_text(k)}: {v}" for k, v in summarize(checks).items())
     parts.append(f"</table><p>Summary: {summary}</p></body></html>\n")
@@ -272,133 +358,3 @@ def verification_text(result: dict[str, Any], *, colour: bool = False) -> str:
         lines.append(f"    {_colour('passage_missing', colour)}  {terminal(source['url'])}")
         lines.append(f"      cited for: {terminal((source.get('passage') or '')[:300])}")
     return "\n".join(lines)
-
-
-# --- link rot over the archive (``archiver report linkrot``) --------------------------------
-
-_ROT_CSV_FIELDS = (
-    "source",
-    "url",
-    "text",
-    "status",
-    "broken",
-    "since",
-    "flapping",
-    "http_status",
-    "archived_url",
-    "detail",
-)
-
-
-def linkrot_document(articles: Sequence[Any], summary: dict[str, int]) -> dict[str, Any]:
-    """The ``report linkrot`` JSON: per article its broken links and suspects, and totals."""
-    return {"articles": [article.to_json() for article in articles], "summary": summary}
-
-
-def format_linkrot(articles: Sequence[Any], summary: dict[str, int], fmt: str = "text") -> str:
-    """The link-rot report (``archiver.links.rot.ArticleRot`` values) in one of :data:`FORMATS`."""
-    if fmt == "json":
-        return json.dumps(linkrot_document(articles, summary), ensure_ascii=False, indent=2)
-    if fmt == "csv":
-        rows = (
-            {
-                "source": article.source,
-                **check.to_json(),
-                "since": check.since,
-                "flapping": check.flapping,
-            }
-            for article in articles
-            for check in (*article.broken, *article.suspects)
-        )
-        return csv_text(_ROT_CSV_FIELDS, rows)
-    if fmt == "md":
-        return _linkrot_markdown(articles, summary)
-    if fmt == "html":
-        return _linkrot_html(articles, summary)
-    return _linkrot_text(articles, summary)
-
-
-def _totals(summary: dict[str, int]) -> str:
-    return (
-        f"{summary['broken']} broken link(s) in {summary['articles_with_broken_links']} of "
-        f"{summary['articles']} article(s); {summary['suspects']} suspect(s), "
-        f"{summary['flapping']} flapping; {summary['archived']} broken link(s) have an "
-        "archived copy"
-    )
-
-
-def _linkrot_text(articles: Sequence[Any], summary: dict[str, int]) -> str:
-    lines = [f"Link rot: {_totals(summary)}"]
-    for article in articles:
-        if not article.broken and not article.suspects:
-            continue
-        lines.append(f"\n{terminal_line(article.source)}  (checked {article.checked_at})")
-        for check in article.broken:
-            lines.append(
-                f"  BROKEN  {check.status:<16} since {check.since or '?'}  "
-                f"{terminal_line(check.text)!r}\n          {terminal_line(check.url)}"
-            )
-            if check.archived_url:
-                lines.append(f"          archived: {terminal_line(check.archived_url)}")
-        for check in article.suspects:
-            flap = " flapping" if check.flapping else ""
-            lines.append(
-                f"  suspect {check.status:<16} since {check.since or '?'}{flap}  "
-                f"{terminal_line(check.text)!r}\n          {terminal_line(check.url)}"
-            )
-    return "\n".join(lines)
-
-
-def _linkrot_markdown(articles: Sequence[Any], summary: dict[str, int]) -> str:
-    rows = ["# Link rot report", "", _totals(summary) + "."]
-    for article in articles:
-        if not article.broken and not article.suspects:
-            continue
-        rows += [
-            "",
-            f"## {md_url(article.source)}",
-            "",
-            f"Checked {article.checked_at}; {len(article.broken)} of {article.links} links broken.",
-            "",
-            "| status | broken | since | text | url | archived copy | detail |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for c in (*article.broken, *article.suspects):
-            word = c.status + (" (flapping)" if c.flapping else "")
-            archived = md_url(c.archived_url)
-            rows.append(
-                f"| {word} | {'yes' if c.broken else 'suspect'} | {c.since or ''} | "
-                f"{md_cell(c.text)} | {md_url(c.url)} | {archived} | "
-                f"{md_cell(c.detail)} |"
-            )
-    return "\n".join(rows) + "\n"
-
-
-def _linkrot_html(articles: Sequence[Any], summary: dict[str, int]) -> str:
-    parts = [
-        html_head("Link rot report", _LINKS_STYLE),
-        f"<h1>Link rot report</h1><p>{html_text(_totals(summary))}.</p>",
-    ]
-    for article in articles:
-        if not article.broken and not article.suspects:
-            continue
-        parts.append(
-            f"<h2>{html_link(article.source) or html_text(article.source)}</h2>"
-            f"<p>Checked {html_text(article.checked_at)}; {len(article.broken)} of "
-            f"{article.links} links broken.</p>"
-            "<table><tr><th>status</th><th>since</th><th>text</th><th>url</th>"
-            "<th>archived copy</th><th>detail</th></tr>"
-        )
-        for c in (*article.broken, *article.suspects):
-            cls = "broken" if c.broken else "suspect"
-            word = c.status + (" (flapping)" if c.flapping else "")
-            parts.append(
-                f'<tr class="{cls}"><td>{html_text(word)}</td>'
-                f"<td>{html_text(c.since or '')}</td><td>{html_text(c.text)}</td>"
-                f"<td class=url>{html_link(c.url)}</td>"
-                f"<td class=url>{html_link(c.archived_url)}</td>"
-                f"<td>{html_text(c.detail)}</td></tr>"
-            )
-        parts.append("</table>")
-    parts.append("</body></html>\n")
-    return "".join(parts)

@@ -8,6 +8,7 @@ Chromium is not installed (``.ci/run`` installs it where it can).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -99,3 +100,41 @@ def test_reports_show_hostile_text_as_text(tmp_path: Path) -> None:
     drift_dom = rendered_dom(tmp_path / "drift.html", tmp_path / "profile-drift-2")
     assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in drift_dom
     assert "<img" not in drift_dom
+
+
+@pytest.mark.slow
+def test_rot_curve_and_copies_render_and_hostile_titles_stay_text(tmp_path: Path) -> None:
+    from archiver.links.rotreport import ArticleRot, rot_curve, rot_summary
+    from archiver.models import ArchivedCopy, LinkCheck
+    from archiver.report.links import format_linkrot, format_links
+
+    copy = ArchivedCopy(
+        archive="archiver", url="urn:archiver:capture:3", datetime="2024-01-02T03:04:05Z"
+    )
+    memento = ArchivedCopy(archive=EVIL, url=f"https://w.example/{EVIL}", datetime=EVIL)
+    gone = LinkCheck(
+        url=f"https://hostile.example/{EVIL}", text=EVIL, status="not_found", broken=True,
+        final_url="https://hostile.example/b", redirects=("https://hostile.example/a", "https://hostile.example/b"),
+        archived_url=copy.url, archived_copies=(copy, memento), moved_to=f"https://m.example/{EVIL}",
+    )  # fmt: skip
+    articles = [
+        ArticleRot(source=f"https://hostile.example/{year}", checked_at="t", links=4,
+                   broken=(gone,) * broken, suspects=(), title=EVIL, published_year=year)
+        for year, broken in ((2016, 3), (2021, 1), (None, 2))
+    ]  # fmt: skip
+    pages = {
+        "rot": format_linkrot(articles, rot_summary(articles), "html", curve=rot_curve(articles)),
+        "links": format_links(URL, [gone], "html"),
+    }
+    for name, html in pages.items():
+        (tmp_path / f"{name}.html").write_text(html, encoding="utf-8")
+        assert "<script" not in html.lower() and "<img" not in html.lower(), name
+        dom = rendered_dom(tmp_path / f"{name}.html", tmp_path / f"profile-{name}")
+        assert "pwned" not in dom.split("</title>")[0], name
+        assert "<script" not in dom.lower() and "<img" not in dom.lower(), name
+        assert "this archive's capture 3 of 2024-01-02 03:04 UTC" in dom.replace("&#x27;", "'")
+    dom = rendered_dom(tmp_path / "rot.html", tmp_path / "profile-rot-2")
+    (svg,) = re.findall(r"<svg.*?</svg>", dom, flags=re.S)
+    assert len(re.findall(r"<rect\b", svg)) == 3  # 2016, 2021 and the unknown year
+    assert "2016: 3 of 4 cited links broken (75%)" in svg
+    assert dom.count("<h2>&lt;script&gt;document.title='pwned'&lt;/script&gt;") == 3

@@ -110,3 +110,16 @@ def test_empty_archive_report(tmp_path: Path) -> None:
     code, out = run("--db", db, "report", "drift", "--json")
     assert code == 0
     assert json.loads(out) == {"results": [], "summary": {}}
+
+
+def test_changes_only_from_the_command_line(archive_db: str, tmp_path: Path) -> None:
+    code, out = run("--db", archive_db, "report", "drift", "--changes-only")
+    assert code == 1 and "Changes only: the 1 that drifted" in out
+    out_file = tmp_path / "changes.html"
+    code, _ = run("--db", archive_db, "report", "drift", "--changes-only", "--format", "html",
+                  "-o", str(out_file))  # fmt: skip
+    page = out_file.read_text(encoding="utf-8")
+    assert code == 1 and 'class="same"' not in page and '<td class="mark">changed</td>' in page
+    full = tmp_path / "full.html"
+    run("--db", archive_db, "report", "drift", "--format", "html", "-o", str(full))
+    assert full.read_text(encoding="utf-8").count('class="same"') > page.count('class="same"')
