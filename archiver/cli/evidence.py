@@ -164,8 +164,9 @@ def proof_lines(result: Any) -> list[str]:
     )
     return [
         f"VALID: {result.url} as captured at {result.fetched_at}",
-        f"  body sha256 {result.body_sha256}; {result.records} records in the log",
-        f"  checkpoint {result.checkpoint_size} signed {result.checkpoint_time}; {who}",
+        f"  body sha256 {result.body_sha256}; {result.records} records proven in the log",
+        f"  checkpoint of {result.checkpoint_size} records, signed {result.checkpoint_time}; "
+        + who,
         f"  time: {result.timestamp}",
         "proves: " + PROVES.format(size=result.checkpoint_size, time=result.checkpoint_time),
         "does not prove: " + NOT_PROVEN,

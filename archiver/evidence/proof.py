@@ -22,12 +22,10 @@ import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from archiver import __version__
@@ -36,6 +34,13 @@ from archiver.evidence import keys
 from archiver.evidence.checkpoint import Checkpoint, from_json, signature_ok
 from archiver.evidence.merkle import leaf_hash, verify_inclusion
 from archiver.evidence.records import LEAF_COLUMNS, LEAF_VERSION, leaf_data
+from archiver.evidence.wacz_sign import (
+    load_or_create_p256,
+    sha256_tag,
+    sign_package,
+    signature_problem,
+    wacz_key_path,
+)
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -56,72 +61,13 @@ MAX_PROOF_HASHES = 64
 
 PROVES = (
     "these bytes were served by this URL at this time (as the archive recorded them), and the "
-    "archive had not been altered up to checkpoint {size} when it was signed ({time})"
+    "archive's log of {size} records had not been altered when its checkpoint was signed "
+    "({time})"
 )
 NOT_PROVEN = (
     "that the server told the truth; who ran the archive, unless you know the key is theirs; "
     "anything that happened after the checkpoint"
 )
-
-
-# --- the P-256 key of WACZ signing -------------------------------------------------------------
-
-
-def wacz_key_path(ed25519_path: Path | None = None) -> Path:
-    """Beside the Ed25519 key: ``signing.key`` → ``signing.key.wacz-p256``."""
-    base = ed25519_path or keys.default_key_path()
-    return base.with_name(base.name + ".wacz-p256")
-
-
-def load_or_create_p256(path: Path) -> ec.EllipticCurvePrivateKey:
-    """The package-signing key at ``path``; made there (0600) on first use."""
-    if path.exists():
-        if path.stat().st_mode & 0o077:
-            raise InputError(f"{path}: the signing key is readable by others (chmod 600 it)")
-        try:
-            loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"{path}: not a private key in PEM") from exc
-        if not isinstance(loaded, ec.EllipticCurvePrivateKey) or loaded.curve.name != "secp256r1":
-            raise InputError(f"{path}: not an ECDSA P-256 private key")
-        return loaded
-    key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(pem)
-    except FileExistsError:
-        return load_or_create_p256(path)
-    except OSError as exc:
-        raise JobError(f"{path}: cannot write the signing key: {exc.strerror}") from exc
-    return key
-
-
-def _sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def sign_package(package: bytes, key: ec.EllipticCurvePrivateKey, created: str) -> bytes:
-    """``datapackage-digest.json`` for ``package`` with anonymous ``signedData``."""
-    digest = _sha256(package)
-    signature = key.sign(digest.encode(), ec.ECDSA(hashes.SHA256()))
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    signed = {
-        "hash": digest,
-        "signature": base64.b64encode(signature).decode(),
-        "publicKey": base64.b64encode(public).decode(),
-        "created": created,
-        "software": f"archiver {__version__}",
-    }
-    return json.dumps(
-        {"path": "datapackage.json", "hash": digest, "signedData": signed}, indent=2
-    ).encode()
 
 
 # --- building ----------------------------------------------------------------------------------
@@ -165,19 +111,37 @@ class Built:
         }
 
 
+def _when(text: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def pick_capture(archive: Archive, url: str, at: str | None) -> int:
-    """The capture of ``url`` with a body at or just before ``at`` (default: the newest)."""
-    sql = """SELECT id FROM captures WHERE (url = ? OR final_url = ?)
-        AND body_sha256 IS NOT NULL AND status IS NOT NULL"""
-    args: list[Any] = [url, url]
+    """The capture of ``url`` with a body at or just before ``at`` (default: the newest).
+
+    ``at`` is an ISO 8601 time (UTC unless it says otherwise) or a day, meaning its end.
+    """
+    bound = None
     if at:
-        sql += " AND fetched_at <= ?"
-        args.append(at if "T" in at else at + "T23:59:59.999999Z")
-    rows = archive.conn.execute(sql + " ORDER BY fetched_at DESC, id DESC LIMIT 1", args).fetchall()
-    if not rows:
-        when = f" at or before {at}" if at else ""
-        raise InputError(f"no capture of {url} with a body{when} in the archive")
-    return int(rows[0][0])
+        bound = _when(at)
+        if bound is None:
+            raise InputError(f"--at {at}: not a date (YYYY-MM-DD or ISO 8601)")
+        if len(at.strip()) == 10:  # a day: up to its end
+            bound += timedelta(days=1, microseconds=-1)
+    rows = archive.conn.execute(
+        """SELECT id, fetched_at FROM captures WHERE (url = ? OR final_url = ?)
+        AND body_sha256 IS NOT NULL AND status IS NOT NULL""",
+        [url, url],
+    ).fetchall()
+    dated = [(when, int(row[0])) for row in rows if (when := _when(str(row[1]))) is not None]
+    fitting = [pair for pair in dated if bound is None or pair[0] <= bound]
+    if not fitting:
+        before = f" at or before {at}" if at else ""
+        raise InputError(f"no capture of {url} with a body{before} in the archive")
+    return max(fitting)[1]
 
 
 def _related(archive: Archive, capture_id: int) -> list[tuple[str, int]]:
@@ -248,6 +212,8 @@ def build(
                 path=tuple(inclusion_proof(seq - 1, leaves)),
             )
         )
+    if not records or records[0].kind != "captures":
+        raise JobError(f"cannot prove {url}: capture {capture_id} is not in the signed log")
     warc = io.BytesIO()
     result = write_warc(archive, warc, gzip=True, revisits=False, name="data.warc.gz",
                         capture_ids=[capture_id])  # fmt: skip
@@ -274,7 +240,7 @@ def build(
     package = {
         "profile": "data-package",
         "resources": [
-            {"name": os.path.basename(p), "path": p, "hash": _sha256(b), "bytes": len(b)}
+            {"name": os.path.basename(p), "path": p, "hash": sha256_tag(b), "bytes": len(b)}
             for p, b in members.items()
         ],
         "title": f"archiver proof of {url}",
@@ -286,14 +252,21 @@ def build(
     }
     package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
     digest = sign_package(package_bytes, load_or_create_p256(wacz_key_path(key)), created)
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as wacz:
+        for name, data in members.items():
+            packing = zipfile.ZIP_STORED if name == WARC else zipfile.ZIP_DEFLATED
+            wacz.writestr(name, data, compress_type=packing)
+        wacz.writestr("datapackage.json", package_bytes, compress_type=zipfile.ZIP_DEFLATED)
+        wacz.writestr("datapackage-digest.json", digest, compress_type=zipfile.ZIP_DEFLATED)
+    # A proof the archive's own log does not bear out is never handed out.
+    selfcheck = check(packed.getvalue(), trusted=keys.load_public(public_pem.encode()))
+    if not selfcheck.valid:
+        raise JobError(f"cannot prove {url}: {selfcheck.reason} (run archiver fsck)")
     partial = f"{out}.part"
     try:
-        with zipfile.ZipFile(partial, "w") as wacz:
-            for name, data in members.items():
-                packing = zipfile.ZIP_STORED if name == WARC else zipfile.ZIP_DEFLATED
-                wacz.writestr(name, data, compress_type=packing)
-            wacz.writestr("datapackage.json", package_bytes, compress_type=zipfile.ZIP_DEFLATED)
-            wacz.writestr("datapackage-digest.json", digest, compress_type=zipfile.ZIP_DEFLATED)
+        with open(partial, "wb") as fh:
+            fh.write(packed.getvalue())
         os.replace(partial, out)
     except OSError as exc:
         if os.path.exists(partial):
@@ -399,24 +372,11 @@ def _package(members: dict[str, bytes]) -> None:
     """The package's file hashes and its WACZ signature."""
     digest = _json(members["datapackage-digest.json"], "datapackage-digest.json")
     package = members["datapackage.json"]
-    if not isinstance(digest, dict) or digest.get("hash") != _sha256(package):
+    if not isinstance(digest, dict) or digest.get("hash") != sha256_tag(package):
         raise _Invalid("datapackage.json does not match its hash in datapackage-digest.json")
-    signed = digest.get("signedData")
-    if not isinstance(signed, dict) or signed.get("hash") != digest.get("hash"):
-        raise _Invalid("the package is not signed (no signedData over datapackage.json's hash)")
-    try:
-        public = serialization.load_der_public_key(base64.b64decode(signed["publicKey"]))
-        if not isinstance(public, ec.EllipticCurvePublicKey):
-            raise _Invalid("the package's signing key is not ECDSA")
-        public.verify(
-            base64.b64decode(signed["signature"]),
-            str(signed["hash"]).encode(),
-            ec.ECDSA(hashes.SHA256()),
-        )
-    except InvalidSignature as exc:
-        raise _Invalid("the package's WACZ signature does not verify") from exc
-    except (KeyError, ValueError, TypeError) as exc:
-        raise _Invalid("the package's signedData is malformed") from exc
+    problem = signature_problem(digest)
+    if problem:
+        raise _Invalid(problem)
     resources = _json(package, "datapackage.json").get("resources")
     if not isinstance(resources, list):
         raise _Invalid("datapackage.json lists no resources")
@@ -425,7 +385,7 @@ def _package(members: dict[str, bytes]) -> None:
         name = str(res.get("path")) if isinstance(res, dict) else ""
         if name not in members:
             raise _Invalid(f"datapackage.json lists {name}, which is not in the package")
-        if res.get("hash") != _sha256(members[name]) or res.get("bytes") != len(members[name]):
+        if res.get("hash") != sha256_tag(members[name]) or res.get("bytes") != len(members[name]):
             raise _Invalid(f"{name} does not match its hash in datapackage.json (changed)")
         listed.add(name)
     extra = set(members) - listed - {"datapackage.json", "datapackage-digest.json"}
@@ -433,7 +393,7 @@ def _package(members: dict[str, bytes]) -> None:
         raise _Invalid(f"{sorted(extra)[0]} is in the package but not in datapackage.json")
 
 
-def _response_sha256(warc: bytes, target: str) -> str:
+def _responsesha256_tag(warc: bytes, target: str) -> str:
     """The SHA-256 of the final response's payload in the WARC (no redirect hop)."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
@@ -518,7 +478,7 @@ def _check(
         raise _Invalid("the proof's first record is not a capture")
     fields = dict(zip(LEAF_COLUMNS["captures"], capture, strict=True))
     target = str(fields["final_url"] or fields["url"])
-    body = _response_sha256(members[WARC], target)
+    body = _responsesha256_tag(members[WARC], target)
     if body != fields["body_sha256"]:
         raise _Invalid("the WARC's response body is not the one the capture's leaf names")
     stamp = ""

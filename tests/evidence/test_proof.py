@@ -22,7 +22,8 @@ from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.evidence import keys
-from archiver.evidence.proof import EVIDENCE, WARC, check, wacz_key_path
+from archiver.evidence.proof import EVIDENCE, WARC, check
+from archiver.evidence.wacz_sign import wacz_key_path
 from tests.conftest import SEED, SEED_URL
 
 FAST = ["--per-host-rate", "100", "--timeout", "5"]
@@ -169,7 +170,7 @@ def _repack(members: dict[str, bytes], name: str, data: bytes, out: Path) -> Pat
     """Rebuild the package around a changed member with a fresh WACZ signature of one's own."""
     import hashlib
 
-    from archiver.evidence.proof import load_or_create_p256, sign_package
+    from archiver.evidence.wacz_sign import load_or_create_p256, sign_package
 
     members = {**members, name: data}
     package = json.loads(members["datapackage.json"])
@@ -202,6 +203,40 @@ def test_prove_at_a_date_before_any_capture_is_refused(archive: Path, tmp_path: 
         cli, ["--db", str(archive), "prove", SEED_URL, "--at", "2001-01-01", "-o", "x.wacz"]
     )
     assert result.exit_code == 2 and "no capture of" in result.output
+
+
+def test_at_picks_the_capture_at_or_just_before_the_date(
+    archive: Path, tmp_path: Path, connect_to: list[str]
+) -> None:
+    again = CliRunner().invoke(cli, ["--db", str(archive), "verify", str(SEED), *FAST, *connect_to])
+    assert again.exit_code == 1, again.output
+    _sql(archive, "UPDATE captures SET fetched_at = '2020-01-01T10:00:00Z' WHERE id = 1")
+    older = _prove(archive, tmp_path / "older.wacz", "--at", "2020-06-01")
+    newest = _prove(archive, tmp_path / "newest.wacz")
+    assert older["capture_id"] == 1 and older["fetched_at"] == "2020-01-01T10:00:00Z"
+    assert int(str(newest["capture_id"])) > 1
+    assert check((tmp_path / "older.wacz").read_bytes()).valid
+
+
+def test_prove_refuses_when_the_log_does_not_bear_the_capture_out(
+    archive: Path, tmp_path: Path
+) -> None:
+    _prove(archive, tmp_path / "first.wacz")  # seals
+    _sql(archive, "UPDATE captures SET status = 201 WHERE id = 1")
+    result = CliRunner().invoke(
+        cli, ["--db", str(archive), "prove", SEED_URL, "-o", str(tmp_path / "second.wacz")]
+    )
+    assert result.exit_code == 3 and "inclusion proof fails" in result.output, result.output
+    assert not (tmp_path / "second.wacz").exists()
+
+
+def _sql(db: Path, statement: str) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(statement)
+    conn.close()
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a TSA")
