@@ -352,6 +352,8 @@ def _members(data: bytes) -> dict[str, bytes]:
             ) as exc:
                 # a readable zip with a damaged file in it: the bytes were changed
                 raise _Invalid(f"{info.filename} in the package is damaged ({exc})") from exc
+            if info.filename in out:
+                raise _Invalid(f"{info.filename} is in the package twice")
             if len(body) > MAX_MEMBER_BYTES:
                 raise InputError(f"not a proof: {info.filename} is too large")
             out[info.filename] = body
@@ -486,6 +488,8 @@ def _check(
         if TOKEN in members and members[TOKEN] != point.token:
             raise _Invalid(f"{TOKEN} is not the checkpoint's token")
         got = tsa.verify(point.token, point.note(), list(tsa_roots))
+        if got.token is None:
+            raise _Invalid(f"the checkpoint's timestamp token: {got.detail}")
         if tsa_roots and got.detail != "timestamp verified":
             raise _Invalid(f"the checkpoint's timestamp: {got.detail}")
         stamp = f"timestamp verified: {got.time}" if got.time else got.detail

@@ -186,6 +186,14 @@ def _repack(members: dict[str, bytes], name: str, data: bytes, out: Path) -> Pat
     return out
 
 
+def test_a_file_twice_in_the_package_fails(archive: Path, tmp_path: Path) -> None:
+    proof = tmp_path / "proof.wacz"
+    _prove(archive, proof)
+    with zipfile.ZipFile(proof, "a") as wacz, pytest.warns(UserWarning, match="Duplicate"):
+        wacz.writestr(EVIDENCE, b"{}")
+    assert check(proof.read_bytes()).reason == f"{EVIDENCE} is in the package twice"
+
+
 def test_bad_input_exits_2(tmp_path: Path) -> None:
     junk = tmp_path / "junk.wacz"
     junk.write_bytes(b"this is not a zip")
@@ -273,3 +281,7 @@ def test_with_the_loopback_tsa_the_token_verifies(archive: Path, tmp_path: Path)
 
     roots = tsa.load_roots(cert.read_bytes())
     assert "timestamp" in check(bad.read_bytes(), tsa_roots=roots).reason
+    assert check(bad.read_bytes()).valid  # without the TSA's certificate it cannot tell
+    evidence["checkpoint"]["timestamp_token"] = base64.b64encode(b"not a token").decode()
+    junk = _repack(members, EVIDENCE, json.dumps(evidence).encode(), tmp_path / "junk.wacz")
+    assert "not an RFC 3161 response" in check(junk.read_bytes()).reason
