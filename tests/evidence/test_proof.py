@@ -114,6 +114,22 @@ def test_prove_then_check_proof_with_no_archive(archive: Path, tmp_path: Path) -
     assert alone.returncode == 0 and "proves nothing about who made it" in alone.stdout
 
 
+WACZ_TOOL = Path(sys.executable).with_name("wacz")
+
+
+@pytest.mark.skipif(
+    not WACZ_TOOL.exists(), reason="py-wacz is not installed (the dev extra has it)"
+)
+def test_the_proof_is_a_wacz_that_py_wacz_validates(archive: Path, tmp_path: Path) -> None:
+    proof = tmp_path / "proof.wacz"
+    _prove(archive, proof)
+    done = subprocess.run(
+        [str(WACZ_TOOL), "validate", "-f", str(proof)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and "is valid" in done.stdout, done.stdout + done.stderr
+    assert "Has signature" in done.stdout  # it saw the signedData
+
+
 def test_another_key_fails_with_one_line(archive: Path, tmp_path: Path) -> None:
     proof = tmp_path / "proof.wacz"
     _prove(archive, proof)
