@@ -19,21 +19,25 @@ _KEY = click.option(
 )
 
 
-@cli.command("seal")
-@_KEY
-@click.option(
+_TSA = click.option(
     "--tsa",
     "tsa_url",
     default=None,
     metavar="URL",
     help="Have this RFC 3161 time-stamping authority stamp the checkpoint.",
 )
-@click.option(
+_TSA_CERT = click.option(
     "--tsa-cert",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
     help="The TSA's certificate (PEM), to check its answer.",
 )
+
+
+@cli.command("seal")
+@_KEY
+@_TSA
+@_TSA_CERT
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @fetch_options
 @click.pass_context
@@ -84,7 +88,10 @@ def key_command(key_path: Path | None) -> None:
 )  # fmt: skip
 @click.option("--force", is_flag=True, help="Overwrite the output file.")
 @_KEY
+@_TSA
+@_TSA_CERT
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@fetch_options
 @click.pass_context
 def prove_command(
     ctx: click.Context,
@@ -93,13 +100,23 @@ def prove_command(
     output: Path,
     force: bool,
     key_path: Path | None,
+    tsa_url: str | None,
+    tsa_cert: Path | None,
     as_json: bool,
+    **options: Any,
 ) -> None:
-    """Write one signed WACZ proving URL's capture: check it with `archiver check-proof`."""
-    from archiver.evidence.proof import build
+    """Write one signed WACZ proving URL's capture: check it with `archiver check-proof`.
 
-    with _archive(ctx) as archive:
-        built = build(archive, url, str(output), at=at, key=key_path, force=force)
+    Seals first (with --tsa, timestamped) when the capture is not in a signed checkpoint yet.
+    """
+    from archiver.evidence.proof import build
+    from archiver.evidence.settings import EvidenceSettings
+
+    settings = EvidenceSettings(key=key_path, tsa=tsa_url, tsa_cert=tsa_cert)
+    with _archive(ctx) as archive, _fetcher(options) as fetcher:
+        built = build(
+            archive, url, str(output), at=at, force=force, settings=settings, fetcher=fetcher
+        )
     if as_json:
         emit_json(built.to_json())
         return

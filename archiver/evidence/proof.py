@@ -34,6 +34,7 @@ from archiver.evidence import keys
 from archiver.evidence.checkpoint import Checkpoint, from_json, signature_ok
 from archiver.evidence.merkle import leaf_hash, verify_inclusion
 from archiver.evidence.records import LEAF_COLUMNS, LEAF_VERSION, leaf_data
+from archiver.evidence.settings import EvidenceSettings
 from archiver.evidence.wacz_sign import (
     load_or_create_p256,
     sha256_tag,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from archiver.archive.store import Archive
+    from archiver.evidence.tsa import Posts
 
 FORMAT = "archiver-proof/1"
 EVIDENCE = "proof/evidence.json"
@@ -169,15 +171,18 @@ def _row(archive: Archive, kind: str, row_id: int) -> dict[str, Any]:
 
 def build(
     archive: Archive, url: str, out: str, *, at: str | None = None, key: Path | None = None,
-    force: bool = False,
+    force: bool = False, settings: EvidenceSettings | None = None, fetcher: Posts | None = None,
 ) -> Built:  # fmt: skip
-    """Write the proof of ``url``'s capture (at/just before ``at``) to ``out``."""
+    """Write the proof of ``url``'s capture (at/just before ``at``) to ``out``.
+
+    When the capture is not in a signed checkpoint yet, it seals first, with ``settings`` (the
+    key, and the TSA to ask through ``fetcher``); ``key`` alone when there are none.
+    """
     from archiver.archive import evidence_log
     from archiver.archive.wacz import cdxj, pages_jsonl
     from archiver.archive.warc_export import write_warc
     from archiver.evidence.merkle import inclusion_proof
     from archiver.evidence.seal import seal
-    from archiver.evidence.settings import EvidenceSettings
     from archiver.models import utc_iso
 
     if os.path.exists(out) and not force:
@@ -193,7 +198,7 @@ def build(
     points = evidence_log.checkpoints(db)
     newest = points[-1][0].size if points else 0
     if any(seqs.get(w, newest + 1) > newest for w in wanted):
-        seal(archive, settings=EvidenceSettings(key=key))
+        seal(archive, settings=settings or EvidenceSettings(key=key), fetcher=fetcher)
         seqs = located()
         points = evidence_log.checkpoints(db)
     checkpoint, public_pem = points[-1]
@@ -251,7 +256,11 @@ def build(
         "mainPageDate": capture_row[LEAF_COLUMNS["captures"].index("fetched_at")],
     }
     package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
-    digest = sign_package(package_bytes, load_or_create_p256(wacz_key_path(key)), created)
+    digest = sign_package(
+        package_bytes,
+        load_or_create_p256(wacz_key_path(settings.key if settings else key)),
+        created,
+    )
     packed = io.BytesIO()
     with zipfile.ZipFile(packed, "w") as wacz:
         for name, data in members.items():

@@ -301,3 +301,20 @@ def test_with_the_loopback_tsa_the_token_verifies(archive: Path, tmp_path: Path)
     evidence["checkpoint"]["timestamp_token"] = base64.b64encode(b"not a token").decode()
     junk = _repack(members, EVIDENCE, json.dumps(evidence).encode(), tmp_path / "junk.wacz")
     assert "not an RFC 3161 response" in check(junk.read_bytes()).reason
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a TSA")
+def test_prove_seals_with_the_tsa_when_the_capture_is_not_sealed_yet(
+    archive: Path, tmp_path: Path
+) -> None:
+    from tests.tsa_server import TSAServer
+
+    proof = tmp_path / "proof.wacz"
+    with TSAServer(tmp_path / "tsa") as server:
+        built = _prove(archive, proof, "--tsa", server.url, "--tsa-cert", str(server.cert), *FAST)
+        cert = server.cert
+        assert server.queries == 1
+    assert built["checkpoint"]["timestamp_detail"] == "timestamp verified"  # type: ignore[index]
+    done = _check_elsewhere(proof, tmp_path / "elsewhere", "--tsa-cert", str(cert), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["timestamp"].startswith("timestamp verified: 20")
