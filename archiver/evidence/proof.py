@@ -388,7 +388,8 @@ def _package(members: dict[str, bytes]) -> None:
     problem = signature_problem(digest)
     if problem:
         raise _Invalid(problem)
-    resources = _json(package, "datapackage.json").get("resources")
+    listing = _json(package, "datapackage.json")
+    resources = listing.get("resources") if isinstance(listing, dict) else None
     if not isinstance(resources, list):
         raise _Invalid("datapackage.json lists no resources")
     listed = set()
@@ -453,7 +454,7 @@ def _check(
     try:
         point = from_json(evidence["checkpoint"])
         embedded = keys.load_public(str(evidence["public_key"]).encode(), name="embedded key")
-    except (KeyError, TypeError, ValueError, InputError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, InputError) as exc:
         raise _Invalid(f"the checkpoint in the proof is malformed: {exc}") from exc
     key = trusted or embedded
     if trusted is not None and keys.key_id(trusted) != keys.key_id(embedded):
@@ -474,9 +475,11 @@ def _check(
             path = [base64.b64decode(h, validate=True) for h in rec["proof"][:MAX_PROOF_HASHES]]
             index = int(rec["index"])
             version, kind, values = json.loads(leaf)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise _Invalid(f"record {number} of the proof is malformed") from exc
-        if version != LEAF_VERSION or kind != rec.get("kind") or kind not in LEAF_COLUMNS:
+        if not isinstance(kind, str) or kind not in LEAF_COLUMNS or kind != rec.get("kind"):
+            raise _Invalid(f"record {number} is not a leaf of a known kind")
+        if version != LEAF_VERSION:
             raise _Invalid(f"record {number} is not an {LEAF_VERSION} {rec.get('kind')} leaf")
         if not verify_inclusion(index, point.size, leaf_hash(leaf), path, point.root):
             raise _Invalid(
