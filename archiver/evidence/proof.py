@@ -492,6 +492,10 @@ def _check(
         raise _Invalid("the proof's first record is not a capture")
     fields = dict(zip(LEAF_COLUMNS["captures"], capture, strict=True))
     target = str(fields["final_url"] or fields["url"])
+    if evidence.get("url") not in (fields["url"], fields["final_url"]):
+        raise _Invalid(f"the proof names {evidence.get('url')!r}, not the URL its capture is of")
+    if evidence.get("capture_id") != fields["id"]:
+        raise _Invalid("the proof names another capture than the one its first record is")
     body = _responsesha256_tag(members[WARC], target)
     if body != fields["body_sha256"]:
         raise _Invalid("the WARC's response body is not the one the capture's leaf names")

@@ -180,6 +180,10 @@ def test_a_consistent_forgery_without_the_keys_fails(archive: Path, tmp_path: Pa
     forged = _repack(members, EVIDENCE, json.dumps(evidence).encode(), tmp_path / "forged.wacz")
     reason = check(forged.read_bytes(), trusted=trusted).reason
     assert "its inclusion proof fails" in reason
+    evidence = json.loads(members[EVIDENCE])
+    evidence["url"] = "https://example.org/another-article"
+    renamed = _repack(members, EVIDENCE, json.dumps(evidence).encode(), tmp_path / "renamed.wacz")
+    assert "not the URL its capture is of" in check(renamed.read_bytes(), trusted=trusted).reason
 
 
 def _repack(members: dict[str, bytes], name: str, data: bytes, out: Path) -> Path:
