@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -328,16 +329,27 @@ class _Exporter:
 
 
 def write_warc(
-    archive: Archive, out: IO[bytes], *, gzip: bool = True, revisits: bool = True, name: str = ""
+    archive: Archive,
+    out: IO[bytes],
+    *,
+    gzip: bool = True,
+    revisits: bool = True,
+    name: str = "",
+    capture_ids: Sequence[int] | None = None,
 ) -> ExportResult:
     """Write every capture of the archive to ``out`` as WARC/1.1 (gzipped per record or plain).
 
     With ``revisits`` (the default), a body already written is not written again: the capture
     becomes a ``revisit`` record pointing at the first one, which replay tools resolve.
+    ``capture_ids`` limits the export to those captures (a proof carries one).
     """
     pages = archived_pages(archive)
+    ids = archive.capture_ids() if capture_ids is None else list(capture_ids)
+    if capture_ids is not None:
+        chosen = {f"capture-{i}" for i in ids}
+        pages = tuple(page for page in pages if page.id in chosen)
     exporter = _Exporter(out, gzip=gzip, revisits=revisits, name=name, pages=pages)
-    count = sum(1 for capture_id in archive.capture_ids() if exporter.capture(archive, capture_id))
+    count = sum(1 for capture_id in ids if exporter.capture(archive, capture_id))
     out.flush()
     return ExportResult(
         captures=count, records=exporter.records, index=tuple(exporter.index), pages=pages
