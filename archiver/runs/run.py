@@ -28,9 +28,11 @@ So a run and ``verify`` give the same verdicts on the same copies and links: cat
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -108,6 +110,8 @@ class RunResult:
     notified: bool = False
     checkpoint: dict[str, Any] | None = None  # the evidence checkpoint signed at the end
     duration: float = 0.0
+    stage: str = "starting"  # what the run is doing now: kept in the summary if it stops
+    stopped: dict[str, str] | None = None  # why and where it stopped (a signal, a full disk)
 
     def counts(self, what: str) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -161,6 +165,7 @@ class RunResult:
             "error_details": self.errors,
             "notified": self.notified,
             "checkpoint": self.checkpoint,
+            "stopped": self.stopped,
             "duration": round(self.duration, 3),
         }
 
@@ -398,10 +403,12 @@ def execute(
             now=moment,
         )
         before = len(visitor.cycle)
+        result.stage = "expanding the sources"
         expansion: Expansion = expand(config, visitor.fetch_body)
         result.source_captures = max(0, len(visitor.cycle) - before)
         result.errors += [{"item": where, "detail": what} for where, what in expansion.errors]
         result.items_total = len(expansion.items)
+        result.stage = "planning what is due"
         the_plan = plan(
             expansion.items,
             last_done=archive.item_times(failed=FAILED),
@@ -417,6 +424,10 @@ def execute(
             progress(0, total, "fetching a batch")
         for start in range(0, total, config.batch):
             batch = the_plan.due[start : start + config.batch]
+            result.stage = (
+                f"visiting items {start + 1}-{start + len(batch)} of {total} "
+                f"({done} done; next {batch[0].key})"
+            )
             for outcome in _visit(visitor, batch, result):
                 result.results.append(outcome)
                 archive.mark_item(
@@ -435,6 +446,7 @@ def execute(
                     progress(done, total, outcome.item.url)
         if progress:
             progress(total, total, "")
+        result.stage = "finding what is new"
         _news(result, visitor)
         result.duration = time.monotonic() - result.started
         traffic = fetcher.traffic() - traffic_start
@@ -446,8 +458,10 @@ def execute(
                 "run recorded, nothing marked done"
             )
         if config.evidence.seal:
+            result.stage = "sealing the evidence"
             _seal(result, archive=archive, fetcher=fetcher, config=config)
         if notify.should_notify(config.notify, result.to_json()):
+            result.stage = "notifying"
             problems = notify.send(
                 config.notify, result.to_json(), policy=config.policy, routes=config.routes
             )
@@ -460,13 +474,62 @@ def execute(
     except NetworkUnavailable:
         raise
     except BaseException as exc:
-        result.status = "failed" if isinstance(exc, ArchiverError) else "interrupted"
+        why = _stop_reason(exc)
+        result.status = "interrupted" if why else "failed"
+        if why:
+            result.stopped = {"by": why, "while": result.stage}
         result.duration = time.monotonic() - result.started
         try:
             archive.finish_run(run_id, status=result.status, summary=result.to_json())
-        except ArchiverError:
+        except (ArchiverError, OSError, sqlite3.Error):
+            # A full disk may refuse even this row: the run stays ``running``, which the next
+            # run marks interrupted and resumes all the same.
             log.warning("could not record the end of run %d", run_id)
+        if why:
+            raise _stopped_error(result, why) from exc
         raise
+
+
+#: Exit codes of a run stopped by a signal: 128 + the signal's number, as shells report it.
+SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    """The disk (or quota) is full, here or in what caused this error."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+            return True
+        if isinstance(exc, sqlite3.Error) and (
+            getattr(exc, "sqlite_errorcode", None) == 13 or "disk is full" in str(exc)
+        ):  # SQLITE_FULL
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def _stop_reason(exc: BaseException) -> str | None:
+    """Why a run stopped before its end, when the next run should resume it; None for a
+    failure the next run should not build on."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "SIGTERM" if exc.args and exc.args[0] == "SIGTERM" else "SIGINT"
+    if _disk_full(exc):
+        return "disk full"
+    return None
+
+
+def _stopped_error(result: RunResult, why: str) -> JobError:
+    """The one line a stopped run ends with, and its exit code (130, 143, or 3 for a full
+    disk)."""
+    what = "Ctrl-C" if why == "SIGINT" else why
+    error = JobError(
+        f"run interrupted ({what}) while {result.stage}: run {result.run_id} recorded as "
+        f"interrupted, {len(result.results)} items done; the next run resumes where it stopped"
+    )
+    error.exit_code = SIGNAL_EXIT.get(why, 3)
+    return error
 
 
 def _seal(result: RunResult, *, archive: Archive, fetcher: Fetcher, config: RunConfig) -> None:
@@ -494,6 +557,8 @@ def _visit(visitor: _Visitor, batch: Sequence[Item], result: RunResult) -> list[
     except JobError:
         raise  # the archive is locked or corrupt, the network gone: stop here
     except Exception as exc:
+        if _disk_full(exc):
+            raise  # every other item would fail the same way: stop, to be resumed
         if len(batch) > 1:
             log.warning("a batch failed (%s: %s); visiting its items one at a time",
                         type(exc).__name__, exc)  # fmt: skip
@@ -540,7 +605,7 @@ def _terminate_as_interrupt(fetcher: Fetcher) -> Iterator[None]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         fetcher.stop()
-        raise KeyboardInterrupt(f"signal {signum}")
+        raise KeyboardInterrupt("SIGTERM")
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
         fetcher.stop()
@@ -549,7 +614,7 @@ def _terminate_as_interrupt(fetcher: Fetcher) -> Iterator[None]:
                 previous_int(signum, frame)  # the command line's own Ctrl-C handling
         except KeyboardInterrupt:
             pass
-        raise KeyboardInterrupt("Ctrl-C")
+        raise KeyboardInterrupt("SIGINT")
 
     previous = signal.signal(signal.SIGTERM, handler)
     previous_int = signal.signal(signal.SIGINT, on_sigint)
@@ -580,11 +645,6 @@ def run(
                 return execute(
                     config, archive=archive, fetcher=active, progress=progress, stale_lock=stale
                 )
-        except KeyboardInterrupt as exc:
-            raise JobError(
-                f"run interrupted ({exc or 'Ctrl-C'}): recorded as interrupted; "
-                "the next run resumes where it stopped"
-            ) from exc
         finally:
             if own:
                 active.close()

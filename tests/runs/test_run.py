@@ -439,7 +439,7 @@ def test_the_crontab_line_is_five_fields_and_a_run_command() -> None:
 
 
 @pytest.mark.slow
-def test_sigterm_ends_a_run_as_interrupted_exit_3_and_the_next_resumes(tmp_path: Path) -> None:
+def test_sigterm_ends_a_run_as_interrupted_exit_143_and_the_next_resumes(tmp_path: Path) -> None:
     with NewsWeb() as web:
         build_site(web, tmp_path / "copies", 5)
         body = '[[sources]]\ncanonical = "copies"\n'
@@ -456,7 +456,7 @@ def test_sigterm_ends_a_run_as_interrupted_exit_3_and_the_next_resumes(tmp_path:
         _, err = first.communicate(timeout=20)
         web.delay = 0.0
         second = _cli("run", "--config", str(config), "--json")
-    assert first.returncode == 3, err
+    assert first.returncode == 143, err  # 128 + SIGTERM (was 3 before issue 14 item 7)
     assert "run interrupted" in err and "Traceback" not in err
     assert _rows(db, "SELECT id, status FROM runs")[0] == (1, "interrupted")
     summary = json.loads(second.stdout)
