@@ -31,6 +31,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import signal
 import sqlite3
 import threading
@@ -378,6 +379,7 @@ def execute(
     """
     moment = now or datetime.now(UTC)
     traffic_start = fetcher.traffic()
+    asked_start = fetcher.asked
     stale = [r.id for r in archive.runs_with_status("running")]
     if stale:
         log.warning("runs %s were killed before they finished: marked interrupted", stale)
@@ -406,7 +408,9 @@ def execute(
         result.stage = "expanding the sources"
         expansion: Expansion = expand(config, visitor.fetch_body)
         result.source_captures = max(0, len(visitor.cycle) - before)
-        result.errors += [{"item": where, "detail": what} for where, what in expansion.errors]
+        result.errors += [
+            {"item": where, "detail": in_words(what)} for where, what in expansion.errors
+        ]
         result.items_total = len(expansion.items)
         result.stage = "planning what is due"
         the_plan = plan(
@@ -453,8 +457,11 @@ def execute(
         if traffic.nothing_answered:
             result.status = "network_unavailable"
             archive.finish_run(run_id, status=result.status, summary=result.to_json())
+            asked = fetcher.asked - asked_start
+            urls = "the one URL" if asked == 1 else f"the {asked} URLs"
             raise NetworkUnavailable(
-                f"nothing answered: none of {traffic.requests} requests got an answer; "
+                f"nothing answered: none of {urls} the run asked for got an answer "
+                f"({traffic.requests} requests, retries and robots.txt included); "
                 "run recorded, nothing marked done"
             )
         if config.evidence.seal:
@@ -465,7 +472,7 @@ def execute(
             problems = notify.send(
                 config.notify, result.to_json(), policy=config.policy, routes=config.routes
             )
-            result.errors += [{"item": "notify", "detail": p} for p in problems]
+            result.errors += [{"item": "notify", "detail": in_words(p)} for p in problems]
             result.notified = not problems
         result.status = "done"
         result.duration = time.monotonic() - result.started
@@ -493,6 +500,23 @@ def execute(
 #: Exit codes of a run stopped by a signal: 128 + the signal's number, as shells report it.
 SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
 _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+_OBJECT = re.compile(r"<[^<>]{0,200} object at 0x[0-9a-fA-F]+>")
+_CALL = re.compile(r"\b_*[A-Z][A-Za-z0-9]*\((?:[^()]|\([^()]*\)){0,300}\)")
+_CLASS = re.compile(
+    r"\b(?:[a-z_][a-z0-9_]*\.)*_*[A-Z][A-Za-z0-9]*(?:Error|Exception|Warning|Pool|Interrupt)\b:? ?"
+)
+
+
+def in_words(text: str) -> str:
+    """An error's text as a person reads it: no Python class names or object reprs (what the
+    libraries underneath put in their messages, ``_WatchedHTTPSPool(host=...)``)."""
+    text = _OBJECT.sub("an object", text)
+    text = _CALL.sub("", text)
+    text = _CLASS.sub("", text)
+    text = re.sub(r"\((?:\s|Caused by)*\)", "", text)
+    return " ".join(text.split()).strip(" :;,") or text.strip()
 
 
 def _disk_full(exc: BaseException | None) -> bool:
@@ -537,7 +561,7 @@ def _seal(result: RunResult, *, archive: Archive, fetcher: Fetcher, config: RunC
     try:
         done = seal(archive, settings=config.evidence, fetcher=fetcher, run_id=result.run_id)
     except ArchiverError as exc:
-        result.errors.append({"item": "evidence", "detail": str(exc)[:300]})
+        result.errors.append({"item": "evidence", "detail": in_words(str(exc))[:300]})
         return
     point = done.checkpoint
     result.checkpoint = {
@@ -566,7 +590,8 @@ def _visit(visitor: _Visitor, batch: Sequence[Item], result: RunResult) -> list[
         (item,) = batch
         log.warning("%s: %s: %s", item.key, type(exc).__name__, exc)
         log.debug("the failure in full", exc_info=True)
-        detail = f"{type(exc).__name__}: {exc}"[:300]
+        words = in_words(str(exc))
+        detail = ("could not visit it: " + (words or "an unexpected failure (see the log)"))[:300]
         result.errors.append({"item": item.key, "detail": detail})
         return [ItemResult(item=item, outcome="error", detail=detail)]
 

@@ -7,6 +7,7 @@ Every test runs the real command in a subprocess against a loopback news site
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sqlite3
 import subprocess
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from archiver.runs.run import in_words
 from tests.run_web import NewsWeb, build_site, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,3 +99,39 @@ def test_a_signal_ends_a_run_quickly_with_its_code_one_line_and_where_it_was(
     resumed = json.loads(second.stdout)
     assert resumed["resumed_from"] == [1]
     assert resumed["items"]["resumed"] + resumed["items"]["visited"] == 6
+
+
+# -- honest words -------------------------------------------------------------------------------
+
+
+def test_nothing_answered_counts_the_urls_asked_not_the_retries(tmp_path: Path) -> None:
+    with NewsWeb() as web:
+        build_site(web, tmp_path / "copies", 3)  # 3 pages and 6 sources: 9 URLs
+        config = write_config(tmp_path / "a.toml", web, '[[sources]]\ncanonical = "copies"\n')
+    # The site is gone: every connection is refused, and each URL is tried 3 times.
+    config.write_text(config.read_text().replace("retries = 0", "retries = 2"))
+    done = _run("--config", str(config))
+    assert done.returncode == 3, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert "none of the 9 URLs the run asked for got an answer" in line, line
+    sent = int(re.search(r"\((\d+) requests, retries and robots\.txt included\)", line)[1])  # type: ignore[index]
+    assert sent > 9
+    status, summary = _stopped(tmp_path / "archive.db")
+    assert status == "network_unavailable" and summary["items"]["visited"] == 3
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("HTTPSConnectionPool(host='a.test', port=443): Max retries exceeded with url: /x (Caused "
+     "by NewConnectionError('<urllib3.connection.HTTPSConnection object at 0x7f12>: Failed to "
+     "establish a new connection: [Errno 111] Connection refused'))",
+     "Max retries exceeded with url: /x"),
+    ("_WatchedHTTPSPool(host='x.test', port=443): Read timed out. (read timeout=5)",
+     "Read timed out. (read timeout=5)"),
+    ("sqlite3.OperationalError: database or disk is full", "database or disk is full"),
+    ("ValueError: not a sitemap", "not a sitemap"),
+    ("e-mail via 127.0.0.5:25: [Errno 111] Connection refused",
+     "e-mail via 127.0.0.5:25: [Errno 111] Connection refused"),
+    ("story (2017) about Error Handling (part 2)", "story (2017) about Error Handling (part 2)"),
+])  # fmt: skip
+def test_run_error_details_name_no_python_classes(text: str, words: str) -> None:
+    assert in_words(text) == words
