@@ -7,7 +7,9 @@ Every test runs the real command in a subprocess against a loopback news site
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,7 +21,7 @@ from typing import Any
 import pytest
 
 from archiver.runs.run import in_words
-from tests.run_web import NewsWeb, build_site, write_config
+from tests.run_web import Answer, NewsWeb, build_site, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,3 +137,76 @@ def test_nothing_answered_counts_the_urls_asked_not_the_retries(tmp_path: Path) 
 ])  # fmt: skip
 def test_run_error_details_name_no_python_classes(text: str, words: str) -> None:
     assert in_words(text) == words
+
+
+# -- a full disk --------------------------------------------------------------------------------
+
+_DISK_SCRIPT = r"""
+set -e
+mount -t tmpfs -o size=1200k tmpfs "$HERE"
+cp -r "$FROM"/copies "$FROM"/a.toml "$HERE"/
+set +e
+"$PY" -m archiver run --config "$HERE/a.toml" --json > "$FROM/first.json" 2> "$FROM/first.err"
+echo $? > "$FROM/first.code"
+sqlite3_rows() { "$PY" -c "$ROWS" "$HERE/archive.db" "$1"; }
+sqlite3_rows "SELECT url FROM captures WHERE run_id = 1" > "$FROM/first.urls"
+mount -o remount,size=64m "$HERE"
+"$PY" -m archiver run --config "$HERE/a.toml" --json > "$FROM/second.json" 2> "$FROM/second.err"
+echo $? > "$FROM/second.code"
+sqlite3_rows "SELECT id, status FROM runs" > "$FROM/runs.txt"
+"""
+_ROWS = (
+    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+    "print('\\n'.join('|'.join(map(str, r)) for r in c.execute(sys.argv[2])))"
+)
+
+
+def _can_mount_tmpfs() -> str | None:
+    if shutil.which("unshare") is None:
+        return "no unshare(1) on this machine"
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt || "
+         "mount -t tmpfs -o size=64k tmpfs /tmp"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    if probe.returncode != 0:
+        return f"cannot mount a tmpfs in a user namespace here: {probe.stderr.strip()[:200]}"
+    return None
+
+
+@pytest.mark.slow
+def test_a_run_stopped_by_a_full_disk_is_resumed_without_fetching_again(tmp_path: Path) -> None:
+    why = _can_mount_tmpfs()
+    if why:
+        pytest.skip(why)
+    here = tmp_path / "small"
+    here.mkdir()
+    with NewsWeb() as web:
+        made = build_site(web, tmp_path / "copies", 20)
+        for url, _ in made:
+            # 120 kB of incompressible text a page: the 1.2 MB disk fills after a few pages.
+            body = web.pages[("news.test", url.split("news.test", 1)[1])].body
+            padding = b"<!-- " + os.urandom(60_000).hex().encode() + b" -->"
+            web.add(url, Answer(body=body.replace(b"</body>", padding + b"</body>")))
+        write_config(tmp_path / "a.toml", web, '[[sources]]\ncanonical = "copies"\n', batch=4)
+        env = {**os.environ, "HERE": str(here), "FROM": str(tmp_path), "PY": sys.executable,
+               "ROWS": _ROWS}  # fmt: skip
+        done = subprocess.run(
+            ["unshare", "-rm", "sh", "-c", _DISK_SCRIPT], env=env, cwd=ROOT,
+            capture_output=True, text=True, timeout=240, check=False,
+        )  # fmt: skip
+        hits = {url: web.hits(url) for url, _ in made}
+    assert done.returncode == 0, done.stderr
+    first_err = (tmp_path / "first.err").read_text()
+    assert (tmp_path / "first.code").read_text().strip() == "3", first_err
+    assert "disk full" in first_err and "Traceback" not in first_err, first_err
+    stored = set((tmp_path / "first.urls").read_text().split())
+    pages = {url for url, _ in made}
+    assert 0 < len(stored & pages) < len(pages), stored  # the disk filled midway
+    second = json.loads((tmp_path / "second.json").read_text())
+    assert (tmp_path / "second.code").read_text().strip() == "0", second
+    assert second["resumed_from"] == [1]
+    assert (tmp_path / "runs.txt").read_text().split() == ["1|interrupted", "2|done"]
+    # What the first run stored is reused: those pages were fetched once, in all.
+    assert all(hits[url] == 1 for url in stored & pages), hits
+    assert second["items"]["visited"] + second["items"]["resumed"] == 20
