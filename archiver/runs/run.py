@@ -28,19 +28,13 @@ So a run and ``verify`` give the same verdicts on the same copies and links: cat
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
-import re
-import signal
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import FrameType
 from typing import Any
 
 from archiver.archive.store import Archive
@@ -58,6 +52,13 @@ from archiver.runs.lock import RunLock, lock_path
 from archiver.runs.pages import RunPages
 from archiver.runs.schedule import age_of, link_is_due, plan
 from archiver.runs.sources import Expansion, check_local, expand
+from archiver.runs.stops import (
+    disk_full,
+    in_words,
+    stop_reason,
+    stopped_error,
+    terminate_as_interrupt,
+)
 from archiver.verify.compare import DRIFTED
 from archiver.verify.job import verify_many
 
@@ -426,8 +427,7 @@ def execute(
         done = 0
         if progress:
             progress(0, total, "fetching a batch")
-        for start in range(0, total, config.batch):
-            batch = the_plan.due[start : start + config.batch]
+        for start, batch in _groups(the_plan.due, config):
             result.stage = (
                 f"visiting items {start + 1}-{start + len(batch)} of {total} "
                 f"({done} done; next {batch[0].key})"
@@ -481,7 +481,7 @@ def execute(
     except NetworkUnavailable:
         raise
     except BaseException as exc:
-        why = _stop_reason(exc)
+        why = stop_reason(exc)
         result.status = "interrupted" if why else "failed"
         if why:
             result.stopped = {"by": why, "while": result.stage}
@@ -493,67 +493,20 @@ def execute(
             # run marks interrupted and resumes all the same.
             log.warning("could not record the end of run %d", run_id)
         if why:
-            raise _stopped_error(result, why) from exc
+            raise stopped_error(
+                why, stage=result.stage, run_id=run_id, done=len(result.results)
+            ) from exc
         raise
 
 
-#: Exit codes of a run stopped by a signal: 128 + the signal's number, as shells report it.
-SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
-_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
-
-
-_OBJECT = re.compile(r"<[^<>]{0,200} object at 0x[0-9a-fA-F]+>")
-_CALL = re.compile(r"\b_*[A-Z][A-Za-z0-9]*\((?:[^()]|\([^()]*\)){0,300}\)")
-_CLASS = re.compile(
-    r"\b(?:[a-z_][a-z0-9_]*\.)*_*[A-Z][A-Za-z0-9]*(?:Error|Exception|Warning|Pool|Interrupt)\b:? ?"
-)
-
-
-def in_words(text: str) -> str:
-    """An error's text as a person reads it: no Python class names or object reprs (what the
-    libraries underneath put in their messages, ``_WatchedHTTPSPool(host=...)``)."""
-    text = _OBJECT.sub("an object", text)
-    text = _CALL.sub("", text)
-    text = _CLASS.sub("", text)
-    text = re.sub(r"\((?:\s|Caused by)*\)", "", text)
-    return " ".join(text.split()).strip(" :;,") or text.strip()
-
-
-def _disk_full(exc: BaseException | None) -> bool:
-    """The disk (or quota) is full, here or in what caused this error."""
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
-            return True
-        if isinstance(exc, sqlite3.Error) and (
-            getattr(exc, "sqlite_errorcode", None) == 13 or "disk is full" in str(exc)
-        ):  # SQLITE_FULL
-            return True
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
-
-
-def _stop_reason(exc: BaseException) -> str | None:
-    """Why a run stopped before its end, when the next run should resume it; None for a
-    failure the next run should not build on."""
-    if isinstance(exc, KeyboardInterrupt):
-        return "SIGTERM" if exc.args and exc.args[0] == "SIGTERM" else "SIGINT"
-    if _disk_full(exc):
-        return "disk full"
-    return None
-
-
-def _stopped_error(result: RunResult, why: str) -> JobError:
-    """The one line a stopped run ends with, and its exit code (130, 143, or 3 for a full
-    disk)."""
-    what = "Ctrl-C" if why == "SIGINT" else why
-    error = JobError(
-        f"run interrupted ({what}) while {result.stage}: run {result.run_id} recorded as "
-        f"interrupted, {len(result.results)} items done; the next run resumes where it stopped"
-    )
-    error.exit_code = SIGNAL_EXIT.get(why, 3)
-    return error
+def _groups(due: Sequence[Item], config: RunConfig) -> Iterator[tuple[int, Sequence[Item]]]:
+    """The due items as the groups visited together: a batch, cut into groups of as many items
+    as the fetcher has connections, so each group keeps every connection busy, and the items
+    of a group are marked done (and counted by the progress bar) as soon as it ends, not when
+    the whole batch does. (start index, group)."""
+    size = max(1, min(config.batch, config.policy.max_connections))
+    for start in range(0, len(due), size):
+        yield start, due[start : start + size]
 
 
 def _seal(result: RunResult, *, archive: Archive, fetcher: Fetcher, config: RunConfig) -> None:
@@ -581,7 +534,7 @@ def _visit(visitor: _Visitor, batch: Sequence[Item], result: RunResult) -> list[
     except JobError:
         raise  # the archive is locked or corrupt, the network gone: stop here
     except Exception as exc:
-        if _disk_full(exc):
+        if disk_full(exc):
             raise  # every other item would fail the same way: stop, to be resumed
         if len(batch) > 1:
             log.warning("a batch failed (%s: %s); visiting its items one at a time",
@@ -619,37 +572,6 @@ def _news(result: RunResult, visitor: _Visitor) -> None:
             )
 
 
-@contextmanager
-def _terminate_as_interrupt(fetcher: Fetcher) -> Iterator[None]:
-    """SIGTERM (systemd stop, ``kill``) ends the run like Ctrl-C: recorded as interrupted.
-    On either signal the fetcher is stopped first, so fetches waiting in the run's other
-    threads (a Retry-After, a backoff, a stalled body) end at once too."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        fetcher.stop()
-        raise KeyboardInterrupt("SIGTERM")
-
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        fetcher.stop()
-        try:
-            if callable(previous_int):
-                previous_int(signum, frame)  # the command line's own Ctrl-C handling
-        except KeyboardInterrupt:
-            pass
-        raise KeyboardInterrupt("SIGINT")
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    previous_int = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, previous_int)
-
-
 def run(
     config: RunConfig,
     *,
@@ -661,7 +583,7 @@ def run(
     check_local(config)
     own = fetcher is None
     active = fetcher or Fetcher(config.policy, routes=config.routes)
-    with RunLock(lock_path(db_path)) as lock, _terminate_as_interrupt(active):
+    with RunLock(lock_path(db_path)) as lock, terminate_as_interrupt(active):
         stale = None
         if lock.stale is not None:
             stale = {"pid": lock.stale.pid, "host": lock.stale.host, "since": lock.stale.started_at}

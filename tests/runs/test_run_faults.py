@@ -20,7 +20,10 @@ from typing import Any
 
 import pytest
 
-from archiver.runs.run import in_words
+from archiver.fetch.fetcher import Fetcher
+from archiver.runs.config import load_config
+from archiver.runs.run import run
+from archiver.runs.stops import in_words
 from tests.run_web import Answer, NewsWeb, build_site, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,3 +213,32 @@ def test_a_run_stopped_by_a_full_disk_is_resumed_without_fetching_again(tmp_path
     # What the first run stored is reused: those pages were fetched once, in all.
     assert all(hits[url] == 1 for url in stored & pages), hits
     assert second["items"]["visited"] + second["items"]["resumed"] == 20
+
+
+# -- the progress bar ---------------------------------------------------------------------------
+
+
+def test_the_progress_bar_counts_items_as_they_finish_not_per_batch(tmp_path: Path) -> None:
+    with NewsWeb() as web:
+        build_site(web, tmp_path / "copies", 40)
+        # One batch of 64 items, 16 connections: the 40 items are visited 16, 16 and 8.
+        config = load_config(str(write_config(
+            tmp_path / "a.toml", web, '[[sources]]\ncanonical = "copies"\n', batch=64
+        )))  # fmt: skip
+        with Fetcher(config.policy, routes=config.routes) as fetcher:
+            seen: list[tuple[int, int]] = []  # (items done, requests sent so far)
+
+            def progress(done: int, total: int, label: str) -> None:
+                assert total == 40
+                seen.append((done, fetcher.traffic().requests))
+
+            result = run(config, db_path=str(tmp_path / "archive.db"), progress=progress,
+                         fetcher=fetcher)  # fmt: skip
+            sent = fetcher.traffic().requests
+    assert result.status == "done" and len(result.results) == 40
+    counts = [done for done, _ in seen]
+    assert counts == sorted(counts) and counts[-1] == 40
+    first = next(requests for done, requests in seen if done >= 1)
+    # The first item was counted while most of the batch's requests were still to be sent.
+    assert first < sent / 2, (first, sent)
+    assert len({requests for done, requests in seen if 0 < done < 40}) >= 3
