@@ -20,7 +20,9 @@ from typing import Any
 
 import pytest
 
+from archiver.archive.store import Archive
 from archiver.fetch.fetcher import Fetcher
+from archiver.models import Capture
 from archiver.runs.config import load_config
 from archiver.runs.run import run
 from archiver.runs.stops import in_words
@@ -242,3 +244,34 @@ def test_the_progress_bar_counts_items_as_they_finish_not_per_batch(tmp_path: Pa
     # The first item was counted while most of the batch's requests were still to be sent.
     assert first < sent / 2, (first, sent)
     assert len({requests for done, requests in seen if 0 < done < 40}) >= 3
+
+
+# -- one URL, however its host is spelled ------------------------------------------------------
+
+UNICODE, PUNYCODE = "https://bücher.test/a?q=1", "https://xn--bcher-kva.test/a?q=1"
+
+
+def _capture(url: str, body: bytes, when: str) -> Capture:
+    return Capture(url=url, final_url=url, status=200, body=body, content_type="text/html",
+                   fetched_at=when, headers=(("ETag", f'"{when}"'),))  # fmt: skip
+
+
+@pytest.mark.parametrize(("stored", "asked"), [
+    (UNICODE, PUNYCODE), (PUNYCODE, UNICODE), ("HTTPS://News.TEST/x", "https://news.test/x"),
+])  # fmt: skip
+def test_punycode_and_unicode_spellings_of_a_host_are_one_url(
+    tmp_path: Path, stored: str, asked: str
+) -> None:
+    with Archive(str(tmp_path / "archive.db")) as archive:
+        first = archive.save_capture(_capture(stored, b"<p>one</p>", "2026-01-01T00:00:00Z"))
+        assert archive.latest_capture(asked) is not None
+        assert archive.latest_capture(asked).id == first  # type: ignore[union-attr]
+        assert archive.first_capture(asked, with_document=False) is None  # no extraction
+        assert archive.validators(asked) == ('"2026-01-01T00:00:00Z"', None)
+        assert archive.newest_state(asked) is not None
+        second = archive.save_capture(_capture(asked, b"<p>two</p>", "2026-01-02T00:00:00Z"))
+        assert archive.latest_capture(stored).id == second  # type: ignore[union-attr]
+        urls = _rows(tmp_path / "archive.db", "SELECT url FROM urls")
+        shown = _rows(tmp_path / "archive.db", "SELECT url FROM captures ORDER BY id")
+    assert len(urls) == 1  # one URL in the archive
+    assert [u for (u,) in shown] == [stored, asked]  # each capture as it was asked
