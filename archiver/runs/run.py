@@ -9,7 +9,8 @@ One run, in order:
    visit is older than its interval (recent articles often, old ones rarely) and not already
    done by the interrupted run this one resumes; inside an item, each link by its own state
    (broken links less often than live ones, suspects daily so evidence piles up);
-4. visit the due items a batch at a time through the same jobs ``verify`` and ``links`` run
+4. visit the due items a group at a time (a batch cut to the fetcher's connections, so items
+   are marked done and counted as their group ends) through the jobs ``verify`` and ``links`` run
    (:func:`archiver.verify.job.verify_many` for canonical copies,
    :func:`archiver.links.job.check_pages` for bare URLs), with what a run does differently
    passed in: conditional GETs of the pages (an unchanged page costs a 304,
@@ -482,7 +483,8 @@ def execute(
         raise
     except BaseException as exc:
         why = stop_reason(exc)
-        result.status = "interrupted" if why else "failed"
+        # A signal, a full disk or a bug: resumed by the next run; a locked archive: failed.
+        result.status = "interrupted" if why or not isinstance(exc, ArchiverError) else "failed"
         if why:
             result.stopped = {"by": why, "while": result.stage}
         result.duration = time.monotonic() - result.started
