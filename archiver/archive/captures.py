@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import idna
 
 from archiver.archive.codec import (
     capture_kind,
@@ -26,9 +29,45 @@ from archiver.archive.records import (
     document_from_row,
 )
 from archiver.errors import ArchiveCorrupt, InputError
+from archiver.fetch.urls import normalize_url
 from archiver.models import Capture, Document, Link, sha256_hex, utc_iso
 
 log = logging.getLogger(__name__)
+
+#: A capture of this URL in any of its spellings (as asked, its one spelling, Unicode host):
+#: by the one spelling ``urls`` keys it by, or by where it ended (``final_url``).
+_SAME_ASKED = "url_id IN (SELECT id FROM urls WHERE url IN (:u0, :u1, :u2))"
+_SAME_URL = f"({_SAME_ASKED} OR final_url IN (:u0, :u1, :u2))"
+
+
+def _one_spelling(url: str) -> str:
+    """The URL's one spelling (lower-case scheme and host, IDNA host), or the URL itself."""
+    try:
+        return normalize_url(url)
+    except ValueError:
+        return url
+
+
+def _unicode_spelling(url: str) -> str:
+    """The URL with an IDNA (``xn--``) host written in Unicode, as a browser shows it."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if "xn--" not in host:
+            return url
+        shown = idna.decode(host)
+        netloc = parts.netloc.replace(host, shown, 1) if host in parts.netloc else parts.netloc
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    except (ValueError, idna.IDNAError, UnicodeError):
+        return url
+
+
+def _spellings(url: str) -> dict[str, str]:
+    """The three spellings a lookup of ``url`` matches (``:u0``, ``:u1``, ``:u2``): as given,
+    the one spelling, and with its host in Unicode (rows stored before hosts were normalized
+    hold the URL as it was typed, either way)."""
+    one = _one_spelling(url)
+    return {"u0": url, "u1": one, "u2": _unicode_spelling(one)}
 
 
 class Captures:
@@ -58,11 +97,13 @@ class Captures:
             packed = compress_body(capture.body)
         fetched_at = capture.fetched_at or utc_iso()
         with self.handle.transaction() as conn:
+            # ``urls`` holds a URL's one spelling (so a punycode and a Unicode host are one URL);
+            # the capture keeps the URL as it was asked, which is what reports show.
+            key = _one_spelling(capture.url)
             conn.execute(
-                "INSERT OR IGNORE INTO urls (url, first_seen) VALUES (?, ?)",
-                (capture.url, fetched_at),
+                "INSERT OR IGNORE INTO urls (url, first_seen) VALUES (?, ?)", (key, fetched_at)
             )
-            url_id = conn.execute("SELECT id FROM urls WHERE url = ?", (capture.url,)).fetchone()[0]
+            url_id = conn.execute("SELECT id FROM urls WHERE url = ?", (key,)).fetchone()[0]
             if packed is not None:
                 conn.execute(
                     "INSERT OR IGNORE INTO bodies (sha256, size, compression, data, stored_at) "
@@ -196,11 +237,11 @@ class Captures:
     def latest(self, url: str, *, with_document: bool = True) -> StoredCapture | None:
         """The newest capture of that URL with a body, a 2xx answer preferred over others."""
         return self._one(
-            """SELECT * FROM captures
-            WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
+            f"""SELECT * FROM captures
+            WHERE {_SAME_URL} AND body_sha256 IS NOT NULL
             AND kind = 'response'
             ORDER BY (status BETWEEN 200 AND 299) DESC, fetched_at DESC, id DESC LIMIT 1""",
-            {"url": url},
+            _spellings(url),
             with_document=with_document,
         )
 
@@ -208,11 +249,11 @@ class Captures:
     def first(self, url: str, *, with_document: bool = True) -> StoredCapture | None:
         """The oldest 2xx capture of that URL with an extraction: a source's baseline text."""
         return self._one(
-            """SELECT * FROM captures
-            WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
+            f"""SELECT * FROM captures
+            WHERE {_SAME_URL} AND body_sha256 IS NOT NULL
             AND status BETWEEN 200 AND 299 AND extraction_id IS NOT NULL
             ORDER BY fetched_at, id LIMIT 1""",
-            {"url": url},
+            _spellings(url),
             with_document=with_document,
         )
 
@@ -222,12 +263,12 @@ class Captures:
         ``before`` (ISO 8601), bodies restored: candidates for what the page was when alive."""
         rows = list(
             self.handle.db.query(
-                """SELECT * FROM captures
-                WHERE (url = :url OR final_url = :url) AND body_sha256 IS NOT NULL
+                f"""SELECT * FROM captures
+                WHERE {_SAME_URL} AND body_sha256 IS NOT NULL
                 AND status BETWEEN 200 AND 299 AND extraction_id IS NOT NULL
                 AND fetched_at < :before
                 ORDER BY fetched_at DESC, id DESC LIMIT :limit""",
-                {"url": url, "before": before, "limit": limit},
+                {**_spellings(url), "before": before, "limit": limit},
             )
         )
         return [self._stored(row, with_document=False) for row in rows]
@@ -243,10 +284,10 @@ class Captures:
         """
         rows = list(
             self.handle.db.query(
-                """SELECT * FROM captures
-                WHERE (url = :url OR final_url = :url) AND kind != 'not_modified'
+                f"""SELECT * FROM captures
+                WHERE {_SAME_URL} AND kind != 'not_modified'
                 ORDER BY fetched_at DESC, id DESC LIMIT 1""",
-                {"url": url},
+                _spellings(url),
             )
         )
         if not rows:
@@ -260,10 +301,10 @@ class Captures:
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """(ETag, Last-Modified) of the newest 2xx capture, for a conditional GET."""
         row = self.handle.conn.execute(
-            """SELECT etag, last_modified FROM captures
-            WHERE url = ? AND kind = 'response' AND status BETWEEN 200 AND 299
+            f"""SELECT etag, last_modified FROM captures
+            WHERE {_SAME_ASKED} AND kind = 'response' AND status BETWEEN 200 AND 299
             ORDER BY fetched_at DESC, id DESC LIMIT 1""",
-            (url,),
+            _spellings(url),
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 

@@ -9,7 +9,8 @@ One run, in order:
    visit is older than its interval (recent articles often, old ones rarely) and not already
    done by the interrupted run this one resumes; inside an item, each link by its own state
    (broken links less often than live ones, suspects daily so evidence piles up);
-4. visit the due items a batch at a time through the same jobs ``verify`` and ``links`` run
+4. visit the due items a group at a time (a batch cut to the fetcher's connections, so items
+   are marked done and counted as their group ends) through the jobs ``verify`` and ``links`` run
    (:func:`archiver.verify.job.verify_many` for canonical copies,
    :func:`archiver.links.job.check_pages` for bare URLs), with what a run does differently
    passed in: conditional GETs of the pages (an unchanged page costs a 304,
@@ -30,14 +31,11 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import threading
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import FrameType
 from typing import Any
 
 from archiver.archive.store import Archive
@@ -55,6 +53,13 @@ from archiver.runs.lock import RunLock, lock_path
 from archiver.runs.pages import RunPages
 from archiver.runs.schedule import age_of, link_is_due, plan
 from archiver.runs.sources import Expansion, check_local, expand
+from archiver.runs.stops import (
+    disk_full,
+    in_words,
+    stop_reason,
+    stopped_error,
+    terminate_as_interrupt,
+)
 from archiver.verify.compare import DRIFTED
 from archiver.verify.job import verify_many
 
@@ -108,6 +113,8 @@ class RunResult:
     notified: bool = False
     checkpoint: dict[str, Any] | None = None  # the evidence checkpoint signed at the end
     duration: float = 0.0
+    stage: str = "starting"  # what the run is doing now: kept in the summary if it stops
+    stopped: dict[str, str] | None = None  # why and where it stopped (a signal, a full disk)
 
     def counts(self, what: str) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -161,6 +168,7 @@ class RunResult:
             "error_details": self.errors,
             "notified": self.notified,
             "checkpoint": self.checkpoint,
+            "stopped": self.stopped,
             "duration": round(self.duration, 3),
         }
 
@@ -373,6 +381,7 @@ def execute(
     """
     moment = now or datetime.now(UTC)
     traffic_start = fetcher.traffic()
+    asked_start = fetcher.asked
     stale = [r.id for r in archive.runs_with_status("running")]
     if stale:
         log.warning("runs %s were killed before they finished: marked interrupted", stale)
@@ -398,10 +407,14 @@ def execute(
             now=moment,
         )
         before = len(visitor.cycle)
+        result.stage = "expanding the sources"
         expansion: Expansion = expand(config, visitor.fetch_body)
         result.source_captures = max(0, len(visitor.cycle) - before)
-        result.errors += [{"item": where, "detail": what} for where, what in expansion.errors]
+        result.errors += [
+            {"item": where, "detail": in_words(what)} for where, what in expansion.errors
+        ]
         result.items_total = len(expansion.items)
+        result.stage = "planning what is due"
         the_plan = plan(
             expansion.items,
             last_done=archive.item_times(failed=FAILED),
@@ -415,8 +428,11 @@ def execute(
         done = 0
         if progress:
             progress(0, total, "fetching a batch")
-        for start in range(0, total, config.batch):
-            batch = the_plan.due[start : start + config.batch]
+        for start, batch in _groups(the_plan.due, config):
+            result.stage = (
+                f"visiting items {start + 1}-{start + len(batch)} of {total} "
+                f"({done} done; next {batch[0].key})"
+            )
             for outcome in _visit(visitor, batch, result):
                 result.results.append(outcome)
                 archive.mark_item(
@@ -435,23 +451,29 @@ def execute(
                     progress(done, total, outcome.item.url)
         if progress:
             progress(total, total, "")
+        result.stage = "finding what is new"
         _news(result, visitor)
         result.duration = time.monotonic() - result.started
         traffic = fetcher.traffic() - traffic_start
         if traffic.nothing_answered:
             result.status = "network_unavailable"
             archive.finish_run(run_id, status=result.status, summary=result.to_json())
+            asked = fetcher.asked - asked_start
+            urls = "the one URL" if asked == 1 else f"the {asked} URLs"
             raise NetworkUnavailable(
-                f"nothing answered: none of {traffic.requests} requests got an answer; "
+                f"nothing answered: none of {urls} the run asked for got an answer "
+                f"({traffic.requests} requests, retries and robots.txt included); "
                 "run recorded, nothing marked done"
             )
         if config.evidence.seal:
+            result.stage = "sealing the evidence"
             _seal(result, archive=archive, fetcher=fetcher, config=config)
         if notify.should_notify(config.notify, result.to_json()):
+            result.stage = "notifying"
             problems = notify.send(
                 config.notify, result.to_json(), policy=config.policy, routes=config.routes
             )
-            result.errors += [{"item": "notify", "detail": p} for p in problems]
+            result.errors += [{"item": "notify", "detail": in_words(p)} for p in problems]
             result.notified = not problems
         result.status = "done"
         result.duration = time.monotonic() - result.started
@@ -460,13 +482,33 @@ def execute(
     except NetworkUnavailable:
         raise
     except BaseException as exc:
-        result.status = "failed" if isinstance(exc, ArchiverError) else "interrupted"
+        why = stop_reason(exc)
+        # A signal, a full disk or a bug: resumed by the next run; a locked archive: failed.
+        result.status = "interrupted" if why or not isinstance(exc, ArchiverError) else "failed"
+        if why:
+            result.stopped = {"by": why, "while": result.stage}
         result.duration = time.monotonic() - result.started
         try:
             archive.finish_run(run_id, status=result.status, summary=result.to_json())
-        except ArchiverError:
+        except (ArchiverError, OSError, sqlite3.Error):
+            # A full disk may refuse even this row: the run stays ``running``, which the next
+            # run marks interrupted and resumes all the same.
             log.warning("could not record the end of run %d", run_id)
+        if why:
+            raise stopped_error(
+                why, stage=result.stage, run_id=run_id, done=len(result.results)
+            ) from exc
         raise
+
+
+def _groups(due: Sequence[Item], config: RunConfig) -> Iterator[tuple[int, Sequence[Item]]]:
+    """The due items as the groups visited together: a batch, cut into groups of as many items
+    as the fetcher has connections, so each group keeps every connection busy, and the items
+    of a group are marked done (and counted by the progress bar) as soon as it ends, not when
+    the whole batch does. (start index, group)."""
+    size = max(1, min(config.batch, config.policy.max_connections))
+    for start in range(0, len(due), size):
+        yield start, due[start : start + size]
 
 
 def _seal(result: RunResult, *, archive: Archive, fetcher: Fetcher, config: RunConfig) -> None:
@@ -474,7 +516,7 @@ def _seal(result: RunResult, *, archive: Archive, fetcher: Fetcher, config: RunC
     try:
         done = seal(archive, settings=config.evidence, fetcher=fetcher, run_id=result.run_id)
     except ArchiverError as exc:
-        result.errors.append({"item": "evidence", "detail": str(exc)[:300]})
+        result.errors.append({"item": "evidence", "detail": in_words(str(exc))[:300]})
         return
     point = done.checkpoint
     result.checkpoint = {
@@ -494,6 +536,8 @@ def _visit(visitor: _Visitor, batch: Sequence[Item], result: RunResult) -> list[
     except JobError:
         raise  # the archive is locked or corrupt, the network gone: stop here
     except Exception as exc:
+        if disk_full(exc):
+            raise  # every other item would fail the same way: stop, to be resumed
         if len(batch) > 1:
             log.warning("a batch failed (%s: %s); visiting its items one at a time",
                         type(exc).__name__, exc)  # fmt: skip
@@ -501,7 +545,8 @@ def _visit(visitor: _Visitor, batch: Sequence[Item], result: RunResult) -> list[
         (item,) = batch
         log.warning("%s: %s: %s", item.key, type(exc).__name__, exc)
         log.debug("the failure in full", exc_info=True)
-        detail = f"{type(exc).__name__}: {exc}"[:300]
+        words = in_words(str(exc))
+        detail = ("could not visit it: " + (words or "an unexpected failure (see the log)"))[:300]
         result.errors.append({"item": item.key, "detail": detail})
         return [ItemResult(item=item, outcome="error", detail=detail)]
 
@@ -529,37 +574,6 @@ def _news(result: RunResult, visitor: _Visitor) -> None:
             )
 
 
-@contextmanager
-def _terminate_as_interrupt(fetcher: Fetcher) -> Iterator[None]:
-    """SIGTERM (systemd stop, ``kill``) ends the run like Ctrl-C: recorded as interrupted.
-    On either signal the fetcher is stopped first, so fetches waiting in the run's other
-    threads (a Retry-After, a backoff, a stalled body) end at once too."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        fetcher.stop()
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        fetcher.stop()
-        try:
-            if callable(previous_int):
-                previous_int(signum, frame)  # the command line's own Ctrl-C handling
-        except KeyboardInterrupt:
-            pass
-        raise KeyboardInterrupt("Ctrl-C")
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    previous_int = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, previous_int)
-
-
 def run(
     config: RunConfig,
     *,
@@ -571,7 +585,7 @@ def run(
     check_local(config)
     own = fetcher is None
     active = fetcher or Fetcher(config.policy, routes=config.routes)
-    with RunLock(lock_path(db_path)) as lock, _terminate_as_interrupt(active):
+    with RunLock(lock_path(db_path)) as lock, terminate_as_interrupt(active):
         stale = None
         if lock.stale is not None:
             stale = {"pid": lock.stale.pid, "host": lock.stale.host, "since": lock.stale.started_at}
@@ -580,11 +594,6 @@ def run(
                 return execute(
                     config, archive=archive, fetcher=active, progress=progress, stale_lock=stale
                 )
-        except KeyboardInterrupt as exc:
-            raise JobError(
-                f"run interrupted ({exc or 'Ctrl-C'}): recorded as interrupted; "
-                "the next run resumes where it stopped"
-            ) from exc
         finally:
             if own:
                 active.close()

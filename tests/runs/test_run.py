@@ -439,7 +439,7 @@ def test_the_crontab_line_is_five_fields_and_a_run_command() -> None:
 
 
 @pytest.mark.slow
-def test_sigterm_ends_a_run_as_interrupted_exit_3_and_the_next_resumes(tmp_path: Path) -> None:
+def test_sigterm_ends_a_run_as_interrupted_exit_143_and_the_next_resumes(tmp_path: Path) -> None:
     with NewsWeb() as web:
         build_site(web, tmp_path / "copies", 5)
         body = '[[sources]]\ncanonical = "copies"\n'
@@ -456,7 +456,7 @@ def test_sigterm_ends_a_run_as_interrupted_exit_3_and_the_next_resumes(tmp_path:
         _, err = first.communicate(timeout=20)
         web.delay = 0.0
         second = _cli("run", "--config", str(config), "--json")
-    assert first.returncode == 3, err
+    assert first.returncode == 143, err  # 128 + SIGTERM (was 3 before issue 14 item 7)
     assert "run interrupted" in err and "Traceback" not in err
     assert _rows(db, "SELECT id, status FROM runs")[0] == (1, "interrupted")
     summary = json.loads(second.stdout)
@@ -577,9 +577,9 @@ def test_one_item_failing_does_not_stop_the_run_and_is_retried(tmp_path: Path) -
             first = run(config, db_path=db, fetcher=fetcher)
         summary = first.to_json()
         assert [r.outcome for r in first.results] == ["unchanged", "error", "unchanged"]
-        assert (
-            summary["errors"] == 1 and "RuntimeError: boom" in summary["error_details"][0]["detail"]
-        )
+        # The failure in words, no Python class name (issue 14 item 9; was "RuntimeError: boom").
+        assert summary["errors"] == 1
+        assert summary["error_details"][0]["detail"] == "could not visit it: boom"
         assert first.exit_code == 1
         again = run(config, db_path=db).to_json()
     assert again["items"]["visited"] == 1 and again["items"]["not_due"] == 2
