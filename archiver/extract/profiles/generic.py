@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 import trafilatura
 from lxml import html as lxml_html
@@ -45,10 +46,23 @@ _NOT_CITED = re.compile(
 _UI_ANCHOR = re.compile(
     r"^(?:print(?:er[- ]friendly)?|print-friendly|e-?mail(?: (?:this|article|story))?|"
     r"comments?(?: \(\d+\))?|\d+ comments?|share(?: this)?|tweet|rss|subscribe(?: to .*)?|"
-    r"sign[- ]?up.*|sign[- ]?in|log[- ]?in|register|full story|read more|more|next|previous|"
-    r"back(?: to top)?|top|click here for .*|post to .*|digg(?: this)?|facebook|twitter)$",
+    r"sign[- ]?up.*|sign[- ]?in|sign[- ]?out|log[- ]?in|log[- ]?out|register|full story|"
+    r"read more|more|next|previous|back(?: to top)?|top|click here\b.*|post to .*|"
+    r"digg(?: this)?|facebook|twitter|(?:xml|rss )?feeds?|"
+    r"(?:\w+ )?(?:terms (?:and|&) conditions|terms of (?:use|service))|privacy policy|"
+    r"contact (?:us|our advertising team)|advertise(?: with us)?)$",
     re.IGNORECASE,
 )
+# Paragraphs whose links credit rather than cite: a copyright line, a short byline or dateline
+# ("Posted By: ... | December 13 2007", "Jan 14 2008 by Andy Howell"), a "Next story:" teaser.
+_CREDIT_LINE = re.compile(r"^\W{0,3}(?:copyright\b|©|\(c\)\s)", re.IGNORECASE)
+_BYLINE = re.compile(r"(?:\b|(?<=\d))(?:by|posted by|written by|von)\b", re.IGNORECASE)
+# A teaser ends in its "Full story" link; a promotion box's line opens with a label and colon
+_READ_ON = re.compile(
+    r"\b(?:full\s+story|read\s+more|continue\s+reading|read\s+the\s+full\s+\w+)\W*$", re.I
+)
+_LABEL = re.compile(r"^(?:\w+ ){1,4}\w+: ")
+_TEASER = re.compile(r"\b(?:previous|next|related) (?:story|article|post)\s*:", re.IGNORECASE)
 _SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go"}
 # Containers in trafilatura's output tree; any other element is one paragraph.
 _CONTAINERS = {"list", "table", "row", "cell", "div"}
@@ -102,8 +116,8 @@ def _paragraphs_and_links(
         if block is None:  # outside the article's container: trafilatura's text, no links
             paragraphs.append(text)
             holder = found.partial.get(index)
-            if holder is not None:  # inside a larger block: its anchors that trafilatura kept
-                links.extend(_anchors_named(holder, refs, page, text))
+            if holder is not None and not credits_only(text):  # inside a larger block: its
+                links.extend(_promotion(_anchors_named(holder, refs, page, text), page, text))
             continue
         while pending:
             first = pending.pop(0)
@@ -112,7 +126,8 @@ def _paragraphs_and_links(
             if id(first) in found.added:  # a block trafilatura dropped, in its place
                 _add_dropped(first, page, paragraphs, links)
         paragraphs.append(text)
-        links.extend(_article_links(block, page))
+        if not credits_only(text):
+            links.extend(_promotion(_article_links(block, page), page, text))
     for block in pending:
         if id(block) in found.added:
             _add_dropped(block, page, paragraphs, links)
@@ -132,7 +147,8 @@ def _add_dropped(
     if not found and len(text) < 80:
         return
     paragraphs.append(text)
-    links.extend(found)
+    if not credits_only(text):
+        links.extend(_promotion(found, page, text))
 
 
 def _anchors_named(
@@ -223,9 +239,45 @@ def _link_only(block: lxml_html.HtmlElement) -> bool:
 def citable(link: Link) -> bool:
     """False for what no article cites: an anchor with no text (a logo, an ad banner), an ad
     server's click counter, a share button."""
-    if not link.text.strip() or _UI_ANCHOR.match(link.text.strip()):
+    anchor = " ".join(link.text.split())
+    if not anchor or _UI_ANCHOR.match(anchor):
         return False
     return not _NOT_CITED.search(link.url)
+
+
+def credits_only(text: str) -> bool:
+    """True for a paragraph whose links are credits, not citations: a copyright line, a short
+    byline or dateline, a "Previous story: / Next story:" line, a teaser ending "Full story"."""
+    if _CREDIT_LINE.match(text) or _TEASER.search(text) or _READ_ON.search(text):
+        return True
+    return len(text) < 120 and _BYLINE.search(text) is not None
+
+
+def _promotion(links: list[Link], page: Page, text: str) -> list[Link]:
+    """Without the site's promotion of itself: a link to its own home page ("Visit
+    www.example.tv for the latest news"), and the site's own links in a paragraph that names
+    the site ("Help NewsBlaze provide daily news", "PR-Inside.com announces ...") or in a short
+    line of a promotion box ("Submit your Pics: Upload photos in our Pics section.")."""
+    own = site_of(page.url or page.base)
+    if not own:
+        return links
+    label = own.split(".")[0].lower()
+    names_site = len(label) >= 3 and label in text.lower()
+    names_site = names_site or len(text) < 110 and _LABEL.match(text) is not None
+    out = []
+    for link in links:
+        if site_of(link.url) == own and (names_site or _home_page(link.url)):
+            continue
+        out.append(link)
+    return out
+
+
+def _home_page(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.path in ("", "/") and not parts.query
 
 
 def _article_links(block: lxml_html.HtmlElement, page: Page) -> list[Link]:
