@@ -62,6 +62,14 @@ _READ_ON = re.compile(
     r"\b(?:full\s+story|read\s+more|continue\s+reading|read\s+the\s+full\s+\w+)\W*$", re.I
 )
 _LABEL = re.compile(r"^(?:\w+ ){1,4}\w+: ")
+# Markup that holds credits: a copyright notice, a byline, a dateline, an author's biography
+_CREDIT_MARKUP = re.compile(
+    r"(?:^|[\s_-])(?:copyright|credits?|byline|dateline|posted|author[_-]?bio|bio)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_BIO = re.compile(r"^((?:[A-Z][\w'’.-]+ ){1,3}[A-Z][\w'’.-]+) (?:is|was|writes|has been)\b")
+# "Dan Muse is executive editor of ...": the author's biography under the article
+_BIO_VERB = re.compile(r"^(?:is|was|writes|covers|has|edits|'s|’s)\b")
 _TEASER = re.compile(r"\b(?:previous|next|related) (?:story|article|post)\s*:", re.IGNORECASE)
 _SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go"}
 # Containers in trafilatura's output tree; any other element is one paragraph.
@@ -96,13 +104,13 @@ def _unit_texts(body: lxml_html.HtmlElement, title: str | None) -> list[tuple[st
 
 
 def _paragraphs_and_links(
-    page: Page, units: list[tuple[str, list[str]]]
+    page: Page, units: list[tuple[str, list[str]]], authors: tuple[str, ...] = ()
 ) -> tuple[list[str], list[Link]]:
     """Paragraphs as trafilatura found them, plus the article's blocks it dropped; every link
     from the page's own tree (its own ``href``, resolved against the page), in order."""
     found = region.find_region(page.tree, units)
     if found is None:  # nothing located: trafilatura's text, links matched by anchor text
-        return [text for text, _ in units], _links_by_text(page, units)
+        return [text for text, _ in units], _links_by_text(page, units, authors)
     paragraphs: list[str] = []
     links: list[Link] = []
     where = {
@@ -116,7 +124,7 @@ def _paragraphs_and_links(
         if block is None:  # outside the article's container: trafilatura's text, no links
             paragraphs.append(text)
             holder = found.partial.get(index)
-            if holder is not None and not credits_only(text):  # inside a larger block: its
+            if holder is not None and not credits_only(text, authors):  # inside a larger block: its
                 links.extend(_promotion(_anchors_named(holder, refs, page, text), page, text))
             continue
         while pending:
@@ -124,18 +132,22 @@ def _paragraphs_and_links(
             if first is block:
                 break
             if id(first) in found.added:  # a block trafilatura dropped, in its place
-                _add_dropped(first, page, paragraphs, links)
+                _add_dropped(first, page, paragraphs, links, authors)
         paragraphs.append(text)
-        if not credits_only(text):
+        if not credits_only(text, authors):
             links.extend(_promotion(_article_links(block, page), page, text))
     for block in pending:
         if id(block) in found.added:
-            _add_dropped(block, page, paragraphs, links)
+            _add_dropped(block, page, paragraphs, links, authors)
     return paragraphs, links
 
 
 def _add_dropped(
-    block: lxml_html.HtmlElement, page: Page, paragraphs: list[str], links: list[Link]
+    block: lxml_html.HtmlElement,
+    page: Page,
+    paragraphs: list[str],
+    links: list[Link],
+    authors: tuple[str, ...] = (),
 ) -> None:
     """A block of the article trafilatura dropped, taken back when it is what this tool needs:
     a paragraph with the article's links in it, or text of some length. A heading (a teaser's
@@ -147,7 +159,7 @@ def _add_dropped(
     if not found and len(text) < 80:
         return
     paragraphs.append(text)
-    if not credits_only(text):
+    if not credits_only(text, authors):
         links.extend(_promotion(found, page, text))
 
 
@@ -167,7 +179,7 @@ def _anchors_named(
         if same:
             a = same.pop(0)
             link = Link(url=page.link(a.get("href")), text=region.text_of(a))
-            if citable(link):
+            if citable(link) and not _credited(a):
                 out.append(link)
     if not refs and region.is_prose(text, []):
         folded = normalize_text(text)
@@ -245,11 +257,15 @@ def citable(link: Link) -> bool:
     return not _NOT_CITED.search(link.url)
 
 
-def credits_only(text: str) -> bool:
+def credits_only(text: str, authors: tuple[str, ...] = ()) -> bool:
     """True for a paragraph whose links are credits, not citations: a copyright line, a short
-    byline or dateline, a "Previous story: / Next story:" line, a teaser ending "Full story"."""
+    byline or dateline, a "Previous story: / Next story:" line, a teaser ending "Full story",
+    an author's biography ("Dan Muse is executive editor of ...")."""
     if _CREDIT_LINE.match(text) or _TEASER.search(text) or _READ_ON.search(text):
         return True
+    for name in authors:
+        if len(name) >= 5 and text.startswith(name) and _BIO_VERB.match(text[len(name) :].lstrip()):
+            return True
     return len(text) < 120 and _BYLINE.search(text) is not None
 
 
@@ -280,10 +296,49 @@ def _home_page(url: str) -> bool:
     return parts.path in ("", "/") and not parts.query
 
 
+def _credited(a: lxml_html.HtmlElement) -> bool:
+    """True for an anchor in a credit: within a few levels of short markup named for a
+    copyright notice, byline or biography, or in a paragraph that is a copyright line."""
+    node = a.getparent()
+    for _ in range(4):
+        if node is None:
+            return False
+        named = _CREDIT_MARKUP.search(f"{node.get('class') or ''} {node.get('id') or ''}")
+        if named and len(region.text_of(node)) < 400:  # a credit is short: not the article
+            return True
+        if node.tag in region.LEAF_BLOCKS:
+            return _CREDIT_LINE.match(region.text_of(node)) is not None or _biography(node)
+        node = node.getparent()
+    return False
+
+
+def _biography(block: lxml_html.HtmlElement) -> bool:
+    """A contributor's note: "<i>Dan Muse is executive editor of ...</i>", "<b>Justine Brian</b>
+    is national administrator of ..." — a name in bold or italics opening the paragraph."""
+    text = region.text_of(block)
+    found = _BIO.match(text)
+    first = next((c for c in block if isinstance(c.tag, str)), None)
+    if (
+        not found
+        or first is None
+        or first.tag not in ("b", "strong", "i", "em")
+        or (block.text or "").strip()
+    ):
+        return False
+    opening = region.text_of(first)
+    return opening in (found.group(1), text)
+
+
 def _article_links(block: lxml_html.HtmlElement, page: Page) -> list[Link]:
     """The links of one block of the article, without the site's own links in a block that is
-    only links (related articles, section fronts); a list of sources points elsewhere."""
-    found = [link for link in links_in(block, page.base, replay=page.replay) if citable(link)]
+    only links (related articles, section fronts); a list of sources points elsewhere; never
+    the links of a credit inside it."""
+    anchors = [a for a in block.iter("a") if a.get("href") is not None]
+    found = [
+        link
+        for a, link in zip(anchors, links_in(block, page.base, replay=page.replay), strict=True)
+        if citable(link) and not _credited(a)
+    ]
     if not found or not _link_only(block):
         return found
     if _term_list(block, page) or block.tag == "li" and _term_list(block.getparent(), page):
@@ -294,7 +349,9 @@ def _article_links(block: lxml_html.HtmlElement, page: Page) -> list[Link]:
     return [link for link in found if site_of(link.url) != own]
 
 
-def _links_by_text(page: Page, units: list[tuple[str, list[str]]]) -> list[Link]:
+def _links_by_text(
+    page: Page, units: list[tuple[str, list[str]]], authors: tuple[str, ...] = ()
+) -> list[Link]:
     """The page's ``<a href>`` whose anchor texts trafilatura kept, in its order."""
     anchors: dict[str, list[lxml_html.HtmlElement]] = {}
     for a in page.tree.iter("a"):
@@ -305,13 +362,16 @@ def _links_by_text(page: Page, units: list[tuple[str, list[str]]]) -> list[Link]
     for text, refs in units:
         if any_prose and not region.is_prose(text, refs):
             continue  # with no region to judge by, only links inside prose count
+        found: list[Link] = []
         for ref in refs:
             same = anchors.get(normalize_text(ref))
             if same:
                 a = same.pop(0)
                 link = Link(url=page.link(a.get("href")), text=element_text(a))
-                if citable(link):
-                    links.append(link)
+                if citable(link) and not _credited(a):
+                    found.append(link)
+        if not credits_only(text, authors):
+            links.extend(_promotion(found, page, text))
     return links
 
 
@@ -346,7 +406,8 @@ def extract_page(page: Page) -> PageFields:
             fields_mod.clean_title(head.title or found_title, headings, sites) or ""
         )
         units = _unit_texts(result.body, title)
-        fields.paragraphs, fields.links = _paragraphs_and_links(page, units)
+        authors = tuple(head_authors or fields_mod.clean_authors(found_authors, sites))
+        fields.paragraphs, fields.links = _paragraphs_and_links(page, units, authors)
     fields.title = fields_mod.clean_title(head.title or found_title, headings, sites)
     fields.subtitle = fields_mod.fix_text(head.description) or None
     fields.authors = head_authors or fields_mod.clean_authors(found_authors, sites)
