@@ -48,7 +48,7 @@ _UI_ANCHOR = re.compile(
     r"comments?(?: \(\d+\))?|\d+ comments?|share(?: this)?|tweet|rss|subscribe(?: to .*)?|"
     r"sign[- ]?up.*|sign[- ]?in|sign[- ]?out|log[- ]?in|log[- ]?out|register|full story|"
     r"read more|more|next|previous|back(?: to top)?|top|click here\b.*|post to .*|"
-    r"digg(?: this)?|facebook|twitter|(?:xml|rss )?feeds?|"
+    r"digg(?: this)?|facebook|twitter|(?:(?:xml|rss) )?feeds?|"
     r"(?:\w+ )?(?:terms (?:and|&) conditions|terms of (?:use|service))|privacy policy|"
     r"contact (?:us|our advertising team)|advertise(?: with us)?)$",
     re.IGNORECASE,
@@ -62,6 +62,7 @@ _READ_ON = re.compile(
     r"\b(?:full\s+story|read\s+more|continue\s+reading|read\s+the\s+full\s+\w+)\W*$", re.I
 )
 _LABEL = re.compile(r"^(?:\w+ ){1,4}\w+: ")
+_NEW_SENTENCE = re.compile(r"^\s*[A-Z][a-z]")
 # Markup that holds credits: a copyright notice, a byline, a dateline, an author's biography
 _CREDIT_MARKUP = re.compile(
     r"(?:^|[\s_-])(?:copyright|credits?|byline|dateline|posted|author[_-]?bio|bio)(?:$|[\s_-])",
@@ -273,10 +274,12 @@ def _promotion(links: list[Link], page: Page, text: str) -> list[Link]:
     """Without the site's promotion of itself: a link to its own home page ("Visit
     www.example.tv for the latest news"), and the site's own links in a paragraph that names
     the site ("Help NewsBlaze provide daily news", "PR-Inside.com announces ...") or in a short
-    line of a promotion box ("Submit your Pics: Upload photos in our Pics section.")."""
+    line of a promotion box ("Submit your Pics: Upload photos in our Pics section."); and
+    without a teaser's or an ad's link (:func:`_headline_teaser`)."""
+    teased = {link.url for link in links if _headline_teaser(link, text)}  # and its display URL
     own = site_of(page.url or page.base)
     if not own:
-        return links
+        return [link for link in links if link.url not in teased]
     label = own.split(".")[0].lower()
     names_site = len(label) >= 3 and label in text.lower()
     names_site = names_site or len(text) < 110 and _LABEL.match(text) is not None
@@ -284,8 +287,20 @@ def _promotion(links: list[Link], page: Page, text: str) -> list[Link]:
     for link in links:
         if site_of(link.url) == own and (names_site or _home_page(link.url)):
             continue
-        out.append(link)
+        if link.url not in teased:
+            out.append(link)
     return out
+
+
+def _headline_teaser(link: Link, text: str) -> bool:
+    """A short paragraph that opens with a headline as its link and runs on into a new
+    sentence: another article's teaser or an ad ("Fantasy Stock Traders Wanted Play, Learn &
+    Win ...", "Karuturi Networks to consider stock split on January 30Karuturi Networks ...")."""
+    anchor = " ".join(link.text.split())
+    if len(text) >= 200 or len(anchor.split()) < 2 or anchor[-1] in ".!?:;,":
+        return False
+    flat = " ".join(text.split())
+    return flat.startswith(anchor) and _NEW_SENTENCE.match(flat[len(anchor) :]) is not None
 
 
 def _home_page(url: str) -> bool:
