@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 import trafilatura
 from lxml import html as lxml_html
@@ -45,10 +46,32 @@ _NOT_CITED = re.compile(
 _UI_ANCHOR = re.compile(
     r"^(?:print(?:er[- ]friendly)?|print-friendly|e-?mail(?: (?:this|article|story))?|"
     r"comments?(?: \(\d+\))?|\d+ comments?|share(?: this)?|tweet|rss|subscribe(?: to .*)?|"
-    r"sign[- ]?up.*|sign[- ]?in|log[- ]?in|register|full story|read more|more|next|previous|"
-    r"back(?: to top)?|top|click here for .*|post to .*|digg(?: this)?|facebook|twitter)$",
+    r"sign[- ]?up.*|sign[- ]?in|sign[- ]?out|log[- ]?in|log[- ]?out|register|full story|"
+    r"read more|more|next|previous|back(?: to top)?|top|click here\b.*|post to .*|"
+    r"digg(?: this)?|facebook|twitter|(?:(?:xml|rss) )?feeds?|"
+    r"(?:\w+ )?(?:terms (?:and|&) conditions|terms of (?:use|service))|privacy policy|"
+    r"contact (?:us|our advertising team)|advertise(?: with us)?)$",
     re.IGNORECASE,
 )
+# Paragraphs whose links credit rather than cite: a copyright line, a short byline or dateline
+# ("Posted By: ... | December 13 2007", "Jan 14 2008 by Andy Howell"), a "Next story:" teaser.
+_CREDIT_LINE = re.compile(r"^\W{0,3}(?:copyright\b|©|\(c\)\s)", re.IGNORECASE)
+_BYLINE = re.compile(r"(?:\b|(?<=\d))(?:by|posted by|written by|von)\b", re.IGNORECASE)
+# A teaser ends in its "Full story" link; a promotion box's line opens with a label and colon
+_READ_ON = re.compile(
+    r"\b(?:full\s+story|read\s+more|continue\s+reading|read\s+the\s+full\s+\w+)\W*$", re.I
+)
+_LABEL = re.compile(r"^(?:\w+ ){1,4}\w+: ")
+_NEW_SENTENCE = re.compile(r"^\s*[A-Z][a-z]")
+# Markup that holds credits: a copyright notice, a byline, a dateline, an author's biography
+_CREDIT_MARKUP = re.compile(
+    r"(?:^|[\s_-])(?:copyright|credits?|byline|dateline|posted|author[_-]?bio|bio)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_BIO = re.compile(r"^((?:[A-Z][\w'’.-]+ ){1,3}[A-Z][\w'’.-]+) (?:is|was|writes|has been)\b")
+# "Dan Muse is executive editor of ...": the author's biography under the article
+_BIO_VERB = re.compile(r"^(?:is|was|writes|covers|has|edits|'s|’s)\b")
+_TEASER = re.compile(r"\b(?:previous|next|related) (?:story|article|post)\s*:", re.IGNORECASE)
 _SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go"}
 # Containers in trafilatura's output tree; any other element is one paragraph.
 _CONTAINERS = {"list", "table", "row", "cell", "div"}
@@ -82,13 +105,13 @@ def _unit_texts(body: lxml_html.HtmlElement, title: str | None) -> list[tuple[st
 
 
 def _paragraphs_and_links(
-    page: Page, units: list[tuple[str, list[str]]]
+    page: Page, units: list[tuple[str, list[str]]], authors: tuple[str, ...] = ()
 ) -> tuple[list[str], list[Link]]:
     """Paragraphs as trafilatura found them, plus the article's blocks it dropped; every link
     from the page's own tree (its own ``href``, resolved against the page), in order."""
     found = region.find_region(page.tree, units)
     if found is None:  # nothing located: trafilatura's text, links matched by anchor text
-        return [text for text, _ in units], _links_by_text(page, units)
+        return [text for text, _ in units], _links_by_text(page, units, authors)
     paragraphs: list[str] = []
     links: list[Link] = []
     where = {
@@ -102,25 +125,30 @@ def _paragraphs_and_links(
         if block is None:  # outside the article's container: trafilatura's text, no links
             paragraphs.append(text)
             holder = found.partial.get(index)
-            if holder is not None:  # inside a larger block: its anchors that trafilatura kept
-                links.extend(_anchors_named(holder, refs, page, text))
+            if holder is not None and not credits_only(text, authors):  # inside a larger block: its
+                links.extend(_promotion(_anchors_named(holder, refs, page, text), page, text))
             continue
         while pending:
             first = pending.pop(0)
             if first is block:
                 break
             if id(first) in found.added:  # a block trafilatura dropped, in its place
-                _add_dropped(first, page, paragraphs, links)
+                _add_dropped(first, page, paragraphs, links, authors)
         paragraphs.append(text)
-        links.extend(_article_links(block, page))
+        if not credits_only(text, authors):
+            links.extend(_promotion(_article_links(block, page), page, text))
     for block in pending:
         if id(block) in found.added:
-            _add_dropped(block, page, paragraphs, links)
+            _add_dropped(block, page, paragraphs, links, authors)
     return paragraphs, links
 
 
 def _add_dropped(
-    block: lxml_html.HtmlElement, page: Page, paragraphs: list[str], links: list[Link]
+    block: lxml_html.HtmlElement,
+    page: Page,
+    paragraphs: list[str],
+    links: list[Link],
+    authors: tuple[str, ...] = (),
 ) -> None:
     """A block of the article trafilatura dropped, taken back when it is what this tool needs:
     a paragraph with the article's links in it, or text of some length. A heading (a teaser's
@@ -132,7 +160,8 @@ def _add_dropped(
     if not found and len(text) < 80:
         return
     paragraphs.append(text)
-    links.extend(found)
+    if not credits_only(text, authors):
+        links.extend(_promotion(found, page, text))
 
 
 def _anchors_named(
@@ -151,7 +180,7 @@ def _anchors_named(
         if same:
             a = same.pop(0)
             link = Link(url=page.link(a.get("href")), text=region.text_of(a))
-            if citable(link):
+            if citable(link) and not _credited(a):
                 out.append(link)
     if not refs and region.is_prose(text, []):
         folded = normalize_text(text)
@@ -223,15 +252,108 @@ def _link_only(block: lxml_html.HtmlElement) -> bool:
 def citable(link: Link) -> bool:
     """False for what no article cites: an anchor with no text (a logo, an ad banner), an ad
     server's click counter, a share button."""
-    if not link.text.strip() or _UI_ANCHOR.match(link.text.strip()):
+    anchor = " ".join(link.text.split())
+    if not anchor or _UI_ANCHOR.match(anchor):
         return False
     return not _NOT_CITED.search(link.url)
 
 
+def credits_only(text: str, authors: tuple[str, ...] = ()) -> bool:
+    """True for a paragraph whose links are credits, not citations: a copyright line, a short
+    byline or dateline, a "Previous story: / Next story:" line, a teaser ending "Full story",
+    an author's biography ("Dan Muse is executive editor of ...")."""
+    if _CREDIT_LINE.match(text) or _TEASER.search(text) or _READ_ON.search(text):
+        return True
+    for name in authors:
+        if len(name) >= 5 and text.startswith(name) and _BIO_VERB.match(text[len(name) :].lstrip()):
+            return True
+    return len(text) < 120 and _BYLINE.search(text) is not None
+
+
+def _promotion(links: list[Link], page: Page, text: str) -> list[Link]:
+    """Without the site's promotion of itself: a link to its own home page ("Visit
+    www.example.tv for the latest news"), and the site's own links in a paragraph that names
+    the site ("Help NewsBlaze provide daily news", "PR-Inside.com announces ...") or in a short
+    line of a promotion box ("Submit your Pics: Upload photos in our Pics section."); and
+    without a teaser's or an ad's link (:func:`_headline_teaser`)."""
+    teased = {link.url for link in links if _headline_teaser(link, text)}  # and its display URL
+    own = site_of(page.url or page.base)
+    if not own:
+        return [link for link in links if link.url not in teased]
+    label = own.split(".")[0].lower()
+    names_site = len(label) >= 3 and label in text.lower()
+    names_site = names_site or len(text) < 110 and _LABEL.match(text) is not None
+    out = []
+    for link in links:
+        if site_of(link.url) == own and (names_site or _home_page(link.url)):
+            continue
+        if link.url not in teased:
+            out.append(link)
+    return out
+
+
+def _headline_teaser(link: Link, text: str) -> bool:
+    """A short paragraph that opens with a headline as its link and runs on into a new
+    sentence: another article's teaser or an ad ("Fantasy Stock Traders Wanted Play, Learn &
+    Win ...", "Karuturi Networks to consider stock split on January 30Karuturi Networks ...")."""
+    anchor = " ".join(link.text.split())
+    if len(text) >= 200 or len(anchor.split()) < 2 or anchor[-1] in ".!?:;,":
+        return False
+    flat = " ".join(text.split())
+    return flat.startswith(anchor) and _NEW_SENTENCE.match(flat[len(anchor) :]) is not None
+
+
+def _home_page(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.path in ("", "/") and not parts.query
+
+
+def _credited(a: lxml_html.HtmlElement) -> bool:
+    """True for an anchor in a credit: within a few levels of short markup named for a
+    copyright notice, byline or biography, or in a paragraph that is a copyright line."""
+    node = a.getparent()
+    for _ in range(4):
+        if node is None:
+            return False
+        named = _CREDIT_MARKUP.search(f"{node.get('class') or ''} {node.get('id') or ''}")
+        if named and len(region.text_of(node)) < 400:  # a credit is short: not the article
+            return True
+        if node.tag in region.LEAF_BLOCKS:
+            return _CREDIT_LINE.match(region.text_of(node)) is not None or _biography(node)
+        node = node.getparent()
+    return False
+
+
+def _biography(block: lxml_html.HtmlElement) -> bool:
+    """A contributor's note: "<i>Dan Muse is executive editor of ...</i>", "<b>Justine Brian</b>
+    is national administrator of ..." — a name in bold or italics opening the paragraph."""
+    text = region.text_of(block)
+    found = _BIO.match(text)
+    first = next((c for c in block if isinstance(c.tag, str)), None)
+    if (
+        not found
+        or first is None
+        or first.tag not in ("b", "strong", "i", "em")
+        or (block.text or "").strip()
+    ):
+        return False
+    opening = region.text_of(first)
+    return opening in (found.group(1), text)
+
+
 def _article_links(block: lxml_html.HtmlElement, page: Page) -> list[Link]:
     """The links of one block of the article, without the site's own links in a block that is
-    only links (related articles, section fronts); a list of sources points elsewhere."""
-    found = [link for link in links_in(block, page.base, replay=page.replay) if citable(link)]
+    only links (related articles, section fronts); a list of sources points elsewhere; never
+    the links of a credit inside it."""
+    anchors = [a for a in block.iter("a") if a.get("href") is not None]
+    found = [
+        link
+        for a, link in zip(anchors, links_in(block, page.base, replay=page.replay), strict=True)
+        if citable(link) and not _credited(a)
+    ]
     if not found or not _link_only(block):
         return found
     if _term_list(block, page) or block.tag == "li" and _term_list(block.getparent(), page):
@@ -242,7 +364,9 @@ def _article_links(block: lxml_html.HtmlElement, page: Page) -> list[Link]:
     return [link for link in found if site_of(link.url) != own]
 
 
-def _links_by_text(page: Page, units: list[tuple[str, list[str]]]) -> list[Link]:
+def _links_by_text(
+    page: Page, units: list[tuple[str, list[str]]], authors: tuple[str, ...] = ()
+) -> list[Link]:
     """The page's ``<a href>`` whose anchor texts trafilatura kept, in its order."""
     anchors: dict[str, list[lxml_html.HtmlElement]] = {}
     for a in page.tree.iter("a"):
@@ -253,13 +377,16 @@ def _links_by_text(page: Page, units: list[tuple[str, list[str]]]) -> list[Link]
     for text, refs in units:
         if any_prose and not region.is_prose(text, refs):
             continue  # with no region to judge by, only links inside prose count
+        found: list[Link] = []
         for ref in refs:
             same = anchors.get(normalize_text(ref))
             if same:
                 a = same.pop(0)
                 link = Link(url=page.link(a.get("href")), text=element_text(a))
-                if citable(link):
-                    links.append(link)
+                if citable(link) and not _credited(a):
+                    found.append(link)
+        if not credits_only(text, authors):
+            links.extend(_promotion(found, page, text))
     return links
 
 
@@ -294,7 +421,8 @@ def extract_page(page: Page) -> PageFields:
             fields_mod.clean_title(head.title or found_title, headings, sites) or ""
         )
         units = _unit_texts(result.body, title)
-        fields.paragraphs, fields.links = _paragraphs_and_links(page, units)
+        authors = tuple(head_authors or fields_mod.clean_authors(found_authors, sites))
+        fields.paragraphs, fields.links = _paragraphs_and_links(page, units, authors)
     fields.title = fields_mod.clean_title(head.title or found_title, headings, sites)
     fields.subtitle = fields_mod.fix_text(head.description) or None
     fields.authors = head_authors or fields_mod.clean_authors(found_authors, sites)
