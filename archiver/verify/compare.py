@@ -271,8 +271,15 @@ def _date_part(value: str | None) -> str | None:
     return value[:10] if value else None
 
 
-def compare(canonical: CanonicalCopy, live: Document) -> Drift:
-    """The drift verdict of the live document against the canonical copy."""
+def compare(
+    canonical: CanonicalCopy, live: Document, *, normalized: Sequence[str] | None = None
+) -> Drift:
+    """The drift verdict of the live document against the canonical copy.
+
+    ``normalized``: the copy's paragraphs already normalized (the parse cache, a worker's
+    :class:`~archiver.parallel.tasks.ParsedCopy`), one per paragraph; the verdict is the same
+    without it, only slower. A tuple of the wrong length is ignored.
+    """
     changes: list[Change] = []
     cosmetic = False
 
@@ -303,7 +310,8 @@ def compare(canonical: CanonicalCopy, live: Document) -> Drift:
             )
         )
 
-    normalized = normalized_paragraphs(canonical.paragraphs)
+    if normalized is None or len(normalized) != len(canonical.paragraphs):
+        normalized = normalized_paragraphs(canonical.paragraphs)
     checksum_canonical = _checksum_of_normalized(normalized)
     if checksum_canonical == live.checksum:
         body_changes: list[Change] = []
