@@ -45,6 +45,8 @@ SEED_URL = (
 #: The installed command beside this interpreter (the venv's), else ``python -m archiver``.
 _SCRIPT = Path(sys.executable).with_name("archiver")
 ARCHIVER = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "archiver"]
+#: ``--checkout DIR``: time the archiver of that checkout instead (e.g. the commit before).
+CHECKOUT: str | None = None
 VARIATIONS = ("as-is", "edited-word", "removed-paragraph", "correction", "rewrite")
 
 
@@ -95,9 +97,13 @@ def time_archiver(
     """Wall-clock and CPU seconds (the command and its worker processes) of one
     ``archiver verify --offline --json`` run, the real command in a subprocess; ``extra``:
     options such as ``--workers 2``."""
-    args = [*ARCHIVER, "--db", db, "verify", str(folder), "--offline", "--json", *(extra or [])]
+    command, env = ARCHIVER, None
+    if CHECKOUT is not None:  # another checkout's code (the previous release), this venv
+        command = [sys.executable, "-m", "archiver"]
+        env = {**os.environ, "PYTHONPATH": CHECKOUT}
+    args = [*command, "--db", db, "verify", str(folder), "--offline", "--json", *(extra or [])]
     started, cpu = time.perf_counter(), _cpu()
-    result = subprocess.run(args, capture_output=True, text=True, check=False)
+    result = subprocess.run(args, capture_output=True, text=True, check=False, env=env)
     elapsed, cpu = time.perf_counter() - started, _cpu() - cpu
     if result.returncode not in (0, 1):
         raise SystemExit(f"verify failed (exit {result.returncode}): {result.stderr[-500:]}")
@@ -133,7 +139,10 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=None, help="verify --workers N")
     parser.add_argument("--no-baseline", action="store_true", help="skip the whole-page diff")
+    parser.add_argument("--checkout", default=None, help="time another checkout's archiver")
     parsed = parser.parse_args()
+    global CHECKOUT
+    CHECKOUT = parsed.checkout
     count = parsed.copies
     extra = [] if parsed.workers is None else ["--workers", str(parsed.workers)]
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from archiver.errors import CanonicalError, InputError
 from archiver.fetch.urls import is_web_url
 from archiver.models import CanonicalCopy, Link
-from archiver.parallel import fastparse
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -145,6 +144,8 @@ def _blocks(markdown: str) -> Iterator[_Block]:
     """The copy's headings and paragraphs: the fast reader for the common Markdown subset
     (:mod:`archiver.parallel.fastparse`, which declines anything it is not certain of), else
     markdown-it. Both give the same blocks (tests/parallel/test_fastparse.py)."""
+    from archiver.parallel import fastparse
+
     fast = fastparse.blocks(markdown)
     if fast is not None:
         for b in fast:

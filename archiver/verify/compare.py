@@ -16,7 +16,6 @@ from difflib import SequenceMatcher
 
 from archiver.extract.normalize import NORMALIZER_VERSION, checksum, normalize_text
 from archiver.models import CanonicalCopy, Change, Document, Drift
-from archiver.verify.canonical import parse_date
 
 REWRITE_THRESHOLD = 0.5
 _CORRECTION = re.compile(
@@ -254,6 +253,10 @@ def _is_timestamp_line(paragraph: str) -> bool:
     match = _TIMESTAMP_LINE.match(paragraph)
     if match is None or len(paragraph) >= 80:
         return False
+    # Imported here: the reports import this module for word_diff, and --help should not load
+    # the copy reader (canonical, fastparse) to list the commands.
+    from archiver.verify.canonical import parse_date
+
     return parse_date(match.group(1)) is not None
 
 
