@@ -30,6 +30,15 @@ from pathlib import Path
 from tests.run_web import Answer, NewsWeb, article, source_page
 
 ROOT = Path(__file__).resolve().parent.parent
+#: ``archiver`` with ``RunPages(workers=N)`` by default: what the run gives once it passes
+#: its ``[cluster]`` setting (runs/run.py, not wired yet). Bench-only.
+WITH_WORKERS = (
+    "import sys; import archiver.runs.pages as p; i = p.RunPages.__init__\n"
+    "def init(self, *a, **k):\n"
+    "    k.setdefault('workers', {workers}); i(self, *a, **k)\n"
+    "p.RunPages.__init__ = init\n"
+    "from archiver.cli import main; sys.argv[0] = 'archiver'; sys.exit(main())"
+)
 NEWS_HOSTS = 4
 SOURCE_HOSTS = 8
 
@@ -100,10 +109,19 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=20.0, help="per-host requests a second")
     parser.add_argument("--connections", type=int, default=4, help="per-host connections")
     parser.add_argument("--sample", type=int, default=50, help="copies for the verify baseline")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="extract the run's pages in N worker processes (RunPages(workers=N), as the "
+        "[cluster] setting will ask once the run passes it; set here by a wrapper)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-run-"))
     archiver = [sys.executable, "-m", "archiver"]
+    if args.workers is not None:
+        archiver = [sys.executable, "-c", WITH_WORKERS.format(workers=args.workers)]
     try:
         with ExitStack() as stack:
             (work / "copies").mkdir()

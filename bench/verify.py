@@ -4,7 +4,7 @@ Builds, in a temporary folder, N canonical copies from the seed (default 1,000),
 own URL and one of five variations (as it is; a word edited; a paragraph removed; a correction
 note on the live side; a rewrite), and stores one capture of each URL (the seed page, its URL
 changed, extracted once). Then times ``archiver verify --offline --json`` over the folder through
-the real CLI in this process, twice (the first run parses every copy; the next finds them in
+the real command in a subprocess, twice (the first run parses every copy; the next finds them in
 the archive's parse cache, as a daily run over unchanged copies does), and, on the same
 copies and the same stored pages, what a user
 would otherwise run: a change monitor's whole-page diff (``urlwatch``/changedetection.io style:
@@ -20,16 +20,17 @@ import argparse
 import difflib
 import json
 import os
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-from click.testing import CliRunner
 
 from archiver.archive.store import Archive
-from archiver.cli import cli
 from archiver.extract.extractor import extract
 from archiver.extract.normalize import checksum, paragraph_hashes
 from archiver.models import Capture
@@ -41,6 +42,11 @@ SEED_URL = (
     "https://www.themoscowtimes.com/2017/03/30/"
     "trump-le-pen-and-other-fleeting-relationships-is-the-russian-scare-real-a57583"
 )
+#: The installed command beside this interpreter (the venv's), else ``python -m archiver``.
+_SCRIPT = Path(sys.executable).with_name("archiver")
+ARCHIVER = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "archiver"]
+#: ``--checkout DIR``: time the archiver of that checkout instead (e.g. the commit before).
+CHECKOUT: str | None = None
 VARIATIONS = ("as-is", "edited-word", "removed-paragraph", "correction", "rewrite")
 
 
@@ -85,14 +91,30 @@ def build(folder: Path, db: str, count: int) -> None:
             archive.save_capture(capture, doc)
 
 
-def time_archiver(folder: Path, db: str) -> tuple[float, float, dict[str, int], int]:
-    """Wall-clock and CPU seconds of one ``verify --offline --json`` run (one thread)."""
-    runner = CliRunner()
-    started, cpu = time.perf_counter(), time.process_time()
-    result = runner.invoke(cli, ["--db", db, "verify", str(folder), "--offline", "--json"])
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+def time_archiver(
+    folder: Path, db: str, extra: list[str] | None = None
+) -> tuple[float, float, dict[str, int], int]:
+    """Wall-clock and CPU seconds (the command and its worker processes) of one
+    ``archiver verify --offline --json`` run, the real command in a subprocess; ``extra``:
+    options such as ``--workers 2``."""
+    command, env = ARCHIVER, None
+    if CHECKOUT is not None:  # another checkout's code (the previous release), this venv
+        command = [sys.executable, "-m", "archiver"]
+        env = {**os.environ, "PYTHONPATH": CHECKOUT}
+    args = [*command, "--db", db, "verify", str(folder), "--offline", "--json", *(extra or [])]
+    started, cpu = time.perf_counter(), _cpu()
+    result = subprocess.run(args, capture_output=True, text=True, check=False, env=env)
+    elapsed, cpu = time.perf_counter() - started, _cpu() - cpu
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"verify failed (exit {result.returncode}): {result.stderr[-500:]}")
     report = json.loads(result.stdout)
-    return elapsed, cpu, report["summary"], result.exit_code
+    return elapsed, cpu, report["summary"], result.returncode
+
+
+def _cpu() -> float:
+    """CPU seconds of the children that have ended (the command and its pool workers)."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
 
 
 def time_whole_page_diff(folder: Path, db: str) -> tuple[float, int]:
@@ -115,7 +137,14 @@ def time_whole_page_diff(folder: Path, db: str) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=1000)
-    count = parser.parse_args().copies
+    parser.add_argument("--workers", type=int, default=None, help="verify --workers N")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the whole-page diff")
+    parser.add_argument("--checkout", default=None, help="time another checkout's archiver")
+    parsed = parser.parse_args()
+    global CHECKOUT
+    CHECKOUT = parsed.checkout
+    count = parsed.copies
+    extra = [] if parsed.workers is None else ["--workers", str(parsed.workers)]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "copies"
         folder.mkdir()
@@ -125,14 +154,17 @@ def main() -> None:
         print(f"setup: {count} copies and captures in {time.perf_counter() - started:.1f} s")
         print(f"load average before timing: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
         for run in ("first run (copies parsed)", "next run (parse cache warm)"):
-            elapsed, cpu, summary, code = time_archiver(folder, db)
+            elapsed, cpu, summary, code = time_archiver(folder, db, extra)
             rate = count / elapsed
             flagged = sum(v for k, v in summary.items() if k in ("edited", "rewritten", "missing"))
             print(
                 f"archiver verify --offline, {run}: {count} copies in {elapsed:.2f} s wall = "
-                f"{rate:.0f} copies/s; {cpu:.2f} s CPU = {count / cpu:.0f} copies/s on one core "
-                f"(target >= 200/s); exit {code}; verdicts {summary}"
+                f"{rate:.0f} copies/s; {cpu:.2f} s CPU (all processes) = {count / cpu:.0f} "
+                f"copies per CPU-second; {' '.join(extra) or 'inline'}; exit {code}; "
+                f"verdicts {summary}"
             )
+        if parsed.no_baseline:
+            return
         base_elapsed, base_flagged = time_whole_page_diff(folder, db)
         base_rate = count / base_elapsed
         rate = count / cpu

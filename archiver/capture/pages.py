@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from archiver.capture.snapshot import keep
+from archiver.capture.snapshot import keep_many
 from archiver.models import Capture, Document
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from archiver.archive.store import Archive
     from archiver.fetch.fetcher import Fetcher
 
@@ -45,18 +47,35 @@ class Pages(Protocol):
 
 
 class LivePages:
-    """Every page fetched now, in one polite concurrent batch, and stored."""
+    """Every page fetched now, in one polite concurrent batch, and stored.
 
-    def __init__(self, fetcher: Fetcher, archive: Archive, *, run_id: int | None = None) -> None:
+    ``executor``: where the pages are extracted (:func:`~archiver.capture.snapshot.keep_many`);
+    None extracts them here. Fetching and storing stay in this process either way.
+    """
+
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        archive: Archive,
+        *,
+        run_id: int | None = None,
+        executor: Executor | None = None,
+    ) -> None:
         self.fetcher = fetcher
         self.archive = archive
         self.run_id = run_id
+        self.executor = executor
 
     def get(self, urls: Sequence[str]) -> dict[str, Page]:
         wanted = list(dict.fromkeys(urls))
         pages: dict[str, Page] = {}
-        for url, capture in zip(wanted, self.fetcher.fetch_many(wanted), strict=True):
-            capture_id, document = keep(self.archive, capture, run_id=self.run_id)
+        kept = keep_many(
+            self.archive,
+            self.fetcher.fetch_many(wanted),
+            executor=self.executor,
+            run_id=self.run_id,
+        )
+        for url, (capture, capture_id, document) in zip(wanted, kept, strict=True):
             pages[url] = Page(capture_id=capture_id, capture=capture, document=document, fresh=1)
         return pages
 

@@ -8,18 +8,20 @@ to, every source it links to (depth 1).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from archiver.errors import ExtractionError
 from archiver.extract.extractor import extract
 from archiver.extract.normalize import NORMALIZER_VERSION
-from archiver.fetch.fetcher import is_html
+from archiver.fetch.captures import is_html
 from archiver.links.check import precheck
 from archiver.models import Capture, Document
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from archiver.archive.store import Archive
     from archiver.fetch.fetcher import Fetcher
 
@@ -50,6 +52,36 @@ def keep(
         known = archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
     document = known or extract_capture(capture)
     return archive.save_capture(capture, document, run_id=run_id), document
+
+
+def keep_many(
+    archive: Archive,
+    captures: Iterable[Capture],
+    *,
+    executor: Executor | None = None,
+    run_id: int | None = None,
+    reuse: bool = False,
+) -> Iterator[tuple[Capture, int, Document | None]]:
+    """:func:`keep` for a batch: extracted in the executor's workers, stored here, in order.
+
+    Each ``(capture, capture id, document)`` is yielded as soon as it is stored: the workers
+    extract the next pages while this process, the one writer, stores. Without an executor
+    (or with an inline one) it is :func:`keep` in a loop; the documents are the same.
+    """
+    if executor is None:
+        for capture in captures:
+            capture_id, document = keep(archive, capture, run_id=run_id, reuse=reuse)
+            yield capture, capture_id, document
+        return
+    from archiver.parallel.stages import extract_captures
+
+    def known(capture: Capture) -> Document | None:
+        if not (reuse and capture.ok):
+            return None
+        return archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
+
+    for capture, document in extract_captures(executor, captures, known=known):
+        yield capture, archive.save_capture(capture, document, run_id=run_id), document
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,15 +123,25 @@ def snapshot(
     archive: Archive,
     follow_links: bool = True,
     run_id: int | None = None,
+    executor: Executor | None = None,
 ) -> list[Snapshot]:
-    """Capture each page and, unless told not to, every http(s) source it links to (depth 1)."""
+    """Capture each page and, unless told not to, every http(s) source it links to (depth 1).
+
+    ``executor``: where pages are extracted (:func:`keep_many`); this process fetches and
+    stores. The captures and documents are the same wherever the extraction runs.
+    """
     results: list[Snapshot] = []
-    for url, capture in zip(urls, fetcher.fetch_many(list(urls)), strict=True):
-        capture_id, document = keep(archive, capture, run_id=run_id)
+    pages = keep_many(archive, fetcher.fetch_many(list(urls)), executor=executor, run_id=run_id)
+    for url, (capture, capture_id, document) in zip(urls, pages, strict=True):
         sources: list[Snapshot] = []
         if follow_links and document is not None:
-            for source in fetcher.fetch_many(fetchable_targets(document)):
-                source_id, source_doc = keep(archive, source, run_id=run_id)
+            kept = keep_many(
+                archive,
+                fetcher.fetch_many(fetchable_targets(document)),
+                executor=executor,
+                run_id=run_id,
+            )
+            for source, source_id, source_doc in kept:
                 sources.append(Snapshot(capture_id=source_id, capture=source, document=source_doc))
         results.append(
             Snapshot(

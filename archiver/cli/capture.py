@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -11,6 +13,44 @@ from archiver.cli.app import _archive, _fetcher, _policy, cli, emit_json, fetch_
 from archiver.errors import ArchiverError, InputError, NetworkUnavailable
 from archiver.models import Document
 from archiver.report.escape import terminal_line
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def parallel_options(command: F) -> F:
+    """``--workers N`` and ``--scheduler ADDR``: where the pure work (extraction, parsing,
+    comparing) runs. Fetching and the archive's one writer stay in this process."""
+    command = click.option(
+        "--scheduler",
+        default=None,
+        metavar="ADDR",
+        help="Run the pure work on the Dask cluster at ADDR (tcp://host:8786); needs "
+        "pip install 'archiver[cluster]'.",
+    )(command)
+    return click.option(
+        "--workers",
+        type=click.IntRange(min=0, max=256),
+        default=None,
+        metavar="N",
+        help="Extract, parse and compare in N worker processes (0: one per CPU; default: "
+        "in this process).",
+    )(command)
+
+
+@contextmanager
+def executor_of(options: dict[str, Any]) -> Iterator[Executor | None]:
+    """The executor the options ask for, or None (the work stays in this process)."""
+    workers, scheduler = options.pop("workers", None), options.pop("scheduler", None)
+    if scheduler is None and workers in (None, 1):
+        yield None
+        return
+    from archiver.parallel.executor import open_executor
+
+    with open_executor(workers=workers, scheduler=scheduler) as executor:
+        yield executor
 
 
 class _ProfileName(click.ParamType):
@@ -72,6 +112,7 @@ def fetch_command(urls: tuple[str, ...], head: bool, as_json: bool, **options: A
 @click.option("--no-links", is_flag=True, help="Capture only the pages, not the sources they link.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @fetch_options
+@parallel_options
 @click.pass_context
 def snapshot(
     ctx: click.Context, urls: tuple[str, ...], no_links: bool, as_json: bool, **options: Any
@@ -85,9 +126,13 @@ def snapshot(
     from archiver.report import links as report
 
     refuse_schemeless(urls)  # before the archive is opened: nothing is stored
-    with _archive(ctx) as archive, _fetcher(options) as fetcher:
+    with executor_of(options) as executor, _archive(ctx) as archive, _fetcher(options) as fetcher:
         results = snapshot_job(
-            list(urls), fetcher=fetcher, archive=archive, follow_links=not no_links
+            list(urls),
+            fetcher=fetcher,
+            archive=archive,
+            follow_links=not no_links,
+            executor=executor,
         )
     if as_json:
         emit_json({"snapshots": [r.to_json() for r in results]})

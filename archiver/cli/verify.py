@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from archiver.cli.app import _archive, _archives, _colour, _fetcher, cli, emit_json, fetch_options
+from archiver.cli.capture import executor_of, parallel_options
 from archiver.errors import InputError, NetworkUnavailable
 from archiver.report.escape import terminal, terminal_line
 
@@ -29,6 +30,7 @@ from archiver.report.escape import terminal, terminal_line
     help="Do not ask web archives for copies of broken links (nor look for moved pages).",
 )
 @fetch_options
+@parallel_options
 @click.pass_context
 def verify(
     ctx: click.Context,
@@ -55,10 +57,10 @@ def verify(
         where = ", ".join(terminal_line(path) for path in paths)
         raise InputError(f"no canonical copies (*.md) found in {where}")
     errors: list[InputError] = []
-    with _archive(ctx) as archive:
-        if offline:
+    with executor_of(options) as executor, _archive(ctx) as archive:
+        if executor is None and offline:
             results = pipeline.verify_paths(files, fetcher=None, archive=archive, errors=errors)
-        else:
+        elif executor is None:
             from archiver.links.job import LinkSettings
 
             archives = _archives(options, no_archive_lookup, None)
@@ -71,6 +73,27 @@ def verify(
                     errors=errors,
                     settings=LinkSettings(rescue=archives),
                 )
+        else:  # verify_paths, with the copies parsed and the pages extracted in the workers
+            from archiver.capture.pages import LivePages
+            from archiver.verify.copies import read_copies
+
+            copies, unreadable = read_copies(files, archive=archive, executor=executor)
+            errors.extend(unreadable)
+            if offline:
+                results = pipeline.verify_many(copies, fetcher=None, archive=archive)
+            else:
+                from archiver.links.job import LinkSettings
+
+                archives = _archives(options, no_archive_lookup, None)
+                with _fetcher(options) as fetcher:
+                    results = pipeline.verify_many(
+                        copies,
+                        fetcher=fetcher,
+                        archive=archive,
+                        check=not no_check_links,
+                        settings=LinkSettings(rescue=archives),
+                        pages=LivePages(fetcher, archive, executor=executor),
+                    )
     if errors and not results:  # nothing readable: the last error is the one-line message
         for error in errors[:-1]:
             click.echo(f"archiver: error: {terminal_line(error)}", err=True)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 
-from archiver.fetch.fetcher import is_html
+from archiver.fetch.captures import is_html
 from archiver.models import Capture, Document
 from archiver.parallel.ordered import IN_FLIGHT_PER_WORKER, map_ordered
 from archiver.parallel.tasks import TaskError, extract_batch
@@ -32,24 +32,30 @@ def extract_captures(
     *,
     chunk: int = EXTRACT_CHUNK,
     in_flight: int = 2 * IN_FLIGHT_PER_WORKER,
+    known: Callable[[Capture], Document | None] | None = None,
 ) -> Iterator[tuple[Capture, Document | None]]:
     """Each capture with its document, as ``verify.job.extract_capture`` gives it, in order.
 
     Only a successful HTML answer's body travels to a worker; any other capture rides along
     as an empty item and comes back with None. ``captures`` is read lazily: at most
-    ``(in_flight + 1) * chunk`` captures are held here at a time.
+    ``(in_flight + 1) * chunk`` captures are held here at a time. ``known(capture)``, asked in
+    the parent, gives a document already extracted from the same bytes (the archive's
+    ``known_document``): that capture is not sent, and comes back with it.
     """
-    waiting: deque[Capture] = deque()
+    waiting: deque[tuple[Capture, Document | None]] = deque()
 
     def items() -> Iterator[tuple[bytes, str, str | None]]:
         for capture in captures:
-            waiting.append(capture)
-            usable = capture.ok and bool(capture.body) and is_html(capture)
+            ready = known(capture) if known is not None else None
+            waiting.append((capture, ready))
+            usable = ready is None and capture.ok and bool(capture.body) and is_html(capture)
             yield (capture.body if usable else b"", capture.final_url, capture.content_type)
 
     for outcome in map_ordered(executor, extract_batch, items(), chunk=chunk, in_flight=in_flight):
-        capture = waiting.popleft()
-        if isinstance(outcome, TaskError):
+        capture, ready = waiting.popleft()
+        if ready is not None:
+            outcome = ready
+        elif isinstance(outcome, TaskError):
             log.warning("%s: not extracted: %s", capture.url, outcome.message)
             outcome = None
         yield capture, outcome

@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from archiver import errors
 from archiver.errors import ArchiverError, ExtractionError, InputError
 from archiver.extract.extractor import extract
-from archiver.fetch.fetcher import is_html
+from archiver.fetch.captures import is_html
 from archiver.models import CanonicalCopy, Capture, Document, Drift
-from archiver.verify import compare as compare_module
 from archiver.verify.canonical import canonical_from_bytes
-from archiver.verify.compare import compare, normalized_paragraphs, remember_normalized
+from archiver.verify.compare import compare, normalized_paragraphs
 
 log = logging.getLogger(__name__)
 
@@ -127,18 +126,8 @@ def parse_copy_batch(items: Sequence[tuple[bytes, str]]) -> list[ParsedCopy | Ta
 def _compare_normalized(
     copy: CanonicalCopy, document: Document, normalized: Sequence[str]
 ) -> Drift:
-    """``compare`` told the copy's normalized paragraphs, without keeping them afterwards.
-
-    ``verify.compare`` learns normalized paragraphs through a per-process cache of up to
-    20,000 entries (whole paragraph tuples, ~15 KiB each for a copy of the seed's size): a
-    worker that verified 20,000 new copies would hold ~300 MiB it never reads again. The entry
-    is dropped once used. (A ``normalized=`` argument to ``compare`` would make this moot.)
-    """
-    remember_normalized(copy.paragraphs, normalized)
-    try:
-        return compare(copy, document)
-    finally:
-        compare_module._KNOWN.pop(copy.paragraphs, None)
+    """``compare`` told the copy's normalized paragraphs (nothing cached in the worker)."""
+    return compare(copy, document, normalized=normalized)
 
 
 def compare_task(copy: CanonicalCopy, document: Document) -> Drift:

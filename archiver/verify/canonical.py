@@ -141,6 +141,23 @@ def _squash(text: str) -> str:
 
 
 def _blocks(markdown: str) -> Iterator[_Block]:
+    """The copy's headings and paragraphs: the fast reader for the common Markdown subset
+    (:mod:`archiver.parallel.fastparse`, which declines anything it is not certain of), else
+    markdown-it. Both give the same blocks (tests/parallel/test_fastparse.py)."""
+    from archiver.parallel import fastparse
+
+    fast = fastparse.blocks(markdown)
+    if fast is not None:
+        for b in fast:
+            yield _Block(
+                kind=b.kind,
+                level=b.level,
+                text=b.text,
+                links=b.links,
+                last_strong=b.last_strong,
+                urls=b.urls,
+            )
+        return
     tokens = _parser().parse(markdown)
     for i, token in enumerate(tokens):
         if token.type != "inline":

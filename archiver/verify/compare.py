@@ -16,7 +16,6 @@ from difflib import SequenceMatcher
 
 from archiver.extract.normalize import NORMALIZER_VERSION, checksum, normalize_text
 from archiver.models import CanonicalCopy, Change, Document, Drift
-from archiver.verify.canonical import parse_date
 
 REWRITE_THRESHOLD = 0.5
 _CORRECTION = re.compile(
@@ -254,6 +253,10 @@ def _is_timestamp_line(paragraph: str) -> bool:
     match = _TIMESTAMP_LINE.match(paragraph)
     if match is None or len(paragraph) >= 80:
         return False
+    # Imported here: the reports import this module for word_diff, and --help should not load
+    # the copy reader (canonical, fastparse) to list the commands.
+    from archiver.verify.canonical import parse_date
+
     return parse_date(match.group(1)) is not None
 
 
@@ -271,8 +274,15 @@ def _date_part(value: str | None) -> str | None:
     return value[:10] if value else None
 
 
-def compare(canonical: CanonicalCopy, live: Document) -> Drift:
-    """The drift verdict of the live document against the canonical copy."""
+def compare(
+    canonical: CanonicalCopy, live: Document, *, normalized: Sequence[str] | None = None
+) -> Drift:
+    """The drift verdict of the live document against the canonical copy.
+
+    ``normalized``: the copy's paragraphs already normalized (the parse cache, a worker's
+    :class:`~archiver.parallel.tasks.ParsedCopy`), one per paragraph; the verdict is the same
+    without it, only slower. A tuple of the wrong length is ignored.
+    """
     changes: list[Change] = []
     cosmetic = False
 
@@ -303,7 +313,8 @@ def compare(canonical: CanonicalCopy, live: Document) -> Drift:
             )
         )
 
-    normalized = normalized_paragraphs(canonical.paragraphs)
+    if normalized is None or len(normalized) != len(canonical.paragraphs):
+        normalized = normalized_paragraphs(canonical.paragraphs)
     checksum_canonical = _checksum_of_normalized(normalized)
     if checksum_canonical == live.checksum:
         body_changes: list[Change] = []
