@@ -35,9 +35,9 @@ from archiver.archive.warc_sources import (
     read_metadata,
     whole_file_gzip,
 )
-from archiver.errors import ExtractionError, InputError
-from archiver.extract.extractor import extract
-from archiver.fetch.fetcher import FetchPolicy, is_html
+from archiver.errors import InputError
+from archiver.extract.extractor import extract_capture
+from archiver.fetch.fetcher import FetchPolicy
 from archiver.models import Capture, Document, sha256_hex
 
 log = logging.getLogger(__name__)
@@ -181,17 +181,6 @@ def _quiet_libraries() -> Iterator[list[str]]:
         lines.extend(caught)
         for line in caught:
             log.debug("warcio: %s", line)
-
-
-def extract_capture(capture: Capture) -> Document | None:
-    """The document in a successful HTML capture, as ``snapshot`` extracts it, or None."""
-    if not capture.ok or not capture.body or not is_html(capture):
-        return None
-    try:
-        return extract(capture.body, url=capture.final_url, content_type=capture.content_type)
-    except ExtractionError as exc:
-        log.info("%s: not extracted: %s", capture.url, exc)
-        return None
 
 
 def _read_bounded(stream: IO[bytes], cap: int) -> bytes | None:

@@ -12,10 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from archiver.errors import ExtractionError
-from archiver.extract.extractor import extract
+from archiver.extract.extractor import extract_capture
 from archiver.extract.normalize import NORMALIZER_VERSION
-from archiver.fetch.captures import is_html
 from archiver.links.check import precheck
 from archiver.models import Capture, Document
 
@@ -26,17 +24,6 @@ if TYPE_CHECKING:
     from archiver.fetch.fetcher import Fetcher
 
 log = logging.getLogger(__name__)
-
-
-def extract_capture(capture: Capture) -> Document | None:
-    """The document in a successful HTML capture, or None (not HTML, not 2xx, unreadable)."""
-    if not capture.ok or not capture.body or not is_html(capture):
-        return None
-    try:
-        return extract(capture.body, url=capture.final_url, content_type=capture.content_type)
-    except ExtractionError as exc:
-        log.warning("%s: not extracted: %s", capture.url, exc)
-        return None
 
 
 def keep(

@@ -38,7 +38,8 @@ from archiver.extract.profiles import (
     wayback,
 )
 from archiver.extract.profiles.metadata import HeadMeta, read_head
-from archiver.models import Document, Link
+from archiver.fetch.captures import is_html
+from archiver.models import Capture, Document, Link
 
 log = logging.getLogger(__name__)
 
@@ -434,3 +435,15 @@ def extract_many(
             pool.map(_extract_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))),
             strict=True,
         )
+
+
+def extract_capture(capture: Capture) -> Document | None:
+    """The document in a successful HTML capture, or None (not HTML, not 2xx, unreadable):
+    what every job that keeps a capture stores with it (snapshot, verify, runs, WARC import)."""
+    if not capture.ok or not capture.body or not is_html(capture):
+        return None
+    try:
+        return extract(capture.body, url=capture.final_url, content_type=capture.content_type)
+    except ExtractionError as exc:
+        log.warning("%s: not extracted: %s", capture.url, exc)
+        return None
