@@ -26,8 +26,14 @@ HTTP_CLIENTS = ("requests", "urllib3", "http.client", "httpx", "aiohttp", "urlli
 #: Modules that do I/O: the network (the fetch stage), SQLite (the archive stage), processes.
 IO_PREFIXES = ("archiver.fetch", "archiver.archive", "archiver.runs.lock", "archiver.testserver")
 #: The I/O stages' pure vocabulary, which the pure stages may use: the one URL predicate and the
-#: policy record of the fetch stage, the records the archive hands out (decoded from rows).
-PURE_VOCABULARY = ("archiver.fetch.urls", "archiver.fetch.policy", "archiver.archive.records")
+#: policy record and capture predicates (is_html) of the fetch stage, the records the archive
+#: hands out (decoded from rows).
+PURE_VOCABULARY = (
+    "archiver.fetch.urls",
+    "archiver.fetch.policy",
+    "archiver.fetch.captures",
+    "archiver.archive.records",
+)
 #: Modules that must stay pure functions of their inputs (STYLE.md: pure core, I/O at the edges).
 PURE = (
     "archiver.models",

@@ -39,16 +39,7 @@ def read_copies(
     """
     if executor is not None:
         return _read_copies_in(executor, paths, archive)
-    raw: list[tuple[str, bytes, str]] = []
-    errors: list[InputError] = []
-    for path in paths:
-        try:
-            data = read_copy_bytes(path)
-        except InputError as exc:
-            errors.append(exc)
-            continue
-        raw.append((path, data, hashlib.sha256(data).hexdigest()))
-    cached = archive.cached_parses([sha for _, _, sha in raw], PARSER_VERSION) if archive else {}
+    raw, errors, cached = _read_raw(paths, archive)
     copies: list[CanonicalCopy] = []
     fresh: list[tuple[str, str]] = []
     for path, content, sha in raw:
@@ -73,13 +64,11 @@ def read_copies(
     return copies, errors
 
 
-def _read_copies_in(
-    executor: Executor, paths: Sequence[str], archive: Archive | None
-) -> tuple[list[CanonicalCopy], list[InputError]]:
-    """:func:`read_copies` with the parsing done by ``executor``; same copies, same order."""
-    from archiver.parallel.ordered import map_ordered
-    from archiver.parallel.tasks import TaskError, parse_copy_batch
-
+def _read_raw(
+    paths: Sequence[str], archive: Archive | None
+) -> tuple[list[tuple[str, bytes, str]], list[InputError], dict[str, str]]:
+    """Each readable copy's (path, bytes, SHA-256), the unreadable ones as errors, and the
+    parses the archive's cache already holds for those bytes (by SHA-256)."""
     raw: list[tuple[str, bytes, str]] = []
     errors: list[InputError] = []
     for path in paths:
@@ -90,6 +79,17 @@ def _read_copies_in(
             continue
         raw.append((path, data, hashlib.sha256(data).hexdigest()))
     cached = archive.cached_parses([sha for _, _, sha in raw], PARSER_VERSION) if archive else {}
+    return raw, errors, cached
+
+
+def _read_copies_in(
+    executor: Executor, paths: Sequence[str], archive: Archive | None
+) -> tuple[list[CanonicalCopy], list[InputError]]:
+    """:func:`read_copies` with the parsing done by ``executor``; same copies, same order."""
+    from archiver.parallel.ordered import map_ordered
+    from archiver.parallel.tasks import TaskError, parse_copy_batch
+
+    raw, errors, cached = _read_raw(paths, archive)
     slots: list[CanonicalCopy | None] = []
     todo: list[tuple[bytes, str]] = []
     for path, content, sha in raw:
