@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from archiver import __version__
 from archiver.archive.warc_export import ExportResult, IndexEntry, PageEntry, write_warc
 from archiver.archive.warc_records import WarcArchive as Archive
+from archiver.archive.warc_records import written_in_place_of
 from archiver.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -127,61 +128,54 @@ def export_wacz(
     if os.path.exists(path) and not force:
         raise InputError(f"{path} exists; give --force to overwrite it")
     folder = os.path.dirname(os.path.abspath(path))
-    partial = f"{path}.part"
     warc_path = ""
-    try:
-        with tempfile.NamedTemporaryFile(
-            dir=folder, prefix=".archiver-", suffix=".warc.gz", delete=False
-        ) as fh:
-            warc_path = fh.name
-            result = write_warc(archive, fh, gzip=True, revisits=revisits, name=WARC_NAME)
-        index = cdxj(result)
-        pages = pages_jsonl(result.pages)
-        warc_hash, warc_size = _sha256_file(warc_path)
-        resources = [
-            _resource(f"archive/{WARC_NAME}", warc_hash, warc_size),
-            _resource("indexes/index.cdx", _sha256(index), len(index)),
-            _resource("pages/pages.jsonl", _sha256(pages), len(pages)),
-        ]
-        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        package: dict[str, object] = {
-            "profile": "data-package",
-            "resources": resources,
-            "title": f"archiver export of {os.path.basename(archive.path)}",
-            "created": created,
-            "wacz_version": WACZ_VERSION,
-            "software": f"archiver {__version__}",
-        }
-        if result.pages:
-            package["mainPageURL"] = result.pages[0].url
-            package["mainPageDate"] = result.pages[0].ts
-        package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
-        digest_bytes = json.dumps(
-            {
-                "path": "datapackage.json",
-                "hash": _sha256(package_bytes),
-            },
-            indent=2,
-        ).encode("utf-8")
-        with zipfile.ZipFile(partial, "w", allowZip64=True) as wacz:
-            wacz.write(warc_path, f"archive/{WARC_NAME}", compress_type=zipfile.ZIP_STORED)
-            wacz.writestr("indexes/index.cdx", index, compress_type=zipfile.ZIP_DEFLATED)
-            wacz.writestr("pages/pages.jsonl", pages, compress_type=zipfile.ZIP_DEFLATED)
-            wacz.writestr("datapackage.json", package_bytes, compress_type=zipfile.ZIP_DEFLATED)
-            wacz.writestr(
-                "datapackage-digest.json", digest_bytes, compress_type=zipfile.ZIP_DEFLATED
-            )
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.remove(partial)
-        if isinstance(exc, OSError):
-            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        raise
-    finally:
-        if warc_path:
-            with contextlib.suppress(OSError):
-                os.remove(warc_path)
-    os.replace(partial, path)
+    with written_in_place_of(path) as partial:
+        try:
+            with tempfile.NamedTemporaryFile(
+                dir=folder, prefix=".archiver-", suffix=".warc.gz", delete=False
+            ) as fh:
+                warc_path = fh.name
+                result = write_warc(archive, fh, gzip=True, revisits=revisits, name=WARC_NAME)
+            index = cdxj(result)
+            pages = pages_jsonl(result.pages)
+            warc_hash, warc_size = _sha256_file(warc_path)
+            resources = [
+                _resource(f"archive/{WARC_NAME}", warc_hash, warc_size),
+                _resource("indexes/index.cdx", _sha256(index), len(index)),
+                _resource("pages/pages.jsonl", _sha256(pages), len(pages)),
+            ]
+            created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            package: dict[str, object] = {
+                "profile": "data-package",
+                "resources": resources,
+                "title": f"archiver export of {os.path.basename(archive.path)}",
+                "created": created,
+                "wacz_version": WACZ_VERSION,
+                "software": f"archiver {__version__}",
+            }
+            if result.pages:
+                package["mainPageURL"] = result.pages[0].url
+                package["mainPageDate"] = result.pages[0].ts
+            package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
+            digest_bytes = json.dumps(
+                {
+                    "path": "datapackage.json",
+                    "hash": _sha256(package_bytes),
+                },
+                indent=2,
+            ).encode("utf-8")
+            with zipfile.ZipFile(partial, "w", allowZip64=True) as wacz:
+                wacz.write(warc_path, f"archive/{WARC_NAME}", compress_type=zipfile.ZIP_STORED)
+                wacz.writestr("indexes/index.cdx", index, compress_type=zipfile.ZIP_DEFLATED)
+                wacz.writestr("pages/pages.jsonl", pages, compress_type=zipfile.ZIP_DEFLATED)
+                wacz.writestr("datapackage.json", package_bytes, compress_type=zipfile.ZIP_DEFLATED)
+                wacz.writestr(
+                    "datapackage-digest.json", digest_bytes, compress_type=zipfile.ZIP_DEFLATED
+                )
+        finally:
+            if warc_path:
+                with contextlib.suppress(OSError):
+                    os.remove(warc_path)
     log.info("exported %d captures (%d pages) to %s", result.captures, len(result.pages), path)
     return WaczResult(
         path=path, captures=result.captures, records=result.records, pages=len(result.pages)

@@ -19,7 +19,6 @@ A capture that got no HTTP answer (DNS failure, timeout before any byte) has onl
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import logging
@@ -46,6 +45,7 @@ from archiver.archive.warc_records import (
     status_line,
     timestamp14,
     warc_date,
+    written_in_place_of,
 )
 from archiver.archive.warc_records import (
     WarcArchive as Archive,
@@ -395,18 +395,9 @@ def export_warc(
         return result.captures
     if os.path.exists(path) and not force:
         raise InputError(f"{path} exists; give --force to overwrite it")
-    partial = f"{path}.part"
-    try:
-        with open(partial, "wb") as fh:
-            result = write_warc(
-                archive, fh, gzip=packed, revisits=revisits, name=os.path.basename(path)
-            )
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.remove(partial)
-        if isinstance(exc, OSError):
-            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        raise
-    os.replace(partial, path)
+    with written_in_place_of(path) as partial, open(partial, "wb") as fh:
+        result = write_warc(
+            archive, fh, gzip=packed, revisits=revisits, name=os.path.basename(path)
+        )
     log.info("exported %d captures to %s", result.captures, path)
     return result.captures

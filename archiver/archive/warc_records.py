@@ -8,14 +8,18 @@ Our bodies are stored decoded (no chunking, no gzip), so on export a ``Transfer-
 
 from __future__ import annotations
 
+import contextlib
 import http
 import json
+import os
 import sqlite3
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Protocol
 
 from archiver.archive.ports import CaptureArchive
+from archiver.errors import InputError
 from archiver.models import Capture, Document
 
 METADATA_TYPE = "application/vnd.archiver.capture+json"
@@ -133,3 +137,20 @@ def metadata_json(capture_id: int, capture: Capture, kind: str, document: Docume
         "document": document.to_json() if document else None,
     }
     return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+@contextlib.contextmanager
+def written_in_place_of(path: str) -> Iterator[str]:
+    """A name beside ``path`` to write an export to; renamed onto ``path`` when the block ends
+    well, removed when it does not (an OSError, a full disk, becomes a one-line InputError), so
+    a failed export never leaves half a file."""
+    partial = f"{path}.part"
+    try:
+        yield partial
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.remove(partial)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
+    os.replace(partial, path)

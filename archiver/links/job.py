@@ -163,18 +163,9 @@ def archived_copies(
     Machine's availability API when a caller gave one. Never raises."""
     out = own_copies(checks, archive, now=settings.now) if settings.own_copies else list(checks)
     if settings.rescue is not None:
-        rescued = rescue(
+        out = rescue(
             out, fetcher=fetcher, archive=archive, published=published, settings=settings.rescue
         )
-        # The archive's own capture stays the first copy: rescue only fills what is empty.
-        out = [
-            replace(r, archived_copies=(*mine.archived_copies[:1], *r.archived_copies))
-            if mine.archived_copies[:1]
-            and mine.archived_copies[0].archive == OWN
-            and (not r.archived_copies or r.archived_copies[0].archive != OWN)
-            else r
-            for mine, r in zip(out, rescued, strict=True)
-        ]
     return with_archived_copies(out, settings.wayback, published)
 
 

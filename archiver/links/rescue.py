@@ -205,7 +205,8 @@ def _rescued(
     if answer is not None:
         check = replace(
             check,
-            archived_copies=answer.copies,
+            # copies found before (the archive's own capture) stay first
+            archived_copies=(*check.archived_copies, *answer.copies),
             archived_url=check.archived_url or (answer.best.url if answer.best else None),
         )
         if answer.failed:
