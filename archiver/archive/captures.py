@@ -7,6 +7,7 @@ row — a crash leaves all of it or none.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 from typing import Any
@@ -40,6 +41,7 @@ _SAME_ASKED = "url_id IN (SELECT id FROM urls WHERE url IN (:u0, :u1, :u2))"
 _SAME_URL = f"({_SAME_ASKED} OR final_url IN (:u0, :u1, :u2))"
 
 
+@functools.lru_cache(maxsize=4096)
 def _one_spelling(url: str) -> str:
     """The URL's one spelling (lower-case scheme and host, IDNA host), or the URL itself."""
     try:
@@ -48,6 +50,7 @@ def _one_spelling(url: str) -> str:
         return url
 
 
+@functools.lru_cache(maxsize=4096)
 def _unicode_spelling(url: str) -> str:
     """The URL with an IDNA (``xn--``) host written in Unicode, as a browser shows it."""
     try:
@@ -66,7 +69,7 @@ def _spellings(url: str) -> dict[str, str]:
     """The three spellings a lookup of ``url`` matches (``:u0``, ``:u1``, ``:u2``): as given,
     the one spelling, and with its host in Unicode (rows stored before hosts were normalized
     hold the URL as it was typed, either way)."""
-    one = _one_spelling(url)
+    one = _one_spelling(url)  # both cached: a run looks the same URLs up many times
     return {"u0": url, "u1": one, "u2": _unicode_spelling(one)}
 
 
@@ -100,10 +103,13 @@ class Captures:
             # ``urls`` holds a URL's one spelling (so a punycode and a Unicode host are one URL);
             # the capture keeps the URL as it was asked, which is what reports show.
             key = _one_spelling(capture.url)
-            conn.execute(
+            added = conn.execute(
                 "INSERT OR IGNORE INTO urls (url, first_seen) VALUES (?, ?)", (key, fetched_at)
             )
-            url_id = conn.execute("SELECT id FROM urls WHERE url = ?", (key,)).fetchone()[0]
+            if added.rowcount == 1:
+                url_id = added.lastrowid
+            else:
+                url_id = conn.execute("SELECT id FROM urls WHERE url = ?", (key,)).fetchone()[0]
             if packed is not None:
                 conn.execute(
                     "INSERT OR IGNORE INTO bodies (sha256, size, compression, data, stored_at) "

@@ -82,6 +82,10 @@ def document_key(document: Document) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+#: One encoder for every column (``json.dumps`` with options builds a new one a call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(value: Any) -> str:
     """JSON as the archive stores it in a text column: compact, UTF-8 kept."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)

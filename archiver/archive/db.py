@@ -122,8 +122,10 @@ class Handle:
         durable: bool = True,
     ) -> None:
         self.path = os.fspath(path)
-        # durable: fsync every commit (synchronous=FULL). False trades the last commits before
-        # a power cut (never consistency) for speed: bulk imports, benchmarks.
+        # Every commit survives the process being killed (WAL, synchronous=NORMAL: the commit
+        # is in the -wal file when COMMIT returns). durable: sync points (the end of a run, a
+        # seal) also fsync the WAL, and with it every commit before them, so they survive a
+        # power cut; False skips that too (bulk imports, benchmarks). Never consistency.
         self.durable = durable
         self.readonly = readonly
         self.busy_timeout = busy_timeout
@@ -237,8 +239,10 @@ class Handle:
     def _prepare(self, conn: sqlite3.Connection) -> None:
         if not self.memory:
             conn.execute("PRAGMA journal_mode = WAL")
-            # FULL: a committed capture survives a power cut, not only a crash.
-            conn.execute(f"PRAGMA synchronous = {'FULL' if self.durable else 'NORMAL'}")
+            # NORMAL under WAL: no fsync a commit (a run makes thousands); a crash of the
+            # process loses nothing committed, a power cut at most the commits since the last
+            # sync point (``transaction(sync=True)``), and never the file's consistency.
+            conn.execute("PRAGMA synchronous = NORMAL")
         db = Database(conn)
         if version(conn) == 0:
             foreign = [
@@ -261,14 +265,25 @@ class Handle:
             self.conn.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken at once (IMMEDIATE) so it never fails half-way on BUSY."""
+    def transaction(self, *, sync: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (IMMEDIATE) so it never fails half-way on BUSY.
+
+        ``sync``: a sync point. Its commit is fsynced (``synchronous=FULL`` for it), which puts
+        every earlier commit of the WAL on disk too, so all of it survives a power cut.
+        """
         if self.readonly:
             raise InputError(f"{self.path} is open read-only")
-        self.conn.execute("BEGIN IMMEDIATE")
+        full = sync and self.durable and not self.memory
+        if full:
+            self.conn.execute("PRAGMA synchronous = FULL")
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        finally:
+            if full:
+                self.conn.execute("PRAGMA synchronous = NORMAL")

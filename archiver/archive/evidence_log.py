@@ -6,21 +6,34 @@ was stored. ``audit`` recomputes every leaf from its row and the tree from the l
 which record was changed, removed or reordered, and whether each signed checkpoint still
 matches the log; when someone rewrote a row and its leaf together, the signed root no longer
 matches and the audit names the range of records the change is in.
+
+Sealing costs what was added, not the whole log: the tree's frontier (the roots of its complete
+subtrees, :func:`archiver.evidence.merkle.extend`) is kept in ``archive_meta`` under
+``evidence_frontier``, written in the same transaction as the leaves it covers. It is a cache,
+never the evidence: it is used only when it covers exactly the log (its size is the last
+``seq``) and agrees with the newest checkpoint of that size; otherwise it is rebuilt from every
+leaf, as the first seal after an upgrade does. The audit never reads it.
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
 from archiver.evidence.checkpoint import Checkpoint
-from archiver.evidence.merkle import root
+from archiver.evidence.merkle import EMPTY_ROOT, extend, frontier_root
 from archiver.evidence.records import KINDS, LEAF_COLUMNS, record_leaf
 from archiver.models import utc_iso
+
+#: The ``archive_meta`` key of the tree's frontier: {"size": n, "nodes": [hex, ...]}.
+FRONTIER_KEY = "evidence_frontier"
 
 #: How many changed rows are compared with each other to tell a reordering from a change.
 MAX_REORDER_SEARCH = 500
@@ -67,22 +80,97 @@ def _rows(db: Database, kind: str, after: int) -> list[dict[str, Any]]:
     return list(db.query(f"SELECT {columns} FROM {kind} WHERE id > ? ORDER BY id", [after]))
 
 
-def append_new(db: Database, *, now: str | None = None) -> int:
-    """Append a leaf for every record not yet in the log, in one transaction; how many."""
+@contextmanager
+def _atomic(conn: sqlite3.Connection) -> Iterator[None]:
+    """One ``BEGIN IMMEDIATE`` transaction, or a part of the caller's when one is open."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tree:
+    """The log's Merkle tree as a seal needs it: its size, frontier and root."""
+
+    size: int
+    frontier: tuple[bytes, ...]
+
+    @property
+    def root(self) -> bytes:
+        return frontier_root(self.frontier) if self.size else EMPTY_ROOT
+
+
+def _stored_frontier(db: Database) -> Tree | None:
+    row = db.execute("SELECT value FROM archive_meta WHERE key = ?", [FRONTIER_KEY]).fetchone()
+    if row is None:
+        return None
+    try:
+        data = json.loads(row[0])
+        size, nodes = int(data["size"]), tuple(bytes.fromhex(n) for n in data["nodes"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    if size < 0 or len(nodes) != size.bit_count() or any(len(n) != 32 for n in nodes):
+        return None
+    return Tree(size=size, frontier=nodes)
+
+
+def _save_frontier(db: Database, tree: Tree) -> None:
+    value = json.dumps({"size": tree.size, "nodes": [n.hex() for n in tree.frontier]})
+    db.execute(
+        "INSERT OR REPLACE INTO archive_meta(key, value) VALUES (?, ?)", [FRONTIER_KEY, value]
+    )
+
+
+def tree(db: Database) -> Tree:
+    """The log's tree: from the kept frontier when it covers exactly this log and agrees with
+    the newest checkpoint of its size, else rebuilt from every leaf (O(n), once)."""
+    last = int(db.execute("SELECT coalesce(max(seq), 0) FROM evidence_log").fetchone()[0])
+    kept = _stored_frontier(db)
+    if kept is not None and kept.size == last:
+        signed = db.execute(
+            "SELECT root FROM checkpoints WHERE size = ? ORDER BY id DESC LIMIT 1", [last]
+        ).fetchone()
+        if signed is None or bytes(signed[0]) == kept.root:
+            return kept
+    leaves = [bytes(r[0]) for r in db.execute("SELECT leaf FROM evidence_log ORDER BY seq")]
+    return Tree(size=len(leaves), frontier=tuple(extend((), 0, leaves)))
+
+
+def append_new(db: Database, *, now: str | None = None) -> tuple[int, Tree]:
+    """Append a leaf for every record not yet in the log, in one transaction, and keep the
+    tree's frontier beside them; how many were added, and the tree with them."""
     stamp = now or utc_iso()
     added = 0
-    with db.conn:
+    with _atomic(db.conn):
+        grown = tree(db)
         for kind in KINDS:
             last = db.execute(
                 "SELECT coalesce(max(row_id), 0) FROM evidence_log WHERE kind = ?", [kind]
             ).fetchone()[0]
-            for row in _rows(db, kind, int(last)):
-                db.execute(
-                    "INSERT INTO evidence_log(kind, row_id, leaf, logged_at) VALUES (?, ?, ?, ?)",
-                    [kind, row["id"], record_leaf(kind, row), stamp],
-                )
-                added += 1
-    return added
+            batch = [
+                (kind, row["id"], record_leaf(kind, row), stamp)
+                for row in _rows(db, kind, int(last))
+            ]
+            if not batch:
+                continue
+            db.conn.executemany(
+                "INSERT INTO evidence_log(kind, row_id, leaf, logged_at) VALUES (?, ?, ?, ?)", batch
+            )
+            leaves = [leaf for _, _, leaf, _ in batch]
+            grown = Tree(
+                size=grown.size + len(leaves),
+                frontier=tuple(extend(grown.frontier, grown.size, leaves)),
+            )
+            added += len(batch)
+        _save_frontier(db, grown)
+    return added, grown
 
 
 def count_unlogged(db: Database) -> int:
@@ -110,7 +198,7 @@ def entries(db: Database, *, upto: int | None = None) -> list[LogEntry]:
 def save_checkpoint(
     db: Database, checkpoint: Checkpoint, *, public_key: str, run_id: int | None = None
 ) -> int:
-    with db.conn:
+    with _atomic(db.conn):
         cursor = db.execute(
             """INSERT INTO checkpoints (origin, size, root, time, key_id, signature, public_key,
                token, tsa, timestamp_detail, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
@@ -217,6 +305,7 @@ def audit(db: Database, *, checks: Sequence[Checkpoint] = ()) -> list[LogProblem
                 )
     leaves = [entry.leaf for entry in log]
     previous = 0
+    grown = Tree(size=0, frontier=())  # the tree of the first ``grown.size`` leaves
     for checkpoint in checks:
         if checkpoint.size > len(leaves):
             problems.append(
@@ -228,7 +317,7 @@ def audit(db: Database, *, checks: Sequence[Checkpoint] = ()) -> list[LogProblem
                     ),
                 )
             )
-        elif root(leaves[: checkpoint.size]) != checkpoint.root:
+        elif (grown := _grown(grown, leaves, checkpoint.size)).root != checkpoint.root:
             problems.append(
                 LogProblem(
                     kind="checkpoint",
@@ -241,3 +330,11 @@ def audit(db: Database, *, checks: Sequence[Checkpoint] = ()) -> list[LogProblem
             )
         previous = checkpoint.size
     return problems
+
+
+def _grown(tree: Tree, leaves: Sequence[bytes], size: int) -> Tree:
+    """The tree of the first ``size`` leaves, grown from ``tree`` when it is a prefix of it,
+    so holding the log against every checkpoint in order costs O(n), not O(n) a checkpoint."""
+    start = tree if tree.size <= size else Tree(size=0, frontier=())
+    nodes = extend(start.frontier, start.size, leaves[start.size : size])
+    return Tree(size=size, frontier=tuple(nodes))

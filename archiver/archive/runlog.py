@@ -40,8 +40,8 @@ class RunLog:
 
     @guarded
     def finish(self, run_id: int, *, status: str, summary: dict[str, Any]) -> None:
-        """Record how a run ended, with its summary (JSON)."""
-        with self.handle.transaction() as conn:
+        """Record how a run ended, with its summary (JSON): a sync point (fsynced)."""
+        with self.handle.transaction(sync=True) as conn:
             conn.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
                 (utc_iso(), status, dumps(summary), run_id),

@@ -27,7 +27,6 @@ from typing import Any
 from sqlite_utils import Database
 
 from archiver.archive import fsck as fixity
-from archiver.archive import warc
 from archiver.archive.captures import Captures
 from archiver.archive.db import DEFAULT_BUSY_TIMEOUT, Handle, guarded
 from archiver.archive.parses import ParseCache
@@ -305,10 +304,14 @@ class Archive:
 
     def export_warc(self, path: str, *, revisits: bool = True) -> int:
         """Write every capture to a gzipped WARC/1.1 file; return the number of captures."""
+        from archiver.archive import warc  # warcio is loaded by the commands that use it
+
         return warc.export_warc(self, path, revisits=revisits)
 
     def import_warc(self, path: str) -> int:
         """Bring the responses of a WARC file into the archive; return the captures added."""
+        from archiver.archive import warc
+
         return warc.import_warc(self, path)
 
 

@@ -42,6 +42,36 @@ def root(leaves: Sequence[bytes]) -> bytes:
     return level[0]
 
 
+def extend(frontier: Sequence[bytes], size: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """The frontier of the tree of ``size`` leaves with ``leaves`` appended.
+
+    ``frontier`` holds the roots of the complete subtrees of the tree of ``size`` leaves,
+    biggest first (one per bit set in ``size``); a new leaf joins the smallest subtree while
+    the two smallest are the same size, as binary addition carries.
+    """
+    if len(frontier) != size.bit_count():
+        raise ValueError(f"a frontier of {len(frontier)} nodes is not a tree of {size} leaves")
+    out = list(frontier)
+    for leaf in leaves:
+        node, carry = leaf, size
+        while carry & 1:
+            node = node_hash(out.pop(), node)
+            carry >>= 1
+        out.append(node)
+        size += 1
+    return out
+
+
+def frontier_root(frontier: Sequence[bytes]) -> bytes:
+    """The root of the tree whose frontier this is: the subtrees folded from the right."""
+    if not frontier:
+        return EMPTY_ROOT
+    node = frontier[-1]
+    for left in reversed(frontier[:-1]):
+        node = node_hash(left, node)
+    return node
+
+
 def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
     """The audit path of leaf ``index`` in the tree of ``leaves`` (RFC 9162, 2.1.3.1)."""
     if not 0 <= index < len(leaves):

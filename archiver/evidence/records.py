@@ -40,13 +40,14 @@ LEAF_COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 KINDS = tuple(LEAF_COLUMNS)
 
+#: The canonical encoder, made once (``json.dumps`` with options builds one a call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
 
 def leaf_data(kind: str, row: Mapping[str, Any]) -> bytes:
     """The canonical bytes of one record: version, kind and its columns' values, as JSON."""
     values = [row.get(column) for column in LEAF_COLUMNS[kind]]
-    return json.dumps(
-        [LEAF_VERSION, kind, values], ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    ).encode("utf-8")
+    return _ENCODER.encode([LEAF_VERSION, kind, values]).encode("utf-8")
 
 
 def record_leaf(kind: str, row: Mapping[str, Any]) -> bytes:

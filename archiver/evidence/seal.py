@@ -2,6 +2,11 @@
 
 A scheduled run seals at its end; ``archiver seal`` does it by hand. The key is the archive's
 own (:mod:`archiver.evidence.keys`); a time-stamping authority is optional.
+
+A seal costs what was stored since the last one: each new record's leaf is hashed once and
+appended in one transaction with the tree's frontier, the root comes from that frontier, and
+one Ed25519 signature is made. The checkpoint's commit is a sync point (fsynced, with every
+commit before it), so what a seal signed survives a power cut.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from archiver.archive import evidence_log
 from archiver.errors import InputError
 from archiver.evidence import keys, tsa
 from archiver.evidence.checkpoint import Checkpoint, sign
-from archiver.evidence.merkle import root
 from archiver.evidence.settings import EvidenceSettings
 from archiver.models import utc_iso
 
@@ -44,11 +48,10 @@ def seal(
     key = keys.load_or_create(settings.key)
     db = archive.db
     stamp_time = now or utc_iso()
-    added = evidence_log.append_new(db, now=stamp_time)
-    leaves = [entry.leaf for entry in evidence_log.entries(db)]
-    checkpoint = sign(
-        key, origin=evidence_log.origin(db), size=len(leaves), root=root(leaves), time=stamp_time
-    )
+    with archive.handle.lock:
+        added, tree = evidence_log.append_new(db, now=stamp_time)
+        origin = evidence_log.origin(db)
+    checkpoint = sign(key, origin=origin, size=tree.size, root=tree.root, time=stamp_time)
     if settings.tsa:
         if fetcher is None:
             checkpoint = replace(
@@ -64,9 +67,10 @@ def seal(
             checkpoint = replace(
                 checkpoint, token=got.token, tsa=settings.tsa, timestamp_detail=detail
             )
-    checkpoint_id = evidence_log.save_checkpoint(
-        db, checkpoint, public_key=keys.public_pem(key).decode(), run_id=run_id
-    )
+    with archive.handle.lock, archive.handle.transaction(sync=True):
+        checkpoint_id = evidence_log.save_checkpoint(
+            db, checkpoint, public_key=keys.public_pem(key).decode(), run_id=run_id
+        )
     return Sealed(checkpoint=replace(checkpoint, id=checkpoint_id), added=added)
 
 

@@ -8,6 +8,7 @@ tool's back with plain SQL, as anyone with write access to the file could.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import zlib
 from pathlib import Path
@@ -18,7 +19,9 @@ from click.testing import CliRunner
 from archiver.archive.store import Archive
 from archiver.cli import cli
 from archiver.evidence.audit import audit
+from archiver.evidence.merkle import root
 from archiver.evidence.seal import seal
+from archiver.models import LinkCheck
 from tests.conftest import SEED
 
 FAST = ["--per-host-rate", "100", "--timeout", "5"]
@@ -186,3 +189,62 @@ def test_fsck_exits_1_and_names_each_tampering(sealed: Path) -> None:
     assert code == 1
     assert f"evidence changed: captures row {capture_id} " in out
     assert "evidence removed: link_checks row 2 " in out
+
+
+def _add_records(archive: Archive, n: int) -> None:
+    checks = [
+        LinkCheck(url=f"https://example.test/{i}", text=f"link {i}", status="ok", broken=False)
+        for i in range(n)
+    ]
+    archive.save_link_checks(checks, source_url="https://example.test/")
+
+
+def _true_root(archive: Archive) -> tuple[int, bytes]:
+    leaves = [
+        bytes(r[0]) for r in archive.conn.execute("SELECT leaf FROM evidence_log ORDER BY seq")
+    ]
+    return len(leaves), root(leaves)
+
+
+def test_a_second_seal_reads_only_the_new_records(sealed: Path) -> None:
+    with Archive(sealed) as archive:
+        _add_records(archive, 7)
+        statements: list[str] = []
+        archive.conn.set_trace_callback(statements.append)
+        done = seal(archive)
+        archive.conn.set_trace_callback(None)
+        assert done.added == 7
+        assert (done.checkpoint.size, done.checkpoint.root) == _true_root(archive)
+        assert audit(archive).ok
+    reads = [s for s in statements if "FROM evidence_log" in s and "max(" not in s]
+    assert not reads, reads  # no old leaf read back: O(new records)
+    assert sum(s.startswith("INSERT INTO evidence_log") for s in statements) == 7
+
+
+@pytest.mark.parametrize(
+    "frontier",
+    [
+        None,  # lost (an archive sealed by an older release has none)
+        "not json",
+        '{"size": 1, "nodes": []}',  # does not fit its size
+        "SAME_SIZE_WRONG_NODES",  # fits the log's size but not its signed checkpoint
+    ],
+)
+def test_a_lost_or_wrong_frontier_is_rebuilt_from_the_leaves(
+    sealed: Path, frontier: str | None
+) -> None:
+    with Archive(sealed) as archive:
+        size = archive.conn.execute("SELECT max(seq) FROM evidence_log").fetchone()[0]
+        if frontier == "SAME_SIZE_WRONG_NODES":
+            frontier = json.dumps({"size": size, "nodes": ["ab" * 32] * size.bit_count()})
+    if frontier is None:
+        _sql(sealed, "DELETE FROM archive_meta WHERE key = 'evidence_frontier'")
+    else:
+        _sql(
+            sealed, f"UPDATE archive_meta SET value = '{frontier}' WHERE key = 'evidence_frontier'"
+        )
+    with Archive(sealed) as archive:
+        _add_records(archive, 3)
+        done = seal(archive)
+        assert (done.checkpoint.size, done.checkpoint.root) == _true_root(archive)
+        assert audit(archive).ok

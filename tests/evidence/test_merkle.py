@@ -8,6 +8,8 @@ import pytest
 
 from archiver.evidence.merkle import (
     EMPTY_ROOT,
+    extend,
+    frontier_root,
     inclusion_proof,
     leaf_hash,
     node_hash,
@@ -59,3 +61,19 @@ def test_bad_input_is_false_not_an_exception() -> None:
     assert not verify_inclusion(0, 1, leaf_hash(b"x"), [b"extra"], leaf_hash(b"x"))
     with pytest.raises(ValueError):
         inclusion_proof(3, [leaf_hash(b"x")])
+
+
+@pytest.mark.parametrize("step", [1, 3, 8, 50])
+def test_a_frontier_grown_in_steps_gives_the_rfc_root_at_every_size(step: int) -> None:
+    leaves = [leaf_hash(bytes([i % 256, i // 256])) for i in range(130)]
+    frontier: list[bytes] = []
+    for size in range(0, len(leaves), step):
+        assert frontier_root(frontier) == _mth(leaves[:size])
+        assert len(frontier) == size.bit_count()
+        frontier = extend(frontier, size, leaves[size : size + step])
+    assert frontier_root(frontier) == _mth(leaves)
+
+
+def test_a_frontier_that_does_not_fit_its_size_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a tree of 3"):
+        extend([leaf_hash(b"a")], 3, [leaf_hash(b"b")])
