@@ -6,6 +6,7 @@ checkpoint, since whoever can write the database can write that column too.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,11 @@ from archiver.archive.evidence_log import LogProblem
 from archiver.evidence import keys
 from archiver.evidence.checkpoint import signature_ok
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     from archiver.archive.store import Archive
 
 
@@ -41,10 +46,23 @@ class EvidenceReport:
         }
 
 
+def _signing_key(path: Path) -> Ed25519PublicKey | None:
+    """The public half of the key file, or None when there is none this user may read (a
+    colleague auditing a copy): then the keys stored beside the checkpoints are used, and the
+    report says so (``key_id`` None)."""
+    try:
+        if not path.exists():
+            return None
+        return keys.load_private(path).public_key()
+    except PermissionError as exc:
+        log.warning("%s: cannot read the signing key (%s); using the stored keys", path, exc)
+        return None
+
+
 def audit(archive: Archive, *, key: Path | None = None) -> EvidenceReport:
     db = archive.db
     path = key or keys.default_key_path()
-    public = keys.load_private(path).public_key() if path.exists() else None
+    public = _signing_key(path)
     stored = evidence_log.checkpoints(db)
     problems: list[LogProblem] = []
     trusted = []
