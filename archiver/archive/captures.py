@@ -81,7 +81,6 @@ class Captures:
 
     # -- writing ---------------------------------------------------------------------------
 
-    @guarded
     def save(
         self, capture: Capture, document: Document | None = None, *, run_id: int | None = None
     ) -> int:
@@ -90,14 +89,33 @@ class Captures:
         A body already stored under its SHA-256 is not stored again. A 304 is recorded as
         ``not_modified`` and a failed fetch as ``error``, both without a body: they are history.
         The partial body of a fetch cut short (a timeout mid-body) is kept, ``truncated``.
+
+        Hashing and compressing happen before the archive's turn is taken, so the other
+        threads of a run wait only for the SQL.
         """
         if sha256_hex(capture.body) != capture.sha256:
             raise InputError(f"capture of {capture.url}: sha256 does not match its body")
+        packed: tuple[str, bytes] | None = None
+        if has_stored_body(capture) and not self.has_body(capture.sha256):
+            packed = compress_body(capture.body)  # another thread may store it first: IGNORE
+        return self._write(capture, document, packed, run_id=run_id)
+
+    @guarded
+    def has_body(self, sha256: str) -> bool:
+        """Whether a body with that SHA-256 is stored."""
+        return self._has_body(sha256)
+
+    @guarded
+    def _write(
+        self,
+        capture: Capture,
+        document: Document | None,
+        packed: tuple[str, bytes] | None,
+        *,
+        run_id: int | None,
+    ) -> int:
         kind = capture_kind(capture)
         keep_body = has_stored_body(capture)
-        packed: tuple[str, bytes] | None = None
-        if keep_body and not self._has_body(capture.sha256):
-            packed = compress_body(capture.body)
         fetched_at = capture.fetched_at or utc_iso()
         with self.handle.transaction() as conn:
             # ``urls`` holds a URL's one spelling (so a punycode and a Unicode host are one URL);
