@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from archiver.archive import evidence_log
 from archiver.archive.store import Archive
 from archiver.cli import cli
 from archiver.evidence.audit import audit
@@ -246,5 +247,17 @@ def test_a_lost_or_wrong_frontier_is_rebuilt_from_the_leaves(
     with Archive(sealed) as archive:
         _add_records(archive, 3)
         done = seal(archive)
+        assert (done.checkpoint.size, done.checkpoint.root) == _true_root(archive)
+        assert audit(archive).ok
+
+
+def test_a_seal_cut_short_before_its_checkpoint_is_finished_by_the_next(sealed: Path) -> None:
+    with Archive(sealed) as archive:
+        _add_records(archive, 4)
+        added, _ = evidence_log.append_new(archive.db)  # killed here: leaves, no checkpoint
+        _add_records(archive, 2)
+    with Archive(sealed) as archive:
+        done = seal(archive)
+        assert added == 4 and done.added == 2
         assert (done.checkpoint.size, done.checkpoint.root) == _true_root(archive)
         assert audit(archive).ok
