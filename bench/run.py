@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -30,15 +31,6 @@ from pathlib import Path
 from tests.run_web import Answer, NewsWeb, article, source_page
 
 ROOT = Path(__file__).resolve().parent.parent
-#: ``archiver`` with ``RunPages(workers=N)`` by default: what the run gives once it passes
-#: its ``[cluster]`` setting (runs/run.py, not wired yet). Bench-only.
-WITH_WORKERS = (
-    "import sys; import archiver.runs.pages as p; i = p.RunPages.__init__\n"
-    "def init(self, *a, **k):\n"
-    "    k.setdefault('workers', {workers}); i(self, *a, **k)\n"
-    "p.RunPages.__init__ = init\n"
-    "from archiver.cli import main; sys.argv[0] = 'archiver'; sys.exit(main())"
-)
 NEWS_HOSTS = 4
 SOURCE_HOSTS = 8
 
@@ -91,10 +83,18 @@ def config_text(routes: list[str], rate: float, connections: int, force: bool) -
     )
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
+def children_cpu() -> float:
+    """CPU seconds (user + sys) of every child waited for so far, grandchildren included."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """(wall seconds, CPU seconds of the child and its workers, the finished process)."""
+    cpu = children_cpu()
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    return time.perf_counter() - started, done
+    return time.perf_counter() - started, children_cpu() - cpu, done
 
 
 def peak_mib() -> float:
@@ -113,15 +113,19 @@ def main() -> int:
         "--workers",
         type=int,
         default=None,
-        help="extract the run's pages in N worker processes (RunPages(workers=N), as the "
-        "[cluster] setting will ask once the run passes it; set here by a wrapper)",
+        help="`archiver run --workers N` (default: the run's own default, one per CPU)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="run the cold run under cProfile and write its stats to this file",
     )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-run-"))
     archiver = [sys.executable, "-m", "archiver"]
-    if args.workers is not None:
-        archiver = [sys.executable, "-c", WITH_WORKERS.format(workers=args.workers)]
+    options = [] if args.workers is None else ["--workers", str(args.workers)]
     try:
         with ExitStack() as stack:
             (work / "copies").mkdir()
@@ -143,24 +147,33 @@ def main() -> int:
                 ("again, nothing due", "run.toml"),
                 ("forced recheck (304s)", "force.toml"),
             ]:
-                wall, done = timed([*archiver, "run", "--config", config, "--json"], work)
+                command = [*archiver, "run", "--config", config, "--json", *options]
+                if args.profile is not None and label == "cold run":
+                    profile = ["-m", "cProfile", "-o", str(args.profile.resolve()), "-m"]
+                    command = [sys.executable, *profile, "archiver", *command[3:]]
+                wall, cpu, done = timed(command, work)
                 if done.returncode not in (0, 1):
                     print(done.stderr, file=sys.stderr)
                     return 1
                 summary = json.loads(done.stdout)
-                rows.append((label, wall, summary))
+                rows.append((label, wall, cpu, os.getloadavg()[0], summary))
                 if label == "cold run":
                     cold_peak = peak_mib()
-            print(f"{'':24}{'wall s':>8}{'/ideal':>8}{'visited':>9}{'captures':>10}{'304s':>6}"
-                  f"{'links':>7}")  # fmt: skip
-            for label, wall, summary in rows:
+            print(f"{'':24}{'wall s':>8}{'/ideal':>8}{'CPU s':>7}{'load':>6}{'visited':>9}"
+                  f"{'captures':>10}{'304s':>6}{'links':>7}")  # fmt: skip
+            for label, wall, cpu, load, summary in rows:
                 links = sum(summary["links"].values())
                 ratio = f"{wall / ideal:.2f}" if summary["items"]["visited"] else "-"
                 print(
-                    f"{label:24}{wall:8.1f}{ratio:>8}{summary['items']['visited']:9d}"
-                    f"{summary['captures']:10d}{summary['not_modified']:6d}{links:7d}"
+                    f"{label:24}{wall:8.1f}{ratio:>8}{cpu:7.1f}{load:6.1f}"
+                    f"{summary['items']['visited']:9d}{summary['captures']:10d}"
+                    f"{summary['not_modified']:6d}{links:7d}"
                 )
-            print(f"\npeak memory of the cold run: {cold_peak:.0f} MiB (ru_maxrss of the child)")
+            print(
+                f"\npeak memory of the cold run: {cold_peak:.0f} MiB (ru_maxrss of the largest "
+                "process: the run or one of its workers); CPU: the run and its workers; load: "
+                "the 1-minute load average after the run (2 cores)"
+            )
 
             sample = work / "sample"
             sample.mkdir()
@@ -169,7 +182,7 @@ def main() -> int:
             route_args = [a for r in routes for a in ("--connect-to", r)]
             polite = ["--per-host-rate", str(args.rate), "--per-host-connections",
                       str(args.connections)]  # fmt: skip
-            wall, done = timed(
+            wall, _, done = timed(
                 [*archiver, "--db", str(work / "verify.db"), "verify", "sample", "--json",
                  *polite, *route_args],
                 work,

@@ -60,14 +60,16 @@ def keep_many(
             capture_id, document = keep(archive, capture, run_id=run_id, reuse=reuse)
             yield capture, capture_id, document
         return
-    from archiver.parallel.stages import extract_captures
+    from archiver.parallel.stages import EXTRACT_CHUNK, extract_captures, spread
 
     def known(capture: Capture) -> Document | None:
         if not (reuse and capture.ok):
             return None
         return archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
 
-    for capture, document in extract_captures(executor, captures, known=known):
+    # A batch of known length is spread over the workers; a stream goes in full chunks.
+    chunk = spread(len(captures)) if isinstance(captures, Sequence) else EXTRACT_CHUNK
+    for capture, document in extract_captures(executor, captures, known=known, chunk=chunk):
         yield capture, archive.save_capture(capture, document, run_id=run_id), document
 
 

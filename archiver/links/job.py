@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from archiver.capture.pages import GivenPages, LivePages, Page, Pages
-from archiver.capture.snapshot import keep
+from archiver.capture.snapshot import keep_many
 from archiver.errors import ExtractionError, InputError
 from archiver.extract.extractor import page_links
 from archiver.fetch.urls import is_web_url
@@ -33,6 +33,8 @@ from archiver.verify.canonical import read_canonical
 from archiver.verify.recover import recover_links
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from archiver.archive.records import StoredCapture
     from archiver.archive.store import Archive
     from archiver.fetch.fetcher import Fetcher
@@ -55,6 +57,7 @@ class LinkSettings:
     own_copies: bool = True  # the archive's own capture of a dead link is its first copy
     run_id: int | None = None
     keep_sources: bool = True  # store the captures of the sources fetched
+    executor: Executor | None = None  # where the sources kept are extracted; None: here
 
 
 class Recorder:
@@ -216,10 +219,19 @@ def check_and_keep(
     kept: dict[str, Page] = {}
     targets = {link.url.strip() for link in links}  # not the probes of catch-all hosts
     if settings.keep_sources:
-        for url, capture in recorder.captures.items():
-            if url not in targets or url in kept or (skip_keeping and skip_keeping(url)):
-                continue
-            capture_id, document = keep(archive, capture, run_id=settings.run_id, reuse=True)
+        urls = [
+            url
+            for url in recorder.captures
+            if url in targets and not (skip_keeping and skip_keeping(url))
+        ]
+        stored = keep_many(
+            archive,
+            [recorder.captures[url] for url in urls],
+            executor=settings.executor,
+            run_id=settings.run_id,
+            reuse=True,
+        )
+        for url, (capture, capture_id, document) in zip(urls, stored, strict=True):
             kept[url] = Page(capture_id=capture_id, capture=capture, document=document, fresh=1)
     return Checked(checks=tuple(checks), offline=offline, kept=kept)
 

@@ -24,6 +24,15 @@ log = logging.getLogger(__name__)
 
 #: Pages per chunk for extraction: ~2.5 ms a page here, so ~0.2 s of work per round trip.
 EXTRACT_CHUNK = 80
+#: Chunks a small batch is cut into, so that every worker of a pair gets some of it.
+SPREAD = 4
+
+
+def spread(count: int, *, chunks: int = SPREAD) -> int:
+    """The chunk size that cuts a batch of ``count`` pages into ``chunks`` chunks (at most
+    :data:`EXTRACT_CHUNK` pages each): a run's group of 32 pages sent as one chunk of 80
+    would keep one worker busy and the other idle."""
+    return max(1, min(EXTRACT_CHUNK, -(-count // chunks)))
 
 
 def extract_captures(

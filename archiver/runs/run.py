@@ -33,8 +33,10 @@ import logging
 import os
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Executor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,7 +44,7 @@ from archiver.archive.store import Archive
 from archiver.errors import ArchiverError, JobError, NetworkUnavailable
 from archiver.evidence.seal import seal
 from archiver.fetch.fetcher import Fetcher
-from archiver.links.check import SUSPECT
+from archiver.links.check import SUSPECT, page_key, precheck, wants_head
 from archiver.links.job import LinkSettings, check_pages
 from archiver.links.rescue import settings_for
 from archiver.models import Capture, Link, LinkCheck, utc_iso
@@ -51,6 +53,8 @@ from archiver.runs.config import RunConfig
 from archiver.runs.items import Item
 from archiver.runs.lock import RunLock, lock_path
 from archiver.runs.pages import RunPages
+from archiver.runs.pipeline import DEPTH, Ahead, PageRequest, Prefetcher, run_executor
+from archiver.runs.results import ItemResult, RunResult
 from archiver.runs.schedule import age_of, link_is_due, plan
 from archiver.runs.sources import Expansion, check_local, expand
 from archiver.runs.stops import (
@@ -71,106 +75,6 @@ FAILED = ("unreachable", "error", "network_unavailable", *sorted(SUSPECT))
 NO_VERDICT = ("network_unavailable", "skipped", "placeholder")
 
 Progress = Callable[[int, int, str], None]
-
-
-# -- the run's results ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class ItemResult:
-    """What visiting one item found."""
-
-    item: Item
-    outcome: str  # drift status (canonical copies) or the page's link status (URLs)
-    captures: int = 0
-    not_modified: int = 0
-    checks: tuple[LinkCheck, ...] = ()
-    links_not_due: int = 0
-    drift: str | None = None
-    detail: str = ""
-    resumed: bool = False
-
-
-@dataclass(kw_only=True)
-class RunResult:
-    """The summary of one run, as ``--json`` prints it and ``runs.summary`` keeps it."""
-
-    run_id: int
-    config: str
-    archive: str
-    started: float
-    status: str = "running"
-    items_total: int = 0
-    not_due: int = 0
-    resumed_items: int = 0
-    resumed_from: list[int] = field(default_factory=list)
-    stale_lock: dict[str, Any] | None = None
-    results: list[ItemResult] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
-    new_broken: list[dict[str, Any]] = field(default_factory=list)
-    new_drift: list[dict[str, Any]] = field(default_factory=list)
-    source_captures: int = 0
-    notified: bool = False
-    checkpoint: dict[str, Any] | None = None  # the evidence checkpoint signed at the end
-    duration: float = 0.0
-    stage: str = "starting"  # what the run is doing now: kept in the summary if it stops
-    stopped: dict[str, str] | None = None  # why and where it stopped (a signal, a full disk)
-
-    def counts(self, what: str) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for result in self.results:
-            if what == "drift" and result.drift is not None:
-                out[result.drift] = out.get(result.drift, 0) + 1
-            if what == "links":
-                for check in result.checks:
-                    out[check.status] = out.get(check.status, 0) + 1
-        return dict(sorted(out.items()))
-
-    @property
-    def broken_links(self) -> int:
-        return sum(1 for r in self.results for c in r.checks if c.broken)
-
-    @property
-    def exit_code(self) -> int:
-        """The contract's code: 1 when drift, broken links or errors were found, else 0.
-
-        What the interrupted runs this one resumed found counts as found by this one.
-        """
-        drifted = any(r.drift in DRIFTED for r in self.results) or self.new_drift
-        broken = self.broken_links or self.new_broken
-        return 1 if drifted or broken or self.errors else 0
-
-    def to_json(self) -> dict[str, Any]:
-        captures = self.source_captures + sum(r.captures for r in self.results)
-        return {
-            "run_id": self.run_id,
-            "status": self.status,
-            "config": self.config,
-            "archive": self.archive,
-            "items": {
-                "total": self.items_total,
-                "visited": sum(1 for r in self.results if not r.resumed),
-                "not_due": self.not_due,
-                "resumed": self.resumed_items,
-            },
-            "resumed_from": self.resumed_from,
-            "stale_lock": self.stale_lock,
-            "captures": captures,
-            "not_modified": sum(r.not_modified for r in self.results),
-            "drift": self.counts("drift"),
-            "links": self.counts("links"),
-            "links_not_due": sum(r.links_not_due for r in self.results),
-            "broken_links": self.broken_links,
-            "new_broken_links": len(self.new_broken),
-            "new_broken": self.new_broken,
-            "new_drift": self.new_drift,
-            "errors": len(self.errors),
-            "error_details": self.errors,
-            "notified": self.notified,
-            "checkpoint": self.checkpoint,
-            "stopped": self.stopped,
-            "duration": round(self.duration, 3),
-        }
 
 
 # -- visiting items (the I/O edge) --------------------------------------------------------------
@@ -220,6 +124,39 @@ class _Visitor:
             now=self.stamp, run_id=run_id, rescue=settings_for(replay=bool(config.routes))
         )
         self._kept: set[str] = set()  # link targets archived by this run
+        # The URLs sent ahead for the groups in flight: not sent again for the next ones.
+        self._sent: deque[set[str]] = deque(maxlen=DEPTH + 1)
+
+    def use(self, executor: Executor | None) -> None:
+        """Extract the pages and the sources kept in ``executor`` (None: here)."""
+        self.pages.executor = executor
+        self.settings = replace(self.settings, executor=executor)
+
+    def ahead_of(self, items: Sequence[Item]) -> tuple[list[PageRequest], list[str]]:
+        """What to fetch ahead for a group: its pages (with their stored validators) and the
+        due links of its canonical copies that the links job will GET. A URL item's links
+        are known only once its page is extracted, so they are fetched when it is visited."""
+        sent = set().union(*self._sent)
+        pages: list[PageRequest] = []
+        sources: list[str] = []
+        mine: set[str] = set()
+        for item in items:
+            copy = item.canonical
+            if copy is not None and copy.path in self.resumed_verdicts:
+                continue
+            if item.url not in self.cycle and item.url not in sent and item.url not in mine:
+                mine.add(item.url)
+                pages.append((item.url, *self.archive.validators(item.url)))
+            if copy is None or not item.follow_links:
+                continue
+            for index in self.due_links(copy.links):
+                link = copy.links[index]
+                url = page_key(link.url)
+                if precheck(link) is None and not wants_head(url) and url not in sent | mine:
+                    mine.add(url)
+                    sources.append(url)
+        self._sent.append(mine)
+        return pages, sources
 
     @property
     def cycle(self) -> dict[str, int]:
@@ -258,8 +195,18 @@ class _Visitor:
 
     # items ------------------------------------------------------------------------------------
 
-    def visit(self, items: Sequence[Item]) -> list[ItemResult]:
-        """Visit a batch of items (their pages and due links fetched together, concurrently)."""
+    def visit(self, items: Sequence[Item], ahead: Ahead | None = None) -> list[ItemResult]:
+        """Visit a batch of items (their pages and due links fetched together, concurrently);
+        ``ahead``: what was fetched for them ahead of time, used instead of fetching again."""
+        self._sources = ahead.sources if ahead is not None else {}
+        self.pages.ahead = dict(ahead.pages) if ahead is not None else {}
+        try:
+            return self._visit_items(items)
+        finally:
+            self.pages.ahead = {}
+            self._sources = {}
+
+    def _visit_items(self, items: Sequence[Item]) -> list[ItemResult]:
         out: dict[int, ItemResult] = {}
         copies = [(n, item) for n, item in enumerate(items) if item.canonical is not None]
         for n, item in copies:
@@ -295,6 +242,7 @@ class _Visitor:
             pages=self.pages,
             due=self._due(follow),
             settings=self.settings,
+            ahead=self._sources,
             skip_keeping=self._kept_before,
         )
         out: dict[int, ItemResult] = {}
@@ -324,6 +272,7 @@ class _Visitor:
             archive=self.archive,
             settings=self.settings,
             due=self._due(follow),
+            ahead=self._sources,
             skip_keeping=self._kept_before,
         )
         out: dict[int, ItemResult] = {}
@@ -424,33 +373,7 @@ def execute(
         )
         result.not_due = len(the_plan.not_due)
         result.resumed_items = len(the_plan.resumed)
-        total = len(the_plan.due)
-        done = 0
-        if progress:
-            progress(0, total, "fetching a batch")
-        for start, batch in _groups(the_plan.due, config):
-            result.stage = (
-                f"visiting items {start + 1}-{start + len(batch)} of {total} "
-                f"({done} done; next {batch[0].key})"
-            )
-            for outcome in _visit(visitor, batch, result):
-                result.results.append(outcome)
-                archive.mark_item(
-                    run_id,
-                    item=outcome.item.key,
-                    kind=outcome.item.kind,
-                    url=outcome.item.url,
-                    outcome=outcome.outcome,
-                    detail=outcome.detail[:500],
-                    done_at=visitor.stamp,  # the run's clock, which the schedule reads back
-                )
-                if outcome.resumed:
-                    result.resumed_items += 1
-                done += 1
-                if progress:
-                    progress(done, total, outcome.item.url)
-        if progress:
-            progress(total, total, "")
+        _visit_all(visitor, the_plan.due, result, progress=progress)
         result.stage = "finding what is new"
         _news(result, visitor)
         result.duration = time.monotonic() - result.started
@@ -501,6 +424,55 @@ def execute(
         raise
 
 
+def _visit_all(
+    visitor: _Visitor, due: Sequence[Item], result: RunResult, *, progress: Progress | None
+) -> None:
+    """Visit the due items a group at a time, each marked done as its group ends, while the
+    next groups are fetched ahead (:mod:`archiver.runs.pipeline`) and the pure work runs in
+    the run's executor (``[cluster]``: a pool of processes, a Dask cluster, or here)."""
+    config, archive = visitor.config, visitor.archive
+    total = len(due)
+    done = 0
+    if progress:
+        progress(0, total, "fetching a batch")
+    groups = list(_groups(due, config))
+    with run_executor(config.cluster, due=total) as executor:
+        visitor.use(executor)
+        prefetcher = Prefetcher(visitor.fetcher)
+
+        def send(index: int) -> None:
+            if index < len(groups):
+                prefetcher.submit(index, *visitor.ahead_of(groups[index][1]))
+
+        for index in range(DEPTH):
+            send(index)
+        for index, (start, batch) in enumerate(groups):
+            result.stage = (
+                f"visiting items {start + 1}-{start + len(batch)} of {total} "
+                f"({done} done; next {batch[0].key})"
+            )
+            ahead = prefetcher.take(index)
+            send(index + DEPTH)
+            for outcome in _visit(visitor, batch, result, ahead):
+                result.results.append(outcome)
+                archive.mark_item(
+                    visitor.run_id,
+                    item=outcome.item.key,
+                    kind=outcome.item.kind,
+                    url=outcome.item.url,
+                    outcome=outcome.outcome,
+                    detail=outcome.detail[:500],
+                    done_at=visitor.stamp,  # the run's clock, which the schedule reads back
+                )
+                if outcome.resumed:
+                    result.resumed_items += 1
+                done += 1
+                if progress:
+                    progress(done, total, outcome.item.url)
+    if progress:
+        progress(total, total, "")
+
+
 def _groups(due: Sequence[Item], config: RunConfig) -> Iterator[tuple[int, Sequence[Item]]]:
     """The due items as the groups visited together: a batch, cut into groups of as many items
     as the fetcher has connections, so each group keeps every connection busy, and the items
@@ -529,10 +501,12 @@ def _seal(result: RunResult, *, archive: Archive, fetcher: Fetcher, config: RunC
     }
 
 
-def _visit(visitor: _Visitor, batch: Sequence[Item], result: RunResult) -> list[ItemResult]:
+def _visit(
+    visitor: _Visitor, batch: Sequence[Item], result: RunResult, ahead: Ahead | None = None
+) -> list[ItemResult]:
     """A batch through the jobs; if it fails, each item alone, so one bad page stops nothing."""
     try:
-        return visitor.visit(batch)
+        return visitor.visit(batch, ahead)
     except JobError:
         raise  # the archive is locked or corrupt, the network gone: stop here
     except Exception as exc:
@@ -541,7 +515,7 @@ def _visit(visitor: _Visitor, batch: Sequence[Item], result: RunResult) -> list[
         if len(batch) > 1:
             log.warning("a batch failed (%s: %s); visiting its items one at a time",
                         type(exc).__name__, exc)  # fmt: skip
-            return [outcome for item in batch for outcome in _visit(visitor, [item], result)]
+            return [outcome for item in batch for outcome in _visit(visitor, [item], result, ahead)]
         (item,) = batch
         log.warning("%s: %s: %s", item.key, type(exc).__name__, exc)
         log.debug("the failure in full", exc_info=True)

@@ -1,0 +1,141 @@
+"""A run's pipeline: the next groups fetched while this one is extracted, compared and stored.
+
+A run visits its due items a group at a time (:func:`archiver.runs.run._groups`). Visiting a
+group is fetching (network: the politeness limits bound it) and then extracting, comparing
+and storing (CPU and the disk: the one writer). Done one after the other, the fetcher waits
+for the CPU and the CPU for the fetcher, and a cold run took eight times what the politeness
+limits allow. So :class:`Prefetcher` fetches the pages and the due sources of the next
+groups in a background thread while this process extracts (in the executor's workers),
+compares and stores the current one. Only fetching moves ahead: the archive is read for the
+validators before a group is sent ahead, and written only by the visiting thread, in order,
+so a run killed at any instant leaves what it always left.
+
+The fetcher's gate keeps every host's limits across all the threads that use it, so fetching
+two groups at once is as polite as fetching one. :data:`DEPTH` groups at most are fetched
+ahead: memory holds their captures, whatever the number of items.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from archiver.models import Capture
+from archiver.parallel.executor import default_workers, open_executor
+from archiver.runs.config import POOL_FROM, Cluster
+
+if TYPE_CHECKING:
+    from archiver.fetch.fetcher import Fetcher
+
+log = logging.getLogger(__name__)
+
+#: Groups fetched ahead of the one being visited.
+DEPTH = 3
+
+
+def workers_for(cluster: Cluster, *, due: int) -> int:
+    """How many worker processes a run uses: ``[cluster] workers`` when set (0: one per CPU),
+    else one per CPU when ``due`` items are enough to pay for starting a pool, else 1 (none)."""
+    workers = cluster.workers
+    if workers is None:
+        workers = 0 if due >= POOL_FROM else 1
+    return default_workers() if workers == 0 else workers
+
+
+@contextmanager
+def run_executor(cluster: Cluster, *, due: int) -> Iterator[Executor | None]:
+    """Where the run extracts and compares: None (here), a process pool or a Dask cluster."""
+    if cluster.scheduler:
+        with open_executor(scheduler=cluster.scheduler) as executor:
+            yield executor
+        return
+    workers = workers_for(cluster, due=due)
+    if workers <= 1:
+        yield None
+        return
+    with open_executor(workers=workers) as executor:
+        yield executor
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ahead:
+    """What was fetched ahead for one group: page captures (conditional GETs) and sources."""
+
+    pages: dict[str, Capture] = field(default_factory=dict)
+    sources: dict[str, Capture] = field(default_factory=dict)
+
+
+#: A page to fetch ahead: its URL and the validators stored for it (ETag, Last-Modified).
+PageRequest = tuple[str, str | None, str | None]
+
+
+class Prefetcher:
+    """Fetches groups ahead in background threads; :meth:`take` gives what one group got.
+
+    A fetch that failed as a whole (the fetcher was stopped) gives an empty :class:`Ahead`:
+    the visiting thread then fetches that group itself, and meets the same stop.
+    """
+
+    def __init__(self, fetcher: Fetcher) -> None:
+        self.fetcher = fetcher
+        self._pending: dict[int, Future[Ahead]] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, key: int, pages: Sequence[PageRequest], sources: Sequence[str]) -> None:
+        future: Future[Ahead] = Future()
+        with self._lock:
+            self._pending[key] = future
+        thread = threading.Thread(
+            target=self._fetch,
+            args=(future, list(pages), list(sources)),
+            name=f"archiver-ahead_{key}",
+            daemon=True,
+        )
+        thread.start()
+
+    def take(self, key: int) -> Ahead:
+        with self._lock:
+            future = self._pending.pop(key, None)
+        if future is None:
+            return Ahead()
+        try:
+            return future.result()
+        except Exception as exc:  # the group is fetched by the visitor instead
+            log.debug("fetching ahead failed (%s: %s)", type(exc).__name__, exc)
+            return Ahead()
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    def _fetch(self, future: Future[Ahead], pages: list[PageRequest], sources: list[str]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(self._both(pages, sources))
+        except BaseException as exc:  # handed to take(), as an executor would
+            future.set_exception(exc)
+
+    def _both(self, pages: list[PageRequest], sources: list[str]) -> Ahead:
+        """The pages (conditional GETs, each on its own thread) while the sources are fetched
+        through the fetcher's scheduler; the gate keeps the limits across both."""
+        got: dict[str, Capture] = {}
+        if not pages:
+            fetched = self.fetcher.fetch_many(sources) if sources else []
+            return Ahead(sources=dict(zip(sources, fetched, strict=True)))
+        size = max(1, min(self.fetcher.policy.max_connections, len(pages)))
+        with ThreadPoolExecutor(max_workers=size, thread_name_prefix="archiver-page") as pool:
+            futures = {
+                url: pool.submit(self.fetcher.fetch, url, etag=etag, last_modified=modified)
+                for url, etag, modified in pages
+            }
+            fetched = self.fetcher.fetch_many(sources) if sources else []
+            for url, page in futures.items():
+                got[url] = page.result()
+        return Ahead(pages=got, sources=dict(zip(sources, fetched, strict=True)))
