@@ -347,10 +347,12 @@ def check_target(
     now: str | None = None,
     rescue_settings: RescueSettings | None = None,
     every_link: bool = False,
+    executor: Executor | None = None,
 ) -> LinkReport:
     """Check every link of TARGET (a capture id, a canonical copy or a URL), judged and stored.
 
     ``now`` (ISO 8601 UTC) stamps the checks; tests pass it to stand days apart without waiting.
+    ``executor``: where the page and the sources kept are extracted (None: here).
     """
     settings = LinkSettings(
         now=now or utc_iso(),
@@ -358,6 +360,7 @@ def check_target(
         probes=probes or ProbeCache(),
         wayback=wayback,
         rescue=rescue_settings,
+        executor=executor,
     )
     start = fetcher.traffic()
     if target.isdigit():
