@@ -28,7 +28,7 @@ from archiver.links.check import ProbeCache, check_links, classify, make_check, 
 from archiver.links.rescue import RescueSettings, rescue
 from archiver.links.rot import Observation, RotPolicy, judge, kind_of
 from archiver.links.wayback import Wayback, with_archived_copies
-from archiver.models import ArchivedCopy, Capture, Link, LinkCheck, Traffic, utc_iso
+from archiver.models import ArchivedCopy, Capture, Document, Link, LinkCheck, Traffic, utc_iso
 from archiver.verify.canonical import read_canonical
 from archiver.verify.recover import recover_links
 
@@ -58,6 +58,7 @@ class LinkSettings:
     run_id: int | None = None
     keep_sources: bool = True  # store the captures of the sources fetched
     executor: Executor | None = None  # where the sources kept are extracted; None: here
+    ready: Callable[[Capture], Document | None] | None = None  # documents extracted ahead
 
 
 class Recorder:
@@ -230,6 +231,7 @@ def check_and_keep(
             executor=settings.executor,
             run_id=settings.run_id,
             reuse=True,
+            ready=settings.ready,
         )
         for url, (capture, capture_id, document) in zip(urls, stored, strict=True):
             kept[url] = Page(capture_id=capture_id, capture=capture, document=document, fresh=1)

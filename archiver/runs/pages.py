@@ -10,7 +10,7 @@ keeps every host's limits); each is stored as soon as it arrives, one transactio
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,8 @@ class RunPages:
         self.executor = executor
         # Pages fetched ahead (:class:`archiver.runs.pipeline.Prefetcher`): taken, not fetched.
         self.ahead: dict[str, Capture] = {}
+        # Documents extracted ahead from a capture's bytes (the pipeline's), or None.
+        self.ready: Callable[[Capture], Document | None] | None = None
 
     def get(self, urls: Sequence[str]) -> dict[str, Page]:
         wanted = list(dict.fromkeys(urls))
@@ -78,7 +80,10 @@ class RunPages:
             arriving = (ready[url] if url in ready else futures[url].result() for url in asked)
             # Extracted in the executor's workers; stored in this thread, in order, as they come.
             extracted = extract_captures(
-                self.executor or InlineExecutor(), arriving, chunk=spread(len(asked))
+                self.executor or InlineExecutor(),
+                arriving,
+                chunk=spread(len(asked)),
+                known=self.ready,
             )
             for url, (capture, document) in zip(asked, extracted, strict=True):
                 pages[url] = self._store(url, capture, document)

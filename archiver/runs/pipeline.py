@@ -5,10 +5,12 @@ group is fetching (network: the politeness limits bound it) and then extracting,
 and storing (CPU and the disk: the one writer). Done one after the other, the fetcher waits
 for the CPU and the CPU for the fetcher, and a cold run took eight times what the politeness
 limits allow. So :class:`Prefetcher` fetches the pages and the due sources of the next
-groups in a background thread while this process extracts (in the executor's workers),
-compares and stores the current one. Only fetching moves ahead: the archive is read for the
-validators before a group is sent ahead, and written only by the visiting thread, in order,
-so a run killed at any instant leaves what it always left.
+groups in a background thread while this process compares and stores the current one; with
+an executor (a pool, a cluster) the fetching thread also sends what it fetched to be
+extracted at once, so the workers extract the next groups while this process stores. The
+archive is only read ahead (validators, a source's bytes already extracted), and written
+only by the visiting thread, in order, so a run killed at any instant leaves what it always
+left.
 
 The fetcher's gate keeps every host's limits across all the threads that use it, so fetching
 two groups at once is as polite as fetching one. :data:`DEPTH` groups at most are fetched
@@ -19,14 +21,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from archiver.models import Capture
+from archiver.fetch.captures import is_html
+from archiver.models import Capture, Document
 from archiver.parallel.executor import default_workers, open_executor
+from archiver.parallel.stages import spread
+from archiver.parallel.tasks import extract_batch
 from archiver.runs.config import POOL_FROM, Cluster
 
 if TYPE_CHECKING:
@@ -62,12 +67,48 @@ def run_executor(cluster: Cluster, *, due: int) -> Iterator[Executor | None]:
         yield executor
 
 
+class Extracted:
+    """Documents extracted ahead, by (final URL, SHA-256 of the body): the chunks' futures."""
+
+    def __init__(self) -> None:
+        self._where: dict[tuple[str, str], tuple[Future[list[Any]], int]] = {}
+
+    def send(self, executor: Executor, captures: Sequence[Capture]) -> None:
+        """Send the HTML pages among ``captures`` to be extracted, spread over the workers."""
+        todo = [c for c in captures if c.ok and c.body and is_html(c)]
+        todo = list({(c.final_url, c.sha256): c for c in todo}.values())
+        size = spread(len(todo))
+        for start in range(0, len(todo), size):
+            chunk = todo[start : start + size]
+            future = executor.submit(
+                extract_batch, [(c.body, c.final_url, c.content_type) for c in chunk]
+            )
+            for index, capture in enumerate(chunk):
+                self._where[(capture.final_url, capture.sha256)] = (future, index)
+
+    def get(self, capture: Capture) -> Document | None:
+        """The document extracted ahead from this capture's bytes; None when none was (then
+        the caller extracts it, and meets the same error a worker met, if any)."""
+        where = self._where.get((capture.final_url, capture.sha256))
+        if where is None:
+            return None
+        future, index = where
+        try:
+            outcome = future.result()[index]
+        except Exception as exc:  # a worker lost: extracted again by the caller
+            log.debug("extraction ahead failed (%s: %s)", type(exc).__name__, exc)
+            return None
+        return outcome if isinstance(outcome, Document) else None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Ahead:
-    """What was fetched ahead for one group: page captures (conditional GETs) and sources."""
+    """What was fetched ahead for one group: page captures (conditional GETs), sources, and
+    the documents being extracted from them."""
 
     pages: dict[str, Capture] = field(default_factory=dict)
     sources: dict[str, Capture] = field(default_factory=dict)
+    extracted: Extracted = field(default_factory=Extracted)
 
 
 #: A page to fetch ahead: its URL and the validators stored for it (ETag, Last-Modified).
@@ -81,8 +122,18 @@ class Prefetcher:
     the visiting thread then fetches that group itself, and meets the same stop.
     """
 
-    def __init__(self, fetcher: Fetcher) -> None:
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        *,
+        executor: Executor | None = None,
+        known: Callable[[Capture], bool] | None = None,
+    ) -> None:
+        """``executor``: where to extract what was fetched (None: the visitor extracts);
+        ``known(capture)``: a source whose bytes the archive already extracted (not sent)."""
         self.fetcher = fetcher
+        self.executor = executor
+        self.known = known
         self._pending: dict[int, Future[Ahead]] = {}
         self._lock = threading.Lock()
 
@@ -118,7 +169,11 @@ class Prefetcher:
         if not future.set_running_or_notify_cancel():
             return
         try:
-            future.set_result(self._both(pages, sources))
+            ahead = self._both(pages, sources)
+            if self.executor is not None:
+                fresh = [c for c in ahead.sources.values() if not (self.known and self.known(c))]
+                ahead.extracted.send(self.executor, [*ahead.pages.values(), *fresh])
+            future.set_result(ahead)
         except BaseException as exc:  # handed to take(), as an executor would
             future.set_exception(exc)
 
