@@ -60,7 +60,13 @@ def extract_captures(
             usable = ready is None and capture.ok and bool(capture.body) and is_html(capture)
             yield (capture.body if usable else b"", capture.final_url, capture.content_type)
 
-    for outcome in map_ordered(executor, extract_batch, items(), chunk=chunk, in_flight=in_flight):
+    def empty(batch: list[tuple[bytes, str, str | None]]) -> bool:
+        return not any(body for body, _, _ in batch)
+
+    extracted = map_ordered(
+        executor, extract_batch, items(), chunk=chunk, in_flight=in_flight, here=empty
+    )
+    for outcome in extracted:
         capture, ready = waiting.popleft()
         if ready is not None:
             outcome = ready
