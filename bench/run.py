@@ -116,14 +116,23 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess[str]]:
-    """(wall seconds, CPU seconds of the child and its workers, the finished process)."""
-    cpu = children_cpu()
+def own_cpu() -> float:
+    """CPU seconds of this process: the loopback servers answering the run."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(
+    command: list[str], cwd: Path
+) -> tuple[float, float, float, subprocess.CompletedProcess[str]]:
+    """(wall seconds, CPU seconds of the child and its workers, of the servers, the process)."""
+    cpu, servers = children_cpu(), own_cpu()
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
+    servers = own_cpu() - servers
     reap_orphans()
-    return wall, children_cpu() - cpu, done
+    return wall, children_cpu() - cpu, servers, done
 
 
 def peak_mib() -> float:
@@ -150,10 +159,17 @@ def main() -> int:
         default=None,
         help="run the cold run under cProfile and write its stats to this file",
     )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="where the copies and the archive go (default: the system's temporary folder); "
+        "/dev/shm takes the disk's fsyncs out of the figure, to see what is left",
+    )
     args = parser.parse_args()
 
     adopt_orphans()
-    work = Path(tempfile.mkdtemp(prefix="bench-run-"))
+    work = Path(tempfile.mkdtemp(prefix="bench-run-", dir=args.dir))
     archiver = [sys.executable, "-m", "archiver"]
     options = [] if args.workers is None else ["--workers", str(args.workers)]
     try:
@@ -181,28 +197,29 @@ def main() -> int:
                 if args.profile is not None and label == "cold run":
                     profile = ["-m", "cProfile", "-o", str(args.profile.resolve()), "-m"]
                     command = [sys.executable, *profile, "archiver", *command[3:]]
-                wall, cpu, done = timed(command, work)
+                wall, cpu, servers, done = timed(command, work)
                 if done.returncode not in (0, 1):
                     print(done.stderr, file=sys.stderr)
                     return 1
                 summary = json.loads(done.stdout)
-                rows.append((label, wall, cpu, os.getloadavg()[0], summary))
+                rows.append((label, wall, cpu, servers, os.getloadavg()[0], summary))
                 if label == "cold run":
                     cold_peak = peak_mib()
-            print(f"{'':24}{'wall s':>8}{'/ideal':>8}{'CPU s':>7}{'load':>6}{'visited':>9}"
-                  f"{'captures':>10}{'304s':>6}{'links':>7}")  # fmt: skip
-            for label, wall, cpu, load, summary in rows:
+            print(f"{'':24}{'wall s':>8}{'/ideal':>8}{'CPU s':>7}{'servers':>8}{'load':>6}"
+                  f"{'visited':>9}{'captures':>10}{'304s':>6}{'links':>7}")  # fmt: skip
+            for label, wall, cpu, servers, load, summary in rows:
                 links = sum(summary["links"].values())
                 ratio = f"{wall / ideal:.2f}" if summary["items"]["visited"] else "-"
                 print(
-                    f"{label:24}{wall:8.1f}{ratio:>8}{cpu:7.1f}{load:6.1f}"
+                    f"{label:24}{wall:8.1f}{ratio:>8}{cpu:7.1f}{servers:8.1f}{load:6.1f}"
                     f"{summary['items']['visited']:9d}{summary['captures']:10d}"
                     f"{summary['not_modified']:6d}{links:7d}"
                 )
             print(
                 f"\npeak memory of the cold run: {cold_peak:.0f} MiB (ru_maxrss of the largest "
-                "process: the run or one of its workers); CPU: the run and its workers; load: "
-                "the 1-minute load average after the run (2 cores)"
+                "process: the run or one of its workers); CPU: the run and its workers; servers: "
+                "the loopback servers' CPU (this process); load: the 1-minute load average after "
+                "the run (2 cores)"
             )
 
             sample = work / "sample"
@@ -212,7 +229,7 @@ def main() -> int:
             route_args = [a for r in routes for a in ("--connect-to", r)]
             polite = ["--per-host-rate", str(args.rate), "--per-host-connections",
                       str(args.connections)]  # fmt: skip
-            wall, _, done = timed(
+            wall, _, _, done = timed(
                 [*archiver, "--db", str(work / "verify.db"), "verify", "sample", "--json",
                  *polite, *route_args],
                 work,
