@@ -64,6 +64,7 @@ from archiver.runs.stops import (
 )
 from archiver.runs.visitor import Visitor
 from archiver.verify.compare import DRIFTED
+from archiver.verify.copies import read_copies
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,9 @@ def execute(
         )
         before = len(visitor.cycle)
         result.stage = "expanding the sources"
-        expansion: Expansion = expand(config, visitor.fetch_body)
+        expansion: Expansion = expand(
+            config, visitor.fetch_body, read=lambda paths: read_copies(paths, archive=archive)
+        )
         result.source_captures = max(0, len(visitor.cycle) - before)
         result.errors += [
             {"item": where, "detail": in_words(what)} for where, what in expansion.errors
