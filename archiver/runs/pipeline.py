@@ -72,6 +72,11 @@ class Extracted:
 
     def __init__(self) -> None:
         self._where: dict[tuple[str, str], tuple[Future[list[Any]], int]] = {}
+        self._known: dict[tuple[str, str], Document] = {}
+
+    def know(self, capture: Capture, document: Document) -> None:
+        """A document the archive already had for these bytes: given back, not extracted."""
+        self._known[(capture.final_url, capture.sha256)] = document
 
     def send(self, executor: Executor, captures: Sequence[Capture]) -> None:
         """Send the HTML pages among ``captures`` to be extracted, spread over the workers."""
@@ -89,7 +94,10 @@ class Extracted:
     def get(self, capture: Capture) -> Document | None:
         """The document extracted ahead from this capture's bytes; None when none was (then
         the caller extracts it, and meets the same error a worker met, if any)."""
-        where = self._where.get((capture.final_url, capture.sha256))
+        key = (capture.final_url, capture.sha256)
+        if key in self._known:
+            return self._known[key]
+        where = self._where.get(key)
         if where is None:
             return None
         future, index = where
@@ -127,10 +135,11 @@ class Prefetcher:
         fetcher: Fetcher,
         *,
         executor: Executor | None = None,
-        known: Callable[[Capture], bool] | None = None,
+        known: Callable[[Capture], Document | None] | None = None,
     ) -> None:
         """``executor``: where to extract what was fetched (None: the visitor extracts);
-        ``known(capture)``: a source whose bytes the archive already extracted (not sent)."""
+        ``known(capture)``: the document the archive already extracted from a source's
+        bytes (then it is not sent, and given back as is), or None."""
         self.fetcher = fetcher
         self.executor = executor
         self.known = known
@@ -171,7 +180,13 @@ class Prefetcher:
         try:
             ahead = self._both(pages, sources)
             if self.executor is not None:
-                fresh = [c for c in ahead.sources.values() if not (self.known and self.known(c))]
+                fresh = []
+                for capture in ahead.sources.values():
+                    document = self.known(capture) if self.known is not None else None
+                    if document is None:
+                        fresh.append(capture)
+                    else:
+                        ahead.extracted.know(capture, document)
                 ahead.extracted.send(self.executor, [*ahead.pages.values(), *fresh])
             future.set_result(ahead)
         except BaseException as exc:  # handed to take(), as an executor would

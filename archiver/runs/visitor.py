@@ -101,12 +101,11 @@ class Visitor:
     def _ready(self, capture: Capture) -> Document | None:
         return self._extracted.get(capture) if self._extracted is not None else None
 
-    def known_source(self, capture: Capture) -> bool:
-        """Bytes of a source the archive already extracted (not extracted again)."""
+    def known_source(self, capture: Capture) -> Document | None:
+        """The document the archive already extracted from a source's bytes, or None."""
         if not capture.ok:
-            return False
-        found = self.archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
-        return found is not None
+            return None
+        return self.archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
 
     def ahead_of(self, items: Sequence[Item]) -> tuple[list[PageRequest], list[str]]:
         """What to fetch ahead for a group: its pages (with their stored validators) and the
