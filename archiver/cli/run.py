@@ -27,8 +27,8 @@ from archiver.cli.app import cli, emit_json, fetch_options
     type=click.IntRange(min=0, max=256),
     default=None,
     metavar="N",
-    help="Extract and compare in N worker processes (1: in this process; 0 or default: one "
-    "per CPU, when at least 64 items are due). Overrides [cluster] workers.",
+    help="Extract and compare in N worker processes (1: in this process; 0: one per CPU; "
+    "default: one per CPU when at least 64 items are due). Overrides [cluster] workers.",
 )
 @click.option(
     "--scheduler",
