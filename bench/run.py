@@ -16,7 +16,9 @@ of the same copies, per copy.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -30,16 +32,8 @@ from pathlib import Path
 from tests.run_web import Answer, NewsWeb, article, source_page
 
 ROOT = Path(__file__).resolve().parent.parent
-#: ``archiver`` with ``RunPages(workers=N)`` by default: what the run gives once it passes
-#: its ``[cluster]`` setting (runs/run.py, not wired yet). Bench-only.
-WITH_WORKERS = (
-    "import sys; import archiver.runs.pages as p; i = p.RunPages.__init__\n"
-    "def init(self, *a, **k):\n"
-    "    k.setdefault('workers', {workers}); i(self, *a, **k)\n"
-    "p.RunPages.__init__ = init\n"
-    "from archiver.cli import main; sys.argv[0] = 'archiver'; sys.exit(main())"
-)
 NEWS_HOSTS = 4
+PR_SET_CHILD_SUBREAPER = 36
 SOURCE_HOSTS = 8
 
 
@@ -91,10 +85,54 @@ def config_text(routes: list[str], rate: float, connections: int, force: bool) -
     )
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
+def adopt_orphans() -> None:
+    """Become the subreaper of what the runs start (Linux), so their pool workers count.
+
+    A run's worker processes are children of multiprocessing's fork server, which the run
+    never waits for: without this their CPU goes to init and the figure leaves it out.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def reap_orphans() -> None:
+    """Wait for the orphans handed to this process, so their CPU is in RUSAGE_CHILDREN."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.05)
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + sys) of every child waited for so far, grandchildren included."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process: the loopback servers answering the run."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(
+    command: list[str], cwd: Path
+) -> tuple[float, float, float, subprocess.CompletedProcess[str]]:
+    """(wall seconds, CPU seconds of the child and its workers, of the servers, the process)."""
+    cpu, servers = children_cpu(), own_cpu()
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    return time.perf_counter() - started, done
+    wall = time.perf_counter() - started
+    servers = own_cpu() - servers
+    reap_orphans()
+    return wall, children_cpu() - cpu, servers, done
 
 
 def peak_mib() -> float:
@@ -113,15 +151,27 @@ def main() -> int:
         "--workers",
         type=int,
         default=None,
-        help="extract the run's pages in N worker processes (RunPages(workers=N), as the "
-        "[cluster] setting will ask once the run passes it; set here by a wrapper)",
+        help="`archiver run --workers N` (default: the run's own default, one per CPU)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="run the cold run under cProfile and write its stats to this file",
+    )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="where the copies and the archive go (default: the system's temporary folder); "
+        "/dev/shm takes the disk's fsyncs out of the figure, to see what is left",
     )
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="bench-run-"))
+    adopt_orphans()
+    work = Path(tempfile.mkdtemp(prefix="bench-run-", dir=args.dir))
     archiver = [sys.executable, "-m", "archiver"]
-    if args.workers is not None:
-        archiver = [sys.executable, "-c", WITH_WORKERS.format(workers=args.workers)]
+    options = [] if args.workers is None else ["--workers", str(args.workers)]
     try:
         with ExitStack() as stack:
             (work / "copies").mkdir()
@@ -143,24 +193,34 @@ def main() -> int:
                 ("again, nothing due", "run.toml"),
                 ("forced recheck (304s)", "force.toml"),
             ]:
-                wall, done = timed([*archiver, "run", "--config", config, "--json"], work)
+                command = [*archiver, "run", "--config", config, "--json", *options]
+                if args.profile is not None and label == "cold run":
+                    profile = ["-m", "cProfile", "-o", str(args.profile.resolve()), "-m"]
+                    command = [sys.executable, *profile, "archiver", *command[3:]]
+                wall, cpu, servers, done = timed(command, work)
                 if done.returncode not in (0, 1):
                     print(done.stderr, file=sys.stderr)
                     return 1
                 summary = json.loads(done.stdout)
-                rows.append((label, wall, summary))
+                rows.append((label, wall, cpu, servers, os.getloadavg()[0], summary))
                 if label == "cold run":
                     cold_peak = peak_mib()
-            print(f"{'':24}{'wall s':>8}{'/ideal':>8}{'visited':>9}{'captures':>10}{'304s':>6}"
-                  f"{'links':>7}")  # fmt: skip
-            for label, wall, summary in rows:
+            print(f"{'':24}{'wall s':>8}{'/ideal':>8}{'CPU s':>7}{'servers':>8}{'load':>6}"
+                  f"{'visited':>9}{'captures':>10}{'304s':>6}{'links':>7}")  # fmt: skip
+            for label, wall, cpu, servers, load, summary in rows:
                 links = sum(summary["links"].values())
                 ratio = f"{wall / ideal:.2f}" if summary["items"]["visited"] else "-"
                 print(
-                    f"{label:24}{wall:8.1f}{ratio:>8}{summary['items']['visited']:9d}"
-                    f"{summary['captures']:10d}{summary['not_modified']:6d}{links:7d}"
+                    f"{label:24}{wall:8.1f}{ratio:>8}{cpu:7.1f}{servers:8.1f}{load:6.1f}"
+                    f"{summary['items']['visited']:9d}{summary['captures']:10d}"
+                    f"{summary['not_modified']:6d}{links:7d}"
                 )
-            print(f"\npeak memory of the cold run: {cold_peak:.0f} MiB (ru_maxrss of the child)")
+            print(
+                f"\npeak memory of the cold run: {cold_peak:.0f} MiB (ru_maxrss of the largest "
+                "process: the run or one of its workers); CPU: the run and its workers; servers: "
+                "the loopback servers' CPU (this process); load: the 1-minute load average after "
+                "the run (2 cores)"
+            )
 
             sample = work / "sample"
             sample.mkdir()
@@ -169,7 +229,7 @@ def main() -> int:
             route_args = [a for r in routes for a in ("--connect-to", r)]
             polite = ["--per-host-rate", str(args.rate), "--per-host-connections",
                       str(args.connections)]  # fmt: skip
-            wall, done = timed(
+            wall, _, _, done = timed(
                 [*archiver, "--db", str(work / "verify.db"), "verify", "sample", "--json",
                  *polite, *route_args],
                 work,

@@ -8,7 +8,7 @@ to, every source it links to (depth 1).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -48,26 +48,32 @@ def keep_many(
     executor: Executor | None = None,
     run_id: int | None = None,
     reuse: bool = False,
+    ready: Callable[[Capture], Document | None] | None = None,
 ) -> Iterator[tuple[Capture, int, Document | None]]:
     """:func:`keep` for a batch: extracted in the executor's workers, stored here, in order.
 
     Each ``(capture, capture id, document)`` is yielded as soon as it is stored: the workers
     extract the next pages while this process, the one writer, stores. Without an executor
     (or with an inline one) it is :func:`keep` in a loop; the documents are the same.
+    ``ready(capture)``: the document already extracted from these bytes elsewhere (a run's
+    pipeline extracts what it fetched ahead), or None.
     """
     if executor is None:
         for capture in captures:
             capture_id, document = keep(archive, capture, run_id=run_id, reuse=reuse)
             yield capture, capture_id, document
         return
-    from archiver.parallel.stages import extract_captures
+    from archiver.parallel.stages import EXTRACT_CHUNK, extract_captures, spread
 
     def known(capture: Capture) -> Document | None:
-        if not (reuse and capture.ok):
-            return None
+        document = ready(capture) if ready is not None else None
+        if document is not None or not (reuse and capture.ok):
+            return document
         return archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
 
-    for capture, document in extract_captures(executor, captures, known=known):
+    # A batch of known length is spread over the workers; a stream goes in full chunks.
+    chunk = spread(len(captures)) if isinstance(captures, Sequence) else EXTRACT_CHUNK
+    for capture, document in extract_captures(executor, captures, known=known, chunk=chunk):
         yield capture, archive.save_capture(capture, document, run_id=run_id), document
 
 

@@ -17,6 +17,7 @@ from archiver.cli.app import (
     cli,
     fetch_options,
 )
+from archiver.cli.capture import executor_of, parallel_options
 from archiver.errors import NetworkUnavailable
 from archiver.report import links as report
 from archiver.report.escape import terminal_line
@@ -48,6 +49,7 @@ NOT_ARTICLES = ("listing", "product", "forum", "page")
 )
 @_rot_options
 @fetch_options
+@parallel_options
 @click.pass_context
 def links(
     ctx: click.Context,
@@ -75,7 +77,11 @@ def links(
 
     policy = RotPolicy(checks=suspect_checks, days=suspect_days)
     archives = _archives(options, no_archive_lookup, wayback_url)
-    with _archive(ctx) as archive, _fetcher(options) as fetcher:
+    with (
+        executor_of(options) as executor,
+        _archive(ctx) as archive,
+        _fetcher(options) as fetcher,
+    ):
         result = check_target(
             target,
             fetcher=fetcher,
@@ -83,6 +89,7 @@ def links(
             policy=policy,
             rescue_settings=archives,
             every_link=every_link,
+            executor=executor,
         )
     if not every_link and result.left_out and result.page_type in NOT_ARTICLES:
         found = sum(1 for c in result.checks if c.url != result.source)

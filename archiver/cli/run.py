@@ -22,6 +22,21 @@ from archiver.cli.app import cli, emit_json, fetch_options
 @click.option(
     "-q", "--quiet", is_flag=True, help="Print nothing unless something new broke or drifted."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0, max=256),
+    default=None,
+    metavar="N",
+    help="Extract and compare in N worker processes (1: in this process; 0: one per CPU; "
+    "default: one per CPU when at least 64 items are due). Overrides [cluster] workers.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDR",
+    help="Extract and compare on the Dask cluster at ADDR (tcp://host:8786); needs pip "
+    "install 'archiver[cluster]'. Overrides [cluster] scheduler.",
+)
 @fetch_options
 @click.pass_context
 def run_command(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from archiver.capture.pages import GivenPages, LivePages, Page, Pages
-from archiver.capture.snapshot import keep
+from archiver.capture.snapshot import keep_many
 from archiver.errors import ExtractionError, InputError
 from archiver.extract.extractor import page_links
 from archiver.fetch.urls import is_web_url
@@ -28,11 +28,13 @@ from archiver.links.check import ProbeCache, check_links, classify, make_check, 
 from archiver.links.rescue import RescueSettings, rescue
 from archiver.links.rot import Observation, RotPolicy, judge, kind_of
 from archiver.links.wayback import Wayback, with_archived_copies
-from archiver.models import ArchivedCopy, Capture, Link, LinkCheck, Traffic, utc_iso
+from archiver.models import ArchivedCopy, Capture, Document, Link, LinkCheck, Traffic, utc_iso
 from archiver.verify.canonical import read_canonical
 from archiver.verify.recover import recover_links
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from archiver.archive.records import StoredCapture
     from archiver.archive.store import Archive
     from archiver.fetch.fetcher import Fetcher
@@ -55,6 +57,8 @@ class LinkSettings:
     own_copies: bool = True  # the archive's own capture of a dead link is its first copy
     run_id: int | None = None
     keep_sources: bool = True  # store the captures of the sources fetched
+    executor: Executor | None = None  # where the sources kept are extracted; None: here
+    ready: Callable[[Capture], Document | None] | None = None  # documents extracted ahead
 
 
 class Recorder:
@@ -216,10 +220,20 @@ def check_and_keep(
     kept: dict[str, Page] = {}
     targets = {link.url.strip() for link in links}  # not the probes of catch-all hosts
     if settings.keep_sources:
-        for url, capture in recorder.captures.items():
-            if url not in targets or url in kept or (skip_keeping and skip_keeping(url)):
-                continue
-            capture_id, document = keep(archive, capture, run_id=settings.run_id, reuse=True)
+        urls = [
+            url
+            for url in recorder.captures
+            if url in targets and not (skip_keeping and skip_keeping(url))
+        ]
+        stored = keep_many(
+            archive,
+            [recorder.captures[url] for url in urls],
+            executor=settings.executor,
+            run_id=settings.run_id,
+            reuse=True,
+            ready=settings.ready,
+        )
+        for url, (capture, capture_id, document) in zip(urls, stored, strict=True):
             kept[url] = Page(capture_id=capture_id, capture=capture, document=document, fresh=1)
     return Checked(checks=tuple(checks), offline=offline, kept=kept)
 
@@ -335,10 +349,12 @@ def check_target(
     now: str | None = None,
     rescue_settings: RescueSettings | None = None,
     every_link: bool = False,
+    executor: Executor | None = None,
 ) -> LinkReport:
     """Check every link of TARGET (a capture id, a canonical copy or a URL), judged and stored.
 
     ``now`` (ISO 8601 UTC) stamps the checks; tests pass it to stand days apart without waiting.
+    ``executor``: where the page and the sources kept are extracted (None: here).
     """
     settings = LinkSettings(
         now=now or utc_iso(),
@@ -346,6 +362,7 @@ def check_target(
         probes=probes or ProbeCache(),
         wayback=wayback,
         rescue=rescue_settings,
+        executor=executor,
     )
     start = fetcher.traffic()
     if target.isdigit():

@@ -48,12 +48,14 @@ def map_ordered(
     *,
     chunk: int,
     in_flight: int = 2 * IN_FLIGHT_PER_WORKER,
+    here: Callable[[list[In]], bool] | None = None,
 ) -> Iterator[Out]:
     """``fn(chunk)`` for consecutive chunks of ``items``, results yielded one by one in order.
 
     ``fn`` is a batch task (a list in, a list of the same length out). An exception from a
     chunk is raised here when its turn comes; leaving the loop early cancels what has not
-    started.
+    started. ``here(chunk)`` true: that chunk has nothing worth a round trip (every item
+    already done elsewhere) and ``fn`` runs on it in this thread.
     """
     if chunk < 1 or in_flight < 1:
         raise ValueError(f"chunk and in_flight must be at least 1 (got {chunk}, {in_flight})")
@@ -64,7 +66,12 @@ def map_ordered(
         batch = list(itertools.islice(source, chunk))
         if not batch:
             return False
-        pending.append((len(batch), executor.submit(fn, batch)))
+        if here is not None and here(batch):
+            future: Future[Sequence[Out]] = Future()
+            future.set_result(fn(batch))
+        else:
+            future = executor.submit(fn, batch)
+        pending.append((len(batch), future))
         return True
 
     try:

@@ -24,6 +24,15 @@ log = logging.getLogger(__name__)
 
 #: Pages per chunk for extraction: ~2.5 ms a page here, so ~0.2 s of work per round trip.
 EXTRACT_CHUNK = 80
+#: Chunks a small batch is cut into, so that every worker of a pair gets some of it.
+SPREAD = 4
+
+
+def spread(count: int, *, chunks: int = SPREAD) -> int:
+    """The chunk size that cuts a batch of ``count`` pages into ``chunks`` chunks (at most
+    :data:`EXTRACT_CHUNK` pages each): a run's group of 32 pages sent as one chunk of 80
+    would keep one worker busy and the other idle."""
+    return max(1, min(EXTRACT_CHUNK, -(-count // chunks)))
 
 
 def extract_captures(
@@ -51,7 +60,13 @@ def extract_captures(
             usable = ready is None and capture.ok and bool(capture.body) and is_html(capture)
             yield (capture.body if usable else b"", capture.final_url, capture.content_type)
 
-    for outcome in map_ordered(executor, extract_batch, items(), chunk=chunk, in_flight=in_flight):
+    def empty(batch: list[tuple[bytes, str, str | None]]) -> bool:
+        return not any(body for body, _, _ in batch)
+
+    extracted = map_ordered(
+        executor, extract_batch, items(), chunk=chunk, in_flight=in_flight, here=empty
+    )
+    for outcome in extracted:
         capture, ready = waiting.popleft()
         if ready is not None:
             outcome = ready

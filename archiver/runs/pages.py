@@ -10,24 +10,22 @@ keeps every host's limits); each is stored as soon as it arrives, one transactio
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from archiver.capture.pages import Page
 from archiver.models import Capture, Document
-from archiver.parallel.executor import open_executor
-from archiver.parallel.stages import extract_captures
+from archiver.parallel.executor import InlineExecutor
+from archiver.parallel.stages import extract_captures, spread
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from archiver.archive.store import Archive
     from archiver.fetch.fetcher import Fetcher
 
 log = logging.getLogger(__name__)
-
-#: Fewer pages than this to extract in one batch are extracted here: starting a pool of
-#: workers (0.2-0.7 s on 2 cores) costs more than extracting them (~3 ms a page).
-POOL_FROM = 64
 
 
 class RunPages:
@@ -40,17 +38,18 @@ class RunPages:
         *,
         run_id: int,
         cycle: dict[str, int],
-        workers: int | None = None,
-        scheduler: str | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.archive = archive
         self.run_id = run_id
         self.cycle = cycle  # url -> capture id stored this cycle (by this run or a resumed one)
-        # Where pages are extracted (``[cluster] scheduler`` / ``workers``, or the options):
-        # None/1 here, N a pool of N processes, 0 one per CPU; a scheduler address wins.
-        self.workers = workers
-        self.scheduler = scheduler
+        # Where pages are extracted (the run's executor: a pool, a cluster); None: here.
+        self.executor = executor
+        # Pages fetched ahead (:class:`archiver.runs.pipeline.Prefetcher`): taken, not fetched.
+        self.ahead: dict[str, Capture] = {}
+        # Documents extracted ahead from a capture's bytes (the pipeline's), or None.
+        self.ready: Callable[[Capture], Document | None] | None = None
 
     def get(self, urls: Sequence[str]) -> dict[str, Page]:
         wanted = list(dict.fromkeys(urls))
@@ -64,16 +63,11 @@ class RunPages:
                 asked.append(url)
         if not asked:
             return pages
-        validators = {url: self.archive.validators(url) for url in asked}
-        workers = max(1, min(self.fetcher.policy.max_connections, len(asked)))
-        remote = bool(self.scheduler) or (self.workers not in (None, 1) and len(asked) >= POOL_FROM)
-        with (
-            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archiver-page") as pool,
-            open_executor(
-                workers=self.workers if remote else None,
-                scheduler=self.scheduler if remote else None,
-            ) as executor,
-        ):
+        ready = {url: self.ahead.pop(url) for url in asked if url in self.ahead}
+        fetch = [url for url in asked if url not in ready]
+        validators = {url: self.archive.validators(url) for url in fetch}
+        workers = max(1, min(self.fetcher.policy.max_connections, len(fetch)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archiver-page") as pool:
             futures = {
                 url: pool.submit(
                     self.fetcher.fetch,
@@ -81,11 +75,16 @@ class RunPages:
                     etag=validators[url][0],
                     last_modified=validators[url][1],
                 )
-                for url in asked
+                for url in fetch
             }
-            arriving = (futures[url].result() for url in asked)
+            arriving = (ready[url] if url in ready else futures[url].result() for url in asked)
             # Extracted in the executor's workers; stored in this thread, in order, as they come.
-            extracted = extract_captures(executor, arriving)
+            extracted = extract_captures(
+                self.executor or InlineExecutor(),
+                arriving,
+                chunk=spread(len(asked)),
+                known=self.ready,
+            )
             for url, (capture, document) in zip(asked, extracted, strict=True):
                 pages[url] = self._store(url, capture, document)
         return pages

@@ -34,7 +34,6 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,15 +42,18 @@ from archiver.errors import ArchiverError, JobError, NetworkUnavailable
 from archiver.evidence.seal import seal
 from archiver.fetch.fetcher import Fetcher
 from archiver.links.check import SUSPECT
-from archiver.links.job import LinkSettings, check_pages
-from archiver.links.rescue import settings_for
-from archiver.models import Capture, Link, LinkCheck, utc_iso
 from archiver.runs import notify
 from archiver.runs.config import RunConfig
 from archiver.runs.items import Item
 from archiver.runs.lock import RunLock, lock_path
-from archiver.runs.pages import RunPages
-from archiver.runs.schedule import age_of, link_is_due, plan
+from archiver.runs.pipeline import (
+    DEPTH,
+    Ahead,
+    Prefetcher,
+    run_executor,
+)
+from archiver.runs.results import ItemResult, RunResult
+from archiver.runs.schedule import age_of, plan
 from archiver.runs.sources import Expansion, check_local, expand
 from archiver.runs.stops import (
     disk_full,
@@ -60,289 +62,16 @@ from archiver.runs.stops import (
     stopped_error,
     terminate_as_interrupt,
 )
+from archiver.runs.visitor import Visitor
 from archiver.verify.compare import DRIFTED
-from archiver.verify.job import verify_many
+from archiver.verify.copies import read_copies
 
 log = logging.getLogger(__name__)
 
 #: Outcomes that do not count as done: the item is visited again at the next run.
 FAILED = ("unreachable", "error", "network_unavailable", *sorted(SUSPECT))
-#: Link verdicts that say nothing about the link: never the basis of a schedule.
-NO_VERDICT = ("network_unavailable", "skipped", "placeholder")
 
 Progress = Callable[[int, int, str], None]
-
-
-# -- the run's results ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class ItemResult:
-    """What visiting one item found."""
-
-    item: Item
-    outcome: str  # drift status (canonical copies) or the page's link status (URLs)
-    captures: int = 0
-    not_modified: int = 0
-    checks: tuple[LinkCheck, ...] = ()
-    links_not_due: int = 0
-    drift: str | None = None
-    detail: str = ""
-    resumed: bool = False
-
-
-@dataclass(kw_only=True)
-class RunResult:
-    """The summary of one run, as ``--json`` prints it and ``runs.summary`` keeps it."""
-
-    run_id: int
-    config: str
-    archive: str
-    started: float
-    status: str = "running"
-    items_total: int = 0
-    not_due: int = 0
-    resumed_items: int = 0
-    resumed_from: list[int] = field(default_factory=list)
-    stale_lock: dict[str, Any] | None = None
-    results: list[ItemResult] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
-    new_broken: list[dict[str, Any]] = field(default_factory=list)
-    new_drift: list[dict[str, Any]] = field(default_factory=list)
-    source_captures: int = 0
-    notified: bool = False
-    checkpoint: dict[str, Any] | None = None  # the evidence checkpoint signed at the end
-    duration: float = 0.0
-    stage: str = "starting"  # what the run is doing now: kept in the summary if it stops
-    stopped: dict[str, str] | None = None  # why and where it stopped (a signal, a full disk)
-
-    def counts(self, what: str) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for result in self.results:
-            if what == "drift" and result.drift is not None:
-                out[result.drift] = out.get(result.drift, 0) + 1
-            if what == "links":
-                for check in result.checks:
-                    out[check.status] = out.get(check.status, 0) + 1
-        return dict(sorted(out.items()))
-
-    @property
-    def broken_links(self) -> int:
-        return sum(1 for r in self.results for c in r.checks if c.broken)
-
-    @property
-    def exit_code(self) -> int:
-        """The contract's code: 1 when drift, broken links or errors were found, else 0.
-
-        What the interrupted runs this one resumed found counts as found by this one.
-        """
-        drifted = any(r.drift in DRIFTED for r in self.results) or self.new_drift
-        broken = self.broken_links or self.new_broken
-        return 1 if drifted or broken or self.errors else 0
-
-    def to_json(self) -> dict[str, Any]:
-        captures = self.source_captures + sum(r.captures for r in self.results)
-        return {
-            "run_id": self.run_id,
-            "status": self.status,
-            "config": self.config,
-            "archive": self.archive,
-            "items": {
-                "total": self.items_total,
-                "visited": sum(1 for r in self.results if not r.resumed),
-                "not_due": self.not_due,
-                "resumed": self.resumed_items,
-            },
-            "resumed_from": self.resumed_from,
-            "stale_lock": self.stale_lock,
-            "captures": captures,
-            "not_modified": sum(r.not_modified for r in self.results),
-            "drift": self.counts("drift"),
-            "links": self.counts("links"),
-            "links_not_due": sum(r.links_not_due for r in self.results),
-            "broken_links": self.broken_links,
-            "new_broken_links": len(self.new_broken),
-            "new_broken": self.new_broken,
-            "new_drift": self.new_drift,
-            "errors": len(self.errors),
-            "error_details": self.errors,
-            "notified": self.notified,
-            "checkpoint": self.checkpoint,
-            "stopped": self.stopped,
-            "duration": round(self.duration, 3),
-        }
-
-
-# -- visiting items (the I/O edge) --------------------------------------------------------------
-
-
-class _Visitor:
-    """Visits the items of one run, a batch at a time, through the one verify and links jobs.
-
-    A batch's canonical copies go to :func:`archiver.verify.job.verify_many` and its URLs to
-    :func:`archiver.links.job.check_pages`, exactly as ``verify`` and ``links`` call them; what
-    a run does differently is passed in: its page strategy (:class:`RunPages`: conditional
-    GETs, reuse of what the interrupted run stored), the links that are due by the schedule,
-    one probe cache and one clock for the whole run.
-    """
-
-    def __init__(
-        self,
-        *,
-        config: RunConfig,
-        archive: Archive,
-        fetcher: Fetcher,
-        run_id: int,
-        resume_ids: Sequence[int],
-        now: datetime,
-    ) -> None:
-        self.config = config
-        self.archive = archive
-        self.fetcher = fetcher
-        self.run_id = run_id
-        self.now = now
-        cycle = archive.run_captures(resume_ids)  # url -> capture id stored this cycle
-        self.pages = RunPages(fetcher, archive, run_id=run_id, cycle=cycle)
-        self.resumed_verdicts = archive.run_verifications(resume_ids)
-        self.link_states = archive.link_states(ignore=NO_VERDICT)
-        # News is measured from before the runs this one resumes: what they found is news too.
-        chain_start = archive.run_started(min(resume_ids)) if resume_ids else None
-        self.link_states_before = (
-            archive.link_states(ignore=NO_VERDICT, before=chain_start)
-            if chain_start
-            else dict(self.link_states)
-        )
-        self.resumed_checks = archive.run_link_checks(resume_ids)
-        self.drift_before = archive.drift_states(before_run=min(resume_ids, default=run_id))
-        # One probe cache and one clock a run; broken links looked up as `links` does (no web
-        # archive from a run whose config routes hosts elsewhere: a replay or a test web).
-        self.settings = LinkSettings(
-            now=self.stamp, run_id=run_id, rescue=settings_for(replay=bool(config.routes))
-        )
-        self._kept: set[str] = set()  # link targets archived by this run
-
-    @property
-    def cycle(self) -> dict[str, int]:
-        return self.pages.cycle
-
-    @property
-    def stamp(self) -> str:
-        """The run's clock as the archive writes times (ISO 8601 UTC)."""
-        return utc_iso(self.now)
-
-    def fetch_body(self, url: str) -> Capture:
-        return self.pages.body(url)
-
-    # links ------------------------------------------------------------------------------------
-
-    def due_links(self, links: Sequence[Link]) -> list[int]:
-        schedule = self.config.schedule
-        return [
-            i
-            for i, link in enumerate(links)
-            if link_is_due(link, self.link_states, schedule, self.now)
-        ]
-
-    def _kept_before(self, url: str) -> bool:
-        """A source is archived once a cycle; this says so and remembers it."""
-        if url in self._kept or url in self.cycle:
-            return True
-        self._kept.add(url)
-        return False
-
-    def _remember(self, checks: Sequence[LinkCheck]) -> None:
-        stamp = self.now.isoformat().replace("+00:00", "Z")
-        for check in checks:
-            if check.status not in NO_VERDICT:
-                self.link_states[check.url.strip()] = (stamp, check.status, check.broken)
-
-    # items ------------------------------------------------------------------------------------
-
-    def visit(self, items: Sequence[Item]) -> list[ItemResult]:
-        """Visit a batch of items (their pages and due links fetched together, concurrently)."""
-        out: dict[int, ItemResult] = {}
-        copies = [(n, item) for n, item in enumerate(items) if item.canonical is not None]
-        for n, item in copies:
-            assert item.canonical is not None
-            if item.canonical.path in self.resumed_verdicts:
-                status = self.resumed_verdicts[item.canonical.path][0]
-                out[n] = ItemResult(item=item, outcome=status, drift=status, resumed=True,
-                                    detail="verified by the interrupted run")  # fmt: skip
-        for follow in (True, False):
-            group = [(n, i) for n, i in copies if n not in out and i.follow_links is follow]
-            if group:
-                out.update(self._verify(group, follow=follow))
-        for follow in (True, False):
-            group = [
-                (n, i)
-                for n, i in enumerate(items)
-                if i.canonical is None and i.follow_links is follow
-            ]
-            if group:
-                out.update(self._links(group, follow=follow))
-        return [out[n] for n in range(len(items))]
-
-    def _due(self, follow: bool) -> Callable[[Sequence[Link]], Sequence[int]]:
-        return self.due_links if follow else (lambda links: [])
-
-    def _verify(self, group: Sequence[tuple[int, Item]], *, follow: bool) -> dict[int, ItemResult]:
-        copies = [item.canonical for _, item in group if item.canonical is not None]
-        result = verify_many(
-            copies,
-            fetcher=self.fetcher,
-            archive=self.archive,
-            run_id=self.run_id,
-            pages=self.pages,
-            due=self._due(follow),
-            settings=self.settings,
-            skip_keeping=self._kept_before,
-        )
-        out: dict[int, ItemResult] = {}
-        counted: set[str] = set()
-        for (n, item), verification in zip(group, result, strict=True):
-            self._remember(verification.links)
-            page = verification.page
-            fresh = page.fresh if item.url not in counted else 0
-            counted.add(item.url)
-            out[n] = ItemResult(
-                item=item,
-                outcome=verification.drift.status,
-                captures=fresh,
-                not_modified=int(page.not_modified and fresh > 0),
-                checks=verification.links,
-                links_not_due=verification.links_not_due,
-                drift=verification.drift.status,
-                detail=verification.page_detail,
-            )
-        return out
-
-    def _links(self, group: Sequence[tuple[int, Item]], *, follow: bool) -> dict[int, ItemResult]:
-        reports = check_pages(
-            [item.url for _, item in group],
-            pages=self.pages,
-            fetcher=self.fetcher,
-            archive=self.archive,
-            settings=self.settings,
-            due=self._due(follow),
-            skip_keeping=self._kept_before,
-        )
-        out: dict[int, ItemResult] = {}
-        counted: set[str] = set()
-        for (n, item), report in zip(group, reports, strict=True):
-            self._remember(report.checks)
-            fresh = report.captures if item.url not in counted else 0
-            counted.add(item.url)
-            page = report.page
-            out[n] = ItemResult(
-                item=item,
-                outcome="not_modified" if report.not_modified else (page.status if page else ""),
-                captures=fresh,
-                not_modified=int(report.not_modified and fresh > 0),
-                checks=report.checks,
-                links_not_due=report.links_not_due,
-                detail=page.detail if page else "",
-            )
-        return out
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -398,7 +127,7 @@ def execute(
         resume_window = max(config.schedule.recent_every, 86400.0)
         resume_ids = _resume_chain(archive, run_id, resume_window)
         result.resumed_from = resume_ids
-        visitor = _Visitor(
+        visitor = Visitor(
             config=config,
             archive=archive,
             fetcher=fetcher,
@@ -408,7 +137,9 @@ def execute(
         )
         before = len(visitor.cycle)
         result.stage = "expanding the sources"
-        expansion: Expansion = expand(config, visitor.fetch_body)
+        expansion: Expansion = expand(
+            config, visitor.fetch_body, read=lambda paths: read_copies(paths, archive=archive)
+        )
         result.source_captures = max(0, len(visitor.cycle) - before)
         result.errors += [
             {"item": where, "detail": in_words(what)} for where, what in expansion.errors
@@ -424,33 +155,7 @@ def execute(
         )
         result.not_due = len(the_plan.not_due)
         result.resumed_items = len(the_plan.resumed)
-        total = len(the_plan.due)
-        done = 0
-        if progress:
-            progress(0, total, "fetching a batch")
-        for start, batch in _groups(the_plan.due, config):
-            result.stage = (
-                f"visiting items {start + 1}-{start + len(batch)} of {total} "
-                f"({done} done; next {batch[0].key})"
-            )
-            for outcome in _visit(visitor, batch, result):
-                result.results.append(outcome)
-                archive.mark_item(
-                    run_id,
-                    item=outcome.item.key,
-                    kind=outcome.item.kind,
-                    url=outcome.item.url,
-                    outcome=outcome.outcome,
-                    detail=outcome.detail[:500],
-                    done_at=visitor.stamp,  # the run's clock, which the schedule reads back
-                )
-                if outcome.resumed:
-                    result.resumed_items += 1
-                done += 1
-                if progress:
-                    progress(done, total, outcome.item.url)
-        if progress:
-            progress(total, total, "")
+        _visit_all(visitor, the_plan.due, result, progress=progress)
         result.stage = "finding what is new"
         _news(result, visitor)
         result.duration = time.monotonic() - result.started
@@ -501,6 +206,55 @@ def execute(
         raise
 
 
+def _visit_all(
+    visitor: Visitor, due: Sequence[Item], result: RunResult, *, progress: Progress | None
+) -> None:
+    """Visit the due items a group at a time, each marked done as its group ends, while the
+    next groups are fetched ahead (:mod:`archiver.runs.pipeline`) and the pure work runs in
+    the run's executor (``[cluster]``: a pool of processes, a Dask cluster, or here)."""
+    config, archive = visitor.config, visitor.archive
+    total = len(due)
+    done = 0
+    if progress:
+        progress(0, total, "fetching a batch")
+    groups = list(_groups(due, config))
+    with run_executor(config.cluster, due=total) as executor:
+        visitor.use(executor)
+        prefetcher = Prefetcher(visitor.fetcher, executor=executor, known=visitor.known_source)
+
+        def send(index: int) -> None:
+            if index < len(groups):
+                prefetcher.submit(index, *visitor.ahead_of(groups[index][1]))
+
+        for index in range(DEPTH):
+            send(index)
+        for index, (start, batch) in enumerate(groups):
+            result.stage = (
+                f"visiting items {start + 1}-{start + len(batch)} of {total} "
+                f"({done} done; next {batch[0].key})"
+            )
+            ahead = prefetcher.take(index)
+            send(index + DEPTH)
+            for outcome in _visit(visitor, batch, result, ahead):
+                result.results.append(outcome)
+                archive.mark_item(
+                    visitor.run_id,
+                    item=outcome.item.key,
+                    kind=outcome.item.kind,
+                    url=outcome.item.url,
+                    outcome=outcome.outcome,
+                    detail=outcome.detail[:500],
+                    done_at=visitor.stamp,  # the run's clock, which the schedule reads back
+                )
+                if outcome.resumed:
+                    result.resumed_items += 1
+                done += 1
+                if progress:
+                    progress(done, total, outcome.item.url)
+    if progress:
+        progress(total, total, "")
+
+
 def _groups(due: Sequence[Item], config: RunConfig) -> Iterator[tuple[int, Sequence[Item]]]:
     """The due items as the groups visited together: a batch, cut into groups of as many items
     as the fetcher has connections, so each group keeps every connection busy, and the items
@@ -529,10 +283,12 @@ def _seal(result: RunResult, *, archive: Archive, fetcher: Fetcher, config: RunC
     }
 
 
-def _visit(visitor: _Visitor, batch: Sequence[Item], result: RunResult) -> list[ItemResult]:
+def _visit(
+    visitor: Visitor, batch: Sequence[Item], result: RunResult, ahead: Ahead | None = None
+) -> list[ItemResult]:
     """A batch through the jobs; if it fails, each item alone, so one bad page stops nothing."""
     try:
-        return visitor.visit(batch)
+        return visitor.visit(batch, ahead)
     except JobError:
         raise  # the archive is locked or corrupt, the network gone: stop here
     except Exception as exc:
@@ -541,7 +297,7 @@ def _visit(visitor: _Visitor, batch: Sequence[Item], result: RunResult) -> list[
         if len(batch) > 1:
             log.warning("a batch failed (%s: %s); visiting its items one at a time",
                         type(exc).__name__, exc)  # fmt: skip
-            return [outcome for item in batch for outcome in _visit(visitor, [item], result)]
+            return [outcome for item in batch for outcome in _visit(visitor, [item], result, ahead)]
         (item,) = batch
         log.warning("%s: %s: %s", item.key, type(exc).__name__, exc)
         log.debug("the failure in full", exc_info=True)
@@ -551,7 +307,7 @@ def _visit(visitor: _Visitor, batch: Sequence[Item], result: RunResult) -> list[
         return [ItemResult(item=item, outcome="error", detail=detail)]
 
 
-def _news(result: RunResult, visitor: _Visitor) -> None:
+def _news(result: RunResult, visitor: Visitor) -> None:
     """What is new since the last run: links newly broken, copies newly drifted."""
     found = [(c.url, c.status, c.broken, r.item.url) for r in result.results for c in r.checks]
     found = [(c.url, c.status, c.broken, c.source_url) for c in visitor.resumed_checks] + found

@@ -16,7 +16,7 @@ import glob
 import io
 import logging
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +25,9 @@ from typing import Any
 import feedparser
 from lxml import etree
 
-from archiver.errors import ArchiverError, ConfigError
+from archiver.errors import ArchiverError, ConfigError, InputError
 from archiver.fetch.fetcher import check_url
-from archiver.models import Capture
+from archiver.models import CanonicalCopy, Capture
 from archiver.runs.config import RunConfig, Source
 from archiver.runs.items import Item
 from archiver.verify.canonical import read_canonical
@@ -40,6 +40,8 @@ MAX_ITEMS_PER_SOURCE = 50_000  # the sitemap protocol's own cap on URLs in one f
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 Fetch = Callable[[str], Capture]
+#: Reads canonical copies: (the readable ones, in order; an error for each of the others).
+ReadCopies = Callable[[Sequence[str]], tuple[list[CanonicalCopy], list[InputError]]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,20 +180,39 @@ def _remote_or_local(value: str, base: Path, fetch: Fetch) -> tuple[bytes, str, 
     return path.read_bytes(), value, None
 
 
+def _read_each(paths: Sequence[str]) -> tuple[list[CanonicalCopy], list[InputError]]:
+    """The copies read one by one, here (no parse cache)."""
+    copies: list[CanonicalCopy] = []
+    errors: list[InputError] = []
+    for path in paths:
+        try:
+            copies.append(read_canonical(path))
+        except ArchiverError as exc:
+            errors.append(exc if isinstance(exc, InputError) else InputError(str(exc)))
+    return copies, errors
+
+
 def _source_items(
-    source: Source, base: Path, fetch: Fetch, captures: list[Capture], errors: list[tuple[str, str]]
+    source: Source,
+    base: Path,
+    fetch: Fetch,
+    captures: list[Capture],
+    errors: list[tuple[str, str]],
+    read: ReadCopies,
 ) -> list[Item]:
     where = f"source line {source.line}" if source.line else source.describe()
     follow = source.follow_links
     if source.kind == "canonical":
         assert isinstance(source.value, str)
         items: list[Item] = []
-        for path in canonical_paths(source.value, base):
-            try:
-                copy = read_canonical(path)
-            except ArchiverError as exc:
-                errors.append((str(path), str(exc)))
-                continue
+        paths = [str(path) for path in canonical_paths(source.value, base)]
+        copies, problems = read(paths)
+        missing = set(paths) - {copy.path for copy in copies}
+        for problem in problems:  # each message starts with its copy's path
+            text = str(problem)
+            named = next((p for p in sorted(missing) if text.startswith(f"{p}:")), where)
+            errors.append((named, text))
+        for copy in copies:
             items.append(
                 Item(
                     url=copy.url,
@@ -261,8 +282,12 @@ def check_local(config: RunConfig) -> None:
             raise ConfigError(f"{where}: [[sources]] {source.kind}: no such file or folder: {path}")
 
 
-def expand(config: RunConfig, fetch: Fetch) -> Expansion:
+def expand(config: RunConfig, fetch: Fetch, *, read: ReadCopies = _read_each) -> Expansion:
     """Every item of every source, once each (a bare URL that a canonical copy has is dropped).
+
+    ``read(paths)`` reads canonical copies: (the copies, in order, and the errors of those
+    that cannot be read); a run passes :func:`archiver.verify.copies.read_copies` with its
+    archive, so a copy parsed by an earlier run comes from the parse cache.
 
     A source named in the config that does not exist (a missing folder or list file) is a
     mistake in the config: ConfigError naming the line. A remote feed or sitemap that does not
@@ -274,7 +299,7 @@ def expand(config: RunConfig, fetch: Fetch) -> Expansion:
     by_key: dict[str, Item] = {}
     for source in config.sources:
         try:
-            found = _source_items(source, base, fetch, captures, errors)
+            found = _source_items(source, base, fetch, captures, errors, read)
         except FileNotFoundError as exc:
             where = f"{config.path}:{source.line}" if source.line else config.path
             raise ConfigError(

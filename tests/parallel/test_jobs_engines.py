@@ -115,3 +115,23 @@ def test_snapshot_and_verify_give_the_same_archive_on_a_local_cluster(
     tmp_path: Path, connect_to: list[str], monkeypatch: pytest.MonkeyPatch, local_cluster: str
 ) -> None:
     _same_across(tmp_path, _engines(local_cluster), connect_to, monkeypatch)
+
+
+@pytest.mark.slow
+def test_links_keeps_the_same_sources_in_a_pool(tmp_path: Path, connect_to: list[str]) -> None:
+    """``links`` extracts the sources it keeps in the workers: the same captures, the same
+    verdicts (the seed page's 13 sources, some dead)."""
+    got = {}
+    for name, options in _engines(None).items():
+        db = tmp_path / f"{name}.db"
+        code, out = _run(
+            "--db", str(db), "links", SEED_URL, "--json", "--no-archive-lookup",
+            *FAST, *connect_to, *options,
+        )  # fmt: skip
+        assert code == 1, out  # the seed links dead sources
+        verdicts = [(c["url"], c["status"], c["broken"]) for c in json.loads(out)["links"]]
+        got[name] = (_captures(db), verdicts)
+    captures, verdicts = got["inline"]
+    assert sum(row[4] is not None for row in captures) >= 5  # sources extracted
+    assert any(broken for _, _, broken in verdicts) and any(not b for _, _, b in verdicts)
+    assert got["pool"] == got["inline"]

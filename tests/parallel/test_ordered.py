@@ -123,3 +123,18 @@ def test_chunk_size() -> None:
     assert chunk_size(10**6, 2, item_seconds=1e-7) == MAX_CHUNK
     assert chunk_size(0, 2, item_seconds=0.001) == 1
     assert chunk_size(1, 8, item_seconds=1.0) == 1
+
+
+def test_chunks_with_nothing_to_send_are_done_here_in_order() -> None:
+    """``here``: a chunk of items already done elsewhere costs no round trip to the pool."""
+    sent: list[list[int]] = []
+
+    class Recording(InlineExecutor):
+        def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+            sent.append(list(args[0]))
+            return super().submit(fn, *args, **kwargs)
+
+    items = [0, 0, 0, 0, 3, 0, 5, 6, 0, 0]  # 0: nothing to send
+    got = list(map_ordered(Recording(), _slow_square, items, chunk=2, here=lambda b: not any(b)))
+    assert got == [n * n for n in items]
+    assert sent == [[3, 0], [5, 6]]

@@ -12,13 +12,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from archiver.archive.store import Archive
 from archiver.capture.snapshot import extract_capture, keep_many
 from archiver.models import Capture
 from archiver.parallel.executor import open_executor
-from archiver.runs import pages as run_pages
 from archiver.runs.pages import RunPages
 from archiver.verify.copies import read_copies
 from tests.conftest import FAST_POLICY, SEED
@@ -74,19 +71,19 @@ def _rows(archive: Archive, ids: list[int]) -> list[Any]:
     return out
 
 
-def test_run_pages_extracted_in_workers_store_what_inline_stores(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(run_pages, "POOL_FROM", 1)
+def test_run_pages_extracted_in_workers_store_what_inline_stores(tmp_path: Path) -> None:
     web = _web()
     urls = list(web)
     results = {}
     for workers in (None, 2):
-        with Archive(str(tmp_path / f"{workers}.db")) as archive:
+        with (
+            Archive(str(tmp_path / f"{workers}.db")) as archive,
+            open_executor(workers=workers) as executor,
+        ):
             run_id = archive.start_run(command="run")
-            pages = RunPages(_Fetcher(web), archive, run_id=run_id, cycle={}, workers=workers)
+            pages = RunPages(_Fetcher(web), archive, run_id=run_id, cycle={}, executor=executor)
             first = pages.get(urls)
-            again = RunPages(_Fetcher(web), archive, run_id=run_id, cycle={}, workers=workers)
+            again = RunPages(_Fetcher(web), archive, run_id=run_id, cycle={}, executor=executor)
             second = again.get(urls)  # every page answers 304: the stored document comes back
             results[workers] = (
                 first,

@@ -8,8 +8,18 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
-from archiver.errors import ConfigError
-from archiver.runs.config import key_line, load_config, parse_config, parse_duration, with_overrides
+from archiver.errors import ConfigError, InputError
+from archiver.parallel.executor import default_workers
+from archiver.runs.config import (
+    POOL_FROM,
+    Cluster,
+    key_line,
+    load_config,
+    parse_config,
+    parse_duration,
+    with_overrides,
+)
+from archiver.runs.pipeline import workers_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "archive.toml"
@@ -109,6 +119,12 @@ MISTAKES = [
     ('[[sources]]\ncanonical = "a"\n[archiv]\ndb = "x"\n', 3, "unknown key"),
     ('[fetch]\ntimeout = 10\nper_host_rate = \n', 3, "not valid TOML"),
     ('[[sources]]\ncanonical = "a"\ncanonical = "b"\n', 3, "not valid TOML"),
+    ('[cluster]\nworkers = -1\n', 2, "at least 0"),
+    ('[cluster]\n\nworkers = 1000\n', 3, "at most 256"),
+    ('[cluster]\nworkers = 2.5\n', 2, "whole number"),
+    ('[cluster]\nworkers = 2\nscheduler = "somewhere"\n', 3, "not a scheduler address"),
+    ('[cluster]\nscheduler = "tcp://10.0.0.1:99999"\n', 2, "not a scheduler address"),
+    ('[cluster]\nschedulr = "tcp://10.0.0.1:8786"\n', 2, "unknown key"),
 ]  # fmt: skip
 
 
@@ -122,6 +138,26 @@ def test_a_mistake_names_the_file_and_line(text: str, line: int, words: str) -> 
     assert message.startswith(f"conf/archive.toml:{line}: "), message
     assert words in message
     assert "\n" not in message
+
+
+def test_cluster_from_the_config_and_the_command_line() -> None:
+    assert parse_config(GOOD).cluster == Cluster()  # unset: one per CPU, when enough is due
+    text = GOOD + '\n[cluster]\nscheduler = "tcp://10.0.0.1:8786"\nworkers = 0\n'
+    config = parse_config(text)
+    assert config.cluster == Cluster(scheduler="tcp://10.0.0.1:8786", workers=0)
+    assert with_overrides(config, workers=3).cluster.workers == 3
+    moved = with_overrides(config, scheduler=" 10.0.0.2:8786 ")
+    assert moved.cluster.scheduler == "10.0.0.2:8786"
+    with pytest.raises(InputError, match="--scheduler: not a scheduler address"):
+        with_overrides(config, scheduler="tcp://nowhere")
+
+
+def test_the_default_pools_only_a_run_with_enough_work() -> None:
+    assert workers_for(Cluster(), due=POOL_FROM - 1) == 1
+    assert workers_for(Cluster(), due=POOL_FROM) == default_workers()
+    assert workers_for(Cluster(workers=1), due=10_000) == 1
+    assert workers_for(Cluster(workers=3), due=1) == 3
+    assert workers_for(Cluster(workers=0), due=1) == default_workers()
 
 
 def test_no_sources_is_a_mistake() -> None:

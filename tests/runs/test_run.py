@@ -697,7 +697,9 @@ def test_two_real_runs_at_once_the_second_exits_3_naming_the_first(tmp_path: Pat
             tmp_path / "a.toml", web, '[[sources]]\ncanonical = "copies"\n', batch=1
         )
         db = tmp_path / "archive.db"
-        web.delay = 0.5  # the first run takes seconds, until the second has been refused
+        # The first run takes seconds, until the second has been refused: each answer waits
+        # 3 s (a run fetches its next groups ahead, so the 4 items' requests overlap).
+        web.delay = 3.0
         command = [sys.executable, "-m", "archiver", "run", "--config", str(config), "--json"]
         first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)  # fmt: skip

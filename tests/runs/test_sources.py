@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from archiver.archive.store import Archive
 from archiver.errors import ConfigError
-from archiver.models import Capture
+from archiver.models import Capture, sha256_hex
 from archiver.runs.config import parse_config
 from archiver.runs.sources import canonical_paths, expand, parse_feed, parse_sitemap, parse_url_list
+from archiver.verify.canonical import PARSER_VERSION
+from archiver.verify.copies import read_copies
 from tests.run_web import article
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "feeds"
@@ -152,6 +155,29 @@ def test_expand_local_sources_dedups_and_keeps_the_copy(tmp_path: Path) -> None:
     problems = " ".join(f"{where} {what}" for where, what in result.errors)
     assert "broken.md" in problems and "no original URL" in problems
     assert "line 4" in problems  # the bad line of urls.txt
+
+
+def test_expand_through_the_parse_cache_reads_the_same_and_names_the_bad_copy(
+    tmp_path: Path,
+) -> None:
+    """A run reads copies through ``read_copies`` and the archive's parse cache: the same
+    items as one by one, twice (the second time from the cache), each bad copy named."""
+    _copies(tmp_path / "copies", 3)
+    (tmp_path / "copies" / "broken.md").write_text("# no url here\n\nJust text.\n")
+    (tmp_path / "copies" / "binary.md").write_bytes(b"\xff\xfe\x00garbage")
+    config = parse_config('[[sources]]\ncanonical = "copies"\n', path=str(tmp_path / "a.toml"))
+    alone = expand(config, _no_fetch)
+    with Archive(str(tmp_path / "archive.db")) as archive:
+        for _ in range(2):
+            cached = expand(
+                config, _no_fetch, read=lambda paths: read_copies(paths, archive=archive)
+            )
+            assert cached.items == alone.items and len(cached.items) == 3
+            assert sorted(cached.errors) == sorted(alone.errors)
+        shas = [sha256_hex(Path(i.key).read_bytes()) for i in alone.items]
+        assert len(archive.cached_parses(shas, PARSER_VERSION)) == 3  # the second read's source
+    named = sorted(Path(where).name for where, _ in alone.errors)
+    assert named == ["binary.md", "broken.md"]
 
 
 def test_expand_a_missing_list_file_is_a_config_mistake(tmp_path: Path) -> None:

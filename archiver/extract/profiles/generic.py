@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import trafilatura
 from lxml import html as lxml_html
 
+from archiver.extract import stoplist
 from archiver.extract.normalize import normalize_text
 from archiver.extract.profiles import fields as fields_mod
 from archiver.extract.profiles import region
@@ -34,6 +35,8 @@ from archiver.extract.profiles.metadata import ARTICLE_TYPES, HeadMeta
 from archiver.models import Image, Link
 
 log = logging.getLogger(__name__)
+
+stoplist.build_once()  # justext's fallback otherwise rebuilds a 154,484-word set every page
 
 NAME = "generic"
 _NOT_CITED = re.compile(
