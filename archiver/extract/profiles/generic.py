@@ -171,7 +171,8 @@ def _anchors_named(
     refs (trafilatura lost the links of loose text), the anchors lying loose in ``holder``
     whose text is in the paragraph's ``text``."""
     pool: dict[str, list[lxml_html.HtmlElement]] = {}
-    for a in holder.iter("a"):
+    placed = region.anchors_within(holder, text) if refs else None
+    for a in holder.iter("a") if placed is None else placed:
         if a.get("href") is not None:
             pool.setdefault(normalize_text(region.text_of(a)), []).append(a)
     out: list[Link] = []

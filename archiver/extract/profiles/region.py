@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from archiver.extract.normalize import normalize_text
@@ -137,6 +138,37 @@ def _loose_text(el: lxml_html.HtmlElement, children: list[lxml_html.HtmlElement]
             size += len(text_of(child))  # inline: part of the loose run
         size += len((child.tail or "").strip())
     return size
+
+
+def anchors_within(holder: lxml_html.HtmlElement, text: str) -> list[lxml_html.HtmlElement] | None:
+    """The ``<a href>`` of ``holder`` that lie where ``text`` runs in it, in order; None when
+    ``text`` is not found there. A large holder (a layout cell) can hold a sidebar's anchor
+    with the same words as one of the paragraph's: only position tells them apart."""
+    want = _NON_WORD.sub("", normalize_text(text).casefold())
+    if not want:
+        return None
+    stream: list[str] = []
+    size = 0
+    starts: list[tuple[int, lxml_html.HtmlElement]] = []
+
+    def add(chunk: str | None) -> None:
+        nonlocal size
+        if chunk:
+            folded = _NON_WORD.sub("", normalize_text(chunk).casefold())
+            stream.append(folded)
+            size += len(folded)
+
+    for event, el in etree.iterwalk(holder, events=("start", "end")):
+        if event == "start":
+            if el.tag == "a" and el.get("href") is not None:
+                starts.append((size, el))
+            add(el.text if isinstance(el.tag, str) else None)
+        elif el is not holder:
+            add(el.tail)
+    at = "".join(stream).find(want[:200])
+    if at < 0:
+        return None
+    return [a for start, a in starts if at <= start <= at + len(want)]
 
 
 def _ancestors(el: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
