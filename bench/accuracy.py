@@ -55,6 +55,7 @@ _MOJIBAKE = re.compile("[ÃÂÐÑ][\u0080-\u00bf]|â€|Ã©|Ã¶|Ã¼|Ã¤|\uff
 _ISO = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _BAD_AUTHOR = re.compile(r"@|^\W*\d[\d\W]*$|https?://|www\.|\.(?:com|org|net|de|ru|co\.uk)\b", re.I)
 
 
@@ -346,7 +347,8 @@ def l3s_cases(root: Path, limit: int | None = None) -> Iterator[LinkCase]:
 def _parsed(data: bytes) -> lxml_html.HtmlElement:
     """A page's tree from its text as the extractor decodes it (handing lxml re-encoded bytes
     would let a wrong ``<meta charset>`` decode them again, into mojibake anchors)."""
-    return lxml_html.document_fromstring(decode_html(data)[0])
+    text = _XML_DECLARATION.sub("", decode_html(data)[0], count=1)  # lxml refuses it in text
+    return lxml_html.document_fromstring(text)
 
 
 def _key_links(annotated: Path, data: bytes, url: str | None) -> frozenset[str]:
