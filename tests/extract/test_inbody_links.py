@@ -106,6 +106,18 @@ def test_link_dense_short_paragraph_inside_the_text() -> None:
     assert urls == ["https://council.test/vote", "https://eng.test/findings"]
 
 
+def test_the_sites_own_document_is_a_source_its_own_page_is_related() -> None:
+    """A one-link line after the text: the report the site hosts is cited; a link to another
+    of its pages, alone in its line, is a related article."""
+    urls = _urls(
+        _page(
+            "<p><a href='/files/inspection-2008.pdf'>Read the full inspection report (PDF)</a>"
+            "</p><p><a href='/2008/01/01/roads'>Roads to close in winter</a></p>"
+        )
+    )
+    assert urls == ["https://town.test/files/inspection-2008.pdf"]
+
+
 def test_caption_link_is_the_articles_its_credit_is_not() -> None:
     caption = (
         "<figure><img src='bridge.jpg'><figcaption>The bridge in a "

@@ -208,7 +208,11 @@ def _anchors_named(
                 out.append(link)
     if out and _link_only(holder) and len(out) == len(refs):
         own = site_of(page.url or page.base)
-        out = [link for link in out if site_of(link.url) != own] if own else out
+        out = (
+            [link for link in out if site_of(link.url) != own or _document(link.url)]
+            if own
+            else out
+        )
     return out
 
 
@@ -409,7 +413,19 @@ def _article_links(block: lxml_html.HtmlElement, page: Page) -> list[Link]:
     own = site_of(page.url or page.base)
     if not own or block.tag == "li" and _cites_elsewhere(block.getparent(), page, own):
         return found  # an item of a list of sources: the site's own earlier reporting is one
-    return [link for link in found if site_of(link.url) != own]
+    return [link for link in found if site_of(link.url) != own or _document(link.url)]
+
+
+_DOCUMENT = re.compile(r"\.(?:pdf|docx?|odt|xlsx?|ods|csv|pptx?|txt|zip)$", re.IGNORECASE)
+
+
+def _document(url: str) -> bool:
+    """A file the site hosts (a report, a filing, a data set), not another of its pages: a
+    source even where the site's own links in a block of links are related articles."""
+    try:
+        return _DOCUMENT.search(urlsplit(url).path) is not None
+    except ValueError:
+        return False
 
 
 def _cites_elsewhere(parent: lxml_html.HtmlElement | None, page: Page, own: str) -> bool:
