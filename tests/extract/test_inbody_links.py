@@ -173,3 +173,8 @@ def test_anchors_within_finds_the_anchors_where_the_text_runs() -> None:
     assert found is not None
     assert [a.get("href") for a in found] == ["/body"]
     assert region.anchors_within(holder, "words that are not there") is None
+    cache: dict[int, region.Folded] = {}
+    for text, href in (("It runs on Fibre Channel links.", "/body"), ("tail more", "/after")):
+        placed = region.anchors_within(holder, text, cache)
+        assert placed is not None and [a.get("href") for a in placed] == [href]
+    assert list(cache) == [id(holder)]  # the holder folded once for both paragraphs

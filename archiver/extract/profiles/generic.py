@@ -122,13 +122,15 @@ def _paragraphs_and_links(
         if (index := found.matched.get(id(block))) is not None
     }
     pending = [block for block in found.blocks]
+    folded: dict[int, region.Folded] = {}  # each large holder's text, folded once
     for index, (text, refs) in enumerate(units):
         block = where.get(index)
         if block is None:  # outside the article's container: trafilatura's text, no links
             paragraphs.append(text)
             holder = found.partial.get(index)
             if holder is not None and not credits_only(text, authors):  # inside a larger block: its
-                links.extend(_promotion(_anchors_named(holder, refs, page, text), page, text))
+                named = _anchors_named(holder, refs, page, text, folded)
+                links.extend(_promotion(named, page, text))
             continue
         while pending:
             first = pending.pop(0)
@@ -171,13 +173,17 @@ def _add_dropped(
 
 
 def _anchors_named(
-    holder: lxml_html.HtmlElement, refs: list[str], page: Page, text: str
+    holder: lxml_html.HtmlElement,
+    refs: list[str],
+    page: Page,
+    text: str,
+    cache: dict[int, region.Folded] | None = None,
 ) -> list[Link]:
     """The anchors of ``holder`` whose texts are ``refs``, in order, each taken once; with no
     refs (trafilatura lost the links of loose text), the anchors lying loose in ``holder``
     whose text is in the paragraph's ``text``."""
     pool: dict[str, list[lxml_html.HtmlElement]] = {}
-    placed = region.anchors_within(holder, text) if refs else None
+    placed = region.anchors_within(holder, text, cache) if refs else None
     for a in holder.iter("a") if placed is None else placed:
         if a.get("href") is not None:
             pool.setdefault(normalize_text(region.text_of(a)), []).append(a)

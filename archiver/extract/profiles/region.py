@@ -140,13 +140,11 @@ def _loose_text(el: lxml_html.HtmlElement, children: list[lxml_html.HtmlElement]
     return size
 
 
-def anchors_within(holder: lxml_html.HtmlElement, text: str) -> list[lxml_html.HtmlElement] | None:
-    """The ``<a href>`` of ``holder`` that lie where ``text`` runs in it, in order; None when
-    ``text`` is not found there. A large holder (a layout cell) can hold a sidebar's anchor
-    with the same words as one of the paragraph's: only position tells them apart."""
-    want = _NON_WORD.sub("", normalize_text(text).casefold())
-    if not want:
-        return None
+Folded = tuple[str, list[tuple[int, lxml_html.HtmlElement]]]
+
+
+def fold_anchors(holder: lxml_html.HtmlElement) -> Folded:
+    """The holder's text folded as :func:`_key` folds it, and where each ``<a href>`` starts."""
     stream: list[str] = []
     size = 0
     starts: list[tuple[int, lxml_html.HtmlElement]] = []
@@ -165,7 +163,24 @@ def anchors_within(holder: lxml_html.HtmlElement, text: str) -> list[lxml_html.H
             add(el.text if isinstance(el.tag, str) else None)
         elif el is not holder:
             add(el.tail)
-    at = "".join(stream).find(want[:80])  # the probe find_region located the text by
+    return "".join(stream), starts
+
+
+def anchors_within(
+    holder: lxml_html.HtmlElement, text: str, cache: dict[int, Folded] | None = None
+) -> list[lxml_html.HtmlElement] | None:
+    """The ``<a href>`` of ``holder`` that lie where ``text`` runs in it, in order; None when
+    ``text`` is not found there. A large holder (a layout cell) can hold a sidebar's anchor
+    with the same words as one of the paragraph's: only position tells them apart. ``cache``
+    (by holder, for one page) folds each holder once however many paragraphs it holds."""
+    want = _NON_WORD.sub("", normalize_text(text).casefold())
+    if not want:
+        return None
+    known = cache.get(id(holder)) if cache is not None else None
+    folded, starts = known or fold_anchors(holder)
+    if cache is not None and known is None:
+        cache[id(holder)] = (folded, starts)
+    at = folded.find(want[:80])  # the probe find_region located the text by
     if at < 0:
         return None
     return [a for start, a in starts if at <= start <= at + len(want)]
