@@ -11,6 +11,7 @@ import pytest
 
 from bench.accuracy import (
     Scores,
+    _key_links,
     l3s_cases,
     main,
     ours,
@@ -55,7 +56,7 @@ def test_wcxb_subset_holds_its_floors() -> None:
 def test_l3s_subset_holds_its_floors() -> None:
     scores = Scores()
     cases = list(l3s_cases(SUBSET / "l3s-gn1"))
-    assert len(cases) == 9
+    assert len(cases) == 10
     assert sum(len(case.links) for case in cases) >= 20  # the key links were matched
     for case in cases:
         score_links(case, ours(case.data, case.url), scores)
@@ -89,3 +90,40 @@ def test_full_run_says_plainly_when_the_corpus_is_absent(
     assert main(["--corpus", str(tmp_path / "nowhere")]) == 0
     out = capsys.readouterr().out
     assert "corpus not found" in out and "nothing measured" in out
+
+
+def _key_of(tmp_path: Path, annotated: str, original: bytes) -> frozenset[str]:
+    (tmp_path / "a.html").write_text(annotated, encoding="utf-8")
+    return _key_links(tmp_path / "a.html", original, "https://news.test/story")
+
+
+_MARKED = (
+    "<html><body><p><span class='x-nc-sel0'><a href='javascript:void(0)'>Home</a></span></p>"
+    "<p><span class='x-nc-sel2'>Read </span><a href='javascript:void(0)'><span "
+    "class='x-nc-sel2'>Kosovo’s future status</span></a><span class='x-nc-sel2'> and "
+    "</span><span class='x-nc-sel2'><a href='javascript:void(0)'><span class='x-nc-sel2'> "
+    "</span><img src='icon.gif'></a></span></p></body></html>"
+)
+
+
+def test_l3s_key_link_is_matched_whatever_the_pages_meta_charset_says(tmp_path: Path) -> None:
+    """UTF-8 bytes under a Latin-1 <meta>: the page is read as the extractor decodes it, so
+    the anchor text matches the annotated copy (lxml re-decoding it by the <meta> made it
+    "Kosovoâ€™s" and the key link was lost)."""
+    original = (
+        "<html><head><meta http-equiv='Content-Type' content='text/html; charset=ISO-8859-1'>"
+        "</head><body><p><a href='/'>Home</a></p><p>Read <a href='/kosovo'>Kosovo’s future "
+        "status</a> and <a href='/video'><img src='icon.gif'></a></p></body></html>"
+    ).encode()
+    assert _key_of(tmp_path, _MARKED, original) == {"https://news.test/kosovo"}
+    declared = b"<?xml version='1.0' encoding='utf-8'?>\n" + original
+    assert _key_of(tmp_path, _MARKED, declared) == {"https://news.test/kosovo"}
+
+
+def test_l3s_textless_anchor_is_no_key_link(tmp_path: Path) -> None:
+    """An icon's anchor inside a full-text span: only the whitespace around it was marked."""
+    original = (
+        "<html><body><p><a href='/'>Home</a></p><p>Read <a href='/kosovo'>Kosovo’s future "
+        "status</a> and <a href='/video'><img src='icon.gif'></a></p></body></html>"
+    ).encode()
+    assert "https://news.test/video" not in _key_of(tmp_path, _MARKED, original)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 import re
+from itertools import islice
 from urllib.parse import urlsplit
 
 import trafilatura
+from lxml import etree
 from lxml import html as lxml_html
 
 from archiver.extract import stoplist
@@ -123,13 +125,15 @@ def _paragraphs_and_links(
         if (index := found.matched.get(id(block))) is not None
     }
     pending = [block for block in found.blocks]
+    folded: dict[int, region.Folded] = {}  # each large holder's text, folded once
     for index, (text, refs) in enumerate(units):
         block = where.get(index)
         if block is None:  # outside the article's container: trafilatura's text, no links
             paragraphs.append(text)
             holder = found.partial.get(index)
             if holder is not None and not credits_only(text, authors):  # inside a larger block: its
-                links.extend(_promotion(_anchors_named(holder, refs, page, text), page, text))
+                named = _anchors_named(holder, refs, page, text, folded)
+                links.extend(_promotion(named, page, text))
             continue
         while pending:
             first = pending.pop(0)
@@ -160,6 +164,10 @@ def _add_dropped(
         return
     text = region.text_of(block)
     found = _article_links(block, page)
+    if block.tag == "figcaption":  # a picture's caption: its links are the article's, its
+        if not credits_only(text, authors):  # words are not the article's text
+            links.extend(_promotion(found, page, text))
+        return
     if not found and len(text) < 80:
         return
     paragraphs.append(text)
@@ -168,13 +176,18 @@ def _add_dropped(
 
 
 def _anchors_named(
-    holder: lxml_html.HtmlElement, refs: list[str], page: Page, text: str
+    holder: lxml_html.HtmlElement,
+    refs: list[str],
+    page: Page,
+    text: str,
+    cache: dict[int, region.Folded] | None = None,
 ) -> list[Link]:
     """The anchors of ``holder`` whose texts are ``refs``, in order, each taken once; with no
     refs (trafilatura lost the links of loose text), the anchors lying loose in ``holder``
     whose text is in the paragraph's ``text``."""
     pool: dict[str, list[lxml_html.HtmlElement]] = {}
-    for a in holder.iter("a"):
+    placed = region.anchors_within(holder, text, cache) if refs else None
+    for a in holder.iter("a") if placed is None else placed:
         if a.get("href") is not None:
             pool.setdefault(normalize_text(region.text_of(a)), []).append(a)
     out: list[Link] = []
@@ -204,7 +217,11 @@ def _anchors_named(
                 out.append(link)
     if out and _link_only(holder) and len(out) == len(refs):
         own = site_of(page.url or page.base)
-        out = [link for link in out if site_of(link.url) != own] if own else out
+        out = (
+            [link for link in out if site_of(link.url) != own or _document(link.url)]
+            if own
+            else out
+        )
     return out
 
 
@@ -290,9 +307,23 @@ def _promotion(links: list[Link], page: Page, text: str) -> list[Link]:
     for link in links:
         if site_of(link.url) == own and (names_site or _home_page(link.url)):
             continue
+        if _shares_page(link.url, own):
+            continue
         if link.url not in teased:
             out.append(link)
     return out
+
+
+def _shares_page(url: str, own: str) -> bool:
+    """A share or bookmark button: a link to another site that carries this site's address in
+    its query ("digg.com/submit?url=...", "fark.com/farkit?u=...")."""
+    if "?" not in url or site_of(url) == own:
+        return False
+    try:
+        query = urlsplit(url).query.lower()
+    except ValueError:
+        return False
+    return own in query
 
 
 def _headline_teaser(link: Link, text: str) -> bool:
@@ -317,6 +348,9 @@ def _home_page(url: str) -> bool:
 def _credited(a: lxml_html.HtmlElement) -> bool:
     """True for an anchor in a credit: within a few levels of short markup named for a
     copyright notice, byline or biography, or in a paragraph that is a copyright line."""
+    caption = next((n for n in islice(a.iterancestors(), 6) if n.tag == "figcaption"), None)
+    if caption is not None and _caption_credit(a, caption):
+        return True
     node = a.getparent()
     for _ in range(4):
         if node is None:
@@ -328,6 +362,30 @@ def _credited(a: lxml_html.HtmlElement) -> bool:
             return _CREDIT_LINE.match(region.text_of(node)) is not None or _biography(node)
         node = node.getparent()
     return False
+
+
+_SEGMENT_END = re.compile(r"(?:^|[.?!:|/–—-])\W*$")
+
+
+def _caption_credit(a: lxml_html.HtmlElement, caption: lxml_html.HtmlElement) -> bool:
+    """A picture's credit: an anchor that ends its caption as a segment of its own ("... in
+    2007. <a>Jane Doe/Agency</a>", "Image: <a>Courtesy of ...</a>"), not one its words run
+    into ("seen in a <a>1920 photograph</a> from the archive")."""
+    parts: tuple[list[str], list[str], list[str]] = ([], [], [])  # before, inside, after
+    state = 0
+    for event, el in etree.iterwalk(caption, events=("start", "end")):
+        if event == "start":
+            state = 1 if el is a else state
+            if isinstance(el.tag, str) and el is not a:
+                parts[state].append(el.text or "")
+        else:
+            state = 2 if el is a else state
+            if el is not caption:
+                parts[state].append(el.tail or "")
+    before, after = parts[0], parts[2]
+    if re.search(r"\w", "".join(after)):
+        return False
+    return _SEGMENT_END.search(" ".join("".join(before).split())) is not None
 
 
 def _biography(block: lxml_html.HtmlElement) -> bool:
@@ -362,9 +420,42 @@ def _article_links(block: lxml_html.HtmlElement, page: Page) -> list[Link]:
     if _term_list(block, page) or block.tag == "li" and _term_list(block.getparent(), page):
         return []
     own = site_of(page.url or page.base)
-    if not own:
-        return found
-    return [link for link in found if site_of(link.url) != own]
+    if not own or block.tag == "li" and _cites_elsewhere(block.getparent(), page, own):
+        return found  # an item of a list of sources: the site's own earlier reporting is one
+    return [link for link in found if site_of(link.url) != own or _document(link.url)]
+
+
+_DOCUMENT = re.compile(r"\.(?:pdf|docx?|odt|xlsx?|ods|csv|pptx?|txt|zip)$", re.IGNORECASE)
+
+
+def _document(url: str) -> bool:
+    """A file the site hosts (a report, a filing, a data set), not another of its pages: a
+    source even where the site's own links in a block of links are related articles."""
+    try:
+        return _DOCUMENT.search(urlsplit(url).path) is not None
+    except ValueError:
+        return False
+
+
+def _cites_elsewhere(parent: lxml_html.HtmlElement | None, page: Page, own: str) -> bool:
+    """A list at least half of whose cited links go to other sites: sources, not the site's
+    related articles, nor a tool bar (a share button names this page in its query; a nested
+    list is its own list)."""
+    if parent is None:
+        return False
+    cited = elsewhere = 0
+    for item in parent:
+        if not isinstance(item.tag, str) or item.tag != "li":
+            continue
+        for a in item.iter("a"):
+            if a.get("href") is None or _inside_block(a, item):
+                continue
+            link = Link(url=page.link(a.get("href")), text=region.text_of(a))
+            if not citable(link):
+                continue
+            cited += 1
+            elsewhere += site_of(link.url) not in ("", own) and not _shares_page(link.url, own)
+    return elsewhere > 0 and 2 * elsewhere >= cited
 
 
 def _links_by_text(

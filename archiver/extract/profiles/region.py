@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from archiver.extract.normalize import normalize_text
@@ -139,6 +140,52 @@ def _loose_text(el: lxml_html.HtmlElement, children: list[lxml_html.HtmlElement]
     return size
 
 
+Folded = tuple[str, list[tuple[int, lxml_html.HtmlElement]]]
+
+
+def fold_anchors(holder: lxml_html.HtmlElement) -> Folded:
+    """The holder's text folded as :func:`_key` folds it, and where each ``<a href>`` starts."""
+    stream: list[str] = []
+    size = 0
+    starts: list[tuple[int, lxml_html.HtmlElement]] = []
+
+    def add(chunk: str | None) -> None:
+        nonlocal size
+        if chunk:
+            folded = _NON_WORD.sub("", normalize_text(chunk).casefold())
+            stream.append(folded)
+            size += len(folded)
+
+    for event, el in etree.iterwalk(holder, events=("start", "end")):
+        if event == "start":
+            if el.tag == "a" and el.get("href") is not None:
+                starts.append((size, el))
+            add(el.text if isinstance(el.tag, str) else None)
+        elif el is not holder:
+            add(el.tail)
+    return "".join(stream), starts
+
+
+def anchors_within(
+    holder: lxml_html.HtmlElement, text: str, cache: dict[int, Folded] | None = None
+) -> list[lxml_html.HtmlElement] | None:
+    """The ``<a href>`` of ``holder`` that lie where ``text`` runs in it, in order; None when
+    ``text`` is not found there. A large holder (a layout cell) can hold a sidebar's anchor
+    with the same words as one of the paragraph's: only position tells them apart. ``cache``
+    (by holder, for one page) folds each holder once however many paragraphs it holds."""
+    want = _NON_WORD.sub("", normalize_text(text).casefold())
+    if not want:
+        return None
+    known = cache.get(id(holder)) if cache is not None else None
+    folded, starts = known or fold_anchors(holder)
+    if cache is not None and known is None:
+        cache[id(holder)] = (folded, starts)
+    at = folded.find(want[:80])  # the probe find_region located the text by
+    if at < 0:
+        return None
+    return [a for start, a in starts if at <= start <= at + len(want)]
+
+
 def _ancestors(el: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
     chain = []
     node = el.getparent()
@@ -239,14 +286,67 @@ def find_region(tree: lxml_html.HtmlElement, units: list[tuple[str, list[str]]])
         if i < first or _excluded(leaf, root) or not text_of(leaf):
             continue
         parent = leaf.getparent()
-        home = parent if leaf.tag != "li" else (parent.getparent() if parent is not None else None)
+        # an item's home is its list's parent; a caption's, its figure's
+        wrapped = leaf.tag == "li" or leaf.tag == "figcaption" and parent is not None
+        home = parent.getparent() if wrapped and parent is not None else parent
         if parent not in homes and (home is None or home not in homes):
             continue  # not beside the article's paragraphs
         if i > last and not _trailing_sources(leaf, inside, last):
             continue
         region.blocks.append(leaf)
         region.added.add(id(leaf))
+    for leaf in _sources_after(leaves, under, body):
+        region.blocks.append(leaf)
+        region.added.add(id(leaf))
     return region
+
+
+_HEADINGS = {"h2", "h3", "h4", "h5", "h6", "dt"}
+_LOOK_AHEAD = 3  # a list of sources is announced within this many blocks of the article's end
+MAX_SOURCES = 200
+
+
+def _sources_after(
+    leaves: list[lxml_html.HtmlElement],
+    under: set[lxml_html.HtmlElement],
+    body: lxml_html.HtmlElement,
+) -> list[lxml_html.HtmlElement]:
+    """A list of sources the page keeps beside the article's container (``under``) rather than
+    in it (``<div class="story">...</div><div><h3>Sources</h3><ul>...``): the blocks of links
+    right after the container, under a heading that announces sources, not related articles."""
+    end = next((i for i in range(len(leaves) - 1, -1, -1) if leaves[i] in under), None)
+    if end is None:
+        return []
+    out: list[lxml_html.HtmlElement] = []
+    skipped = 0
+    heading = False
+    for leaf in leaves[end + 1 :]:
+        if _excluded(leaf, body) or not text_of(leaf):
+            continue
+        if heading:
+            if _is_heading(leaf) or leaf.find(".//a[@href]") is None or len(out) >= MAX_SOURCES:
+                break
+            out.append(leaf)
+        elif _is_heading(leaf):
+            title = text_of(leaf)
+            if _RELATED_HEADING.search(title) or not _SOURCES_HEADING.search(title):
+                return []
+            heading = True
+        else:
+            skipped += 1  # a share bar, a tag line: the heading comes within a few blocks
+            if skipped > _LOOK_AHEAD:
+                return []
+    return out
+
+
+def _is_heading(leaf: lxml_html.HtmlElement) -> bool:
+    """A heading, or a short paragraph that is one bold phrase ("<p><b>Sources:</b></p>")."""
+    if leaf.tag in _HEADINGS:
+        return True
+    if leaf.tag != "p" or len(text_of(leaf)) > 60:
+        return False
+    bold = [c for c in leaf if isinstance(c.tag, str) and c.tag in ("b", "strong")]
+    return len(bold) == 1 and text_of(bold[0]) == text_of(leaf)
 
 
 def _trailing_sources(
