@@ -97,6 +97,10 @@ def test_titles(stated: str, headings: list[str], sites: set[str], expected: str
         (["Jane Roe, Atlas Van Lines"], "www.atlasvanlines.com", ["Jane Roe"]),
         (["USA TODAY"], "www.usatoday.com", []),
         (["Stitch Data", "Webmaster", "Name", "NOC Admin", "Dec"], "www.stitchdata.com", []),
+        # names are written in title case and hold no digits ("van der" and the like aside)
+        (["Personal finance January", "On December 9"], None, []),
+        (["Cort Honey", "Personal finance"], None, ["Cort Honey"]),
+        (["Marna van der Merwe", "Çelik Nimani"], None, ["Marna van der Merwe", "Çelik Nimani"]),
     ],
 )
 def test_authors_are_people(raw: list[str], host: str | None, expected: list[str]) -> None:

@@ -196,6 +196,12 @@ _ORG = re.compile(
 )
 # a person's name as written, in title case: a personal site's owner ("Rick Steves")
 _PERSON = re.compile(r"^(?:[A-Z](?:[a-zà-ÿ][\w'’-]*|\.)\s+){1,3}[A-Z][a-zà-ÿ][\w'’-]*$")
+# a word in lower case inside a name of several, other than a particle ("van der", "de la")
+# or a joining word of a body's name ("Center for Drug Evaluation", "Ask the Doctors")
+_LOWER_WORD = re.compile(
+    r"(?<=\S)\s+(?!(?:van|von|der|den|de|da|das|dos|del|della|di|du|la|le|bin|al|y|e|ter|zu|"
+    r"for|of|the|and|by|at|on|in|to)\b)[a-zß-ÿ]"
+)
 _BAD = re.compile(r"@|https?://|www\.|\.(?:com|org|net|de|ru|co\.uk|io)\b|©|\d{3,}", re.IGNORECASE)
 # A credit that names a collective as the author: a team, staff, desk or newsroom, a news agency
 _COLLECTIVE = re.compile(
@@ -265,6 +271,8 @@ def _person(name: str, sites: set[str], first: bool = True) -> bool:
         return False  # a user id ("andrew.keaveney", "kffnirmitap")
     if name.lower().startswith("the ") or _ORG.search(name) or _JOB.match(name):
         return False  # a team, a company; "Lead Reviewer", a job title
+    if any(c.isdigit() for c in name) or _LOWER_WORD.search(name):
+        return False  # "On December 9", "Personal finance": not how a name is written
     if _is_site(name, sites) and not (first and _PERSON.match(name)):
         return False  # the site's own name; a personal site's owner, named first, is a person
     return len(name) <= 60 and len(name.split()) <= 5
