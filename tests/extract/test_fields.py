@@ -100,6 +100,9 @@ def test_titles(stated: str, headings: list[str], sites: set[str], expected: str
         # names are written in title case and hold no digits ("van der" and the like aside)
         (["Personal finance January", "On December 9"], None, []),
         (["Cort Honey", "Personal finance"], None, ["Cort Honey"]),
+        # the rest of a body's name split on "and" is not a person
+        (["Center for Drug Evaluation and Research"], None, []),
+        (["Texas Coalition for Heritage Spanish"], None, []),
         (["Marna van der Merwe", "Çelik Nimani"], None, ["Marna van der Merwe", "Çelik Nimani"]),
     ],
 )
@@ -133,6 +136,7 @@ def test_dates_are_iso_or_none(value: str, expected: str | None) -> None:
         (["Read more about The Upwork Team"], ["The Upwork Team"]),
         (["By Reuters"], ["Reuters"]),
         (["News Desk", "Resy Staff"], ["News Desk", "Resy Staff"]),
+        (["Center for Drug Evaluation and Research"], ["Center for Drug Evaluation and Research"]),
         (["Swoogo"], []),  # a brand is not a byline
         (["Team support@example.com"], []),
         (["Jane Roe"], []),
@@ -178,6 +182,12 @@ def _body(markup: str) -> lxml_html.HtmlElement:
             "<article><footer>Posted by <a>Colin Watson</a> on 2025-12-18</footer></article>",
             ["Colin Watson"],
         ),
+        ("<div><p>Written by</p><p>Edzel Tabing</p></div>", ["Edzel Tabing"]),
+        (
+            "<div><span>Written by:</span><img src='a.png'><span>Elise Nass</span></div>",
+            ["Elise Nass"],
+        ),
+        ("<div><span>By</span><span>Updated</span></div>", []),
         # the first credit only: a teaser's byline further down is another article's
         (
             "<p>By <a>Daniel Renfrow</a></p><div><p>By <a>Uvie Bikomo</a></p></div>",

@@ -191,7 +191,8 @@ _ORG = re.compile(
     r"company|bank|security|marketing|news|online|official|agency|press|magazine|studio|"
     r"solutions|services|foundation|institute|university|clinic|dental|care|data|software|"
     r"systems|labs|technologies|consulting|strategies|financial|dentistry|pc|llp|plc|hotels|"
-    r"admin|desk)\b\.?",
+    r"admin|desk|coalition|association|society|council|committee|alliance|federation|department|"
+    r"ministry|center|centre)\b\.?",
     re.IGNORECASE,
 )
 # a person's name as written, in title case: a personal site's owner ("Rick Steves")
@@ -205,7 +206,9 @@ _LOWER_WORD = re.compile(
 _BAD = re.compile(r"@|https?://|www\.|\.(?:com|org|net|de|ru|co\.uk|io)\b|©|\d{3,}", re.IGNORECASE)
 # A credit that names a collective as the author: a team, staff, desk or newsroom, a news agency
 _COLLECTIVE = re.compile(
-    r"\b(?:team|staff|editors|editorial|desk|newsroom|redaktion|bureau)\b", re.IGNORECASE
+    r"\b(?:team|staff|editors|editorial|desk|newsroom|redaktion|bureau|center|centre|office|"
+    r"department|ministry|council|committee|commission|coalition|association|society)\b",
+    re.IGNORECASE,
 )
 _AGENCY = re.compile(
     r"^(?:reuters|associated press|the associated press|ap|afp|agence france-presse|dpa|upi|"
@@ -242,6 +245,8 @@ def _pieces(raw: list[str]) -> list[str]:
         follows = out[i + 1] if i + 1 < len(out) else ""
         if i > 0 and " " not in piece and follows and _JOB.search(follows.split()[-1]):
             continue  # "Home" of "Home and Digital Security Expert"
+        if i > 0 and " " not in piece and _ORG.search(out[i - 1]):
+            continue  # "Research" of "Center for Drug Evaluation and Research"
         if i > 0 and " " in piece and _JOB.fullmatch(piece.split()[-1]):
             continue  # "Certified Pediatric Sleep Consultant": a job title after a name
         keep.append(_without_role(piece))
@@ -291,7 +296,9 @@ def collective_authors(raw: list[str]) -> list[str]:
     out: list[str] = []
     for value in raw:
         text = _TRAILER.sub("", _INITIALS.sub(" ", fix_text(value)).strip())
-        for piece in _SPLIT.split(text):
+        whole = _AUTHOR_PREFIX.sub("", text)  # "Center for Drug Evaluation and Research"
+        pieces = [whole] if _COLLECTIVE.search(whole) and "," not in whole else _SPLIT.split(text)
+        for piece in pieces:
             name = _AUTHOR_PREFIX.sub("", _LEADING_AND.sub("", piece.strip(" -–—:·|")))
             name = name.strip(" -–—:,.•·⋅")
             if not name or _BAD.search(name) or len(name) > 60 or len(name.split()) > 6:

@@ -227,15 +227,26 @@ def _credited(el: lxml_html.HtmlElement) -> list[str]:
         if not text or len(text) > 40:
             continue
         if after is not None and isinstance(after.tag, str) and _BY_END.search(text):
-            links = [a.text_content() for a in after.iter("a")] if after.tag != "a" else []
-            names = links or [after.text_content()]
-            return [n for n in names if len(clean_text(n).split()) >= 2]
+            return _names_in(after)
     whole = clean_text(el.text_content())
+    if len(whole) <= 20 and _BY_END.match(whole):  # <p>Written by</p><p>Name</p>
+        for count, sibling in enumerate(el.itersiblings()):
+            if count >= 3 or not isinstance(sibling.tag, str):
+                break
+            if clean_text(sibling.text_content()):
+                return _names_in(sibling)
     if clean_text(el.text) and len(whole) <= 120:
         match = _BY_TEXT.match(whole)
         if match and len(match.group(1).split()) >= 2:
             return [match.group(1)]
     return []
+
+
+def _names_in(el: lxml_html.HtmlElement) -> list[str]:
+    """The names an element after a "By" holds: its links' texts (a list of authors), else its
+    text; only names of two words or more ("By Category" is a menu)."""
+    links = [a.text_content() for a in el.iter("a")] if el.tag != "a" else []
+    return [n for n in links or [el.text_content()] if len(clean_text(n).split()) >= 2]
 
 
 def _short(text: str | None) -> str | None:
