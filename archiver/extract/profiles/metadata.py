@@ -191,6 +191,9 @@ _BY_TEXT = re.compile(
     r"[A-ZÀ-Þ][\w'’.-]*){0,3}(?:\s*(?:,|and|&|und)\s+[A-ZÀ-Þ][\w'’.-]*"
     r"(?:\s+[A-ZÀ-Þ][\w'’.-]*){0,3})*)"
 )
+_BY_START = re.compile(
+    r"(?:written|posted|article|words|reported|story|by|autor|author|contrib)", re.I
+)
 _SKIP = {"script", "style", "noscript", "template", "nav", "select", "option", "button", "head"}
 _NO_BYLINE = re.compile(r"comment|related|footer|sidebar|menu|newsletter", re.IGNORECASE)
 _MAX_ELEMENTS = 20_000
@@ -228,6 +231,9 @@ def _credited(el: lxml_html.HtmlElement) -> list[str]:
             continue
         if after is not None and isinstance(after.tag, str) and _BY_END.search(text):
             return _names_in(after)
+    own = (el.text or "").lstrip()
+    if not _BY_START.match(own):
+        return []  # (reading every element's whole text would cost more than the rest)
     whole = clean_text(el.text_content())
     if len(whole) <= 20 and _BY_END.match(whole):  # <p>Written by</p><p>Name</p>
         for count, sibling in enumerate(el.itersiblings()):
@@ -235,7 +241,7 @@ def _credited(el: lxml_html.HtmlElement) -> list[str]:
                 break
             if clean_text(sibling.text_content()):
                 return _names_in(sibling)
-    if clean_text(el.text) and len(whole) <= 120:
+    if len(whole) <= 120:
         match = _BY_TEXT.match(whole)
         if match and len(match.group(1).split()) >= 2:
             return [match.group(1)]
