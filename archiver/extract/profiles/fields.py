@@ -16,6 +16,7 @@ import warnings
 from datetime import datetime
 
 from archiver.extract.normalize import normalize_text
+from archiver.extract.profiles.text import dedupe
 
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,7}|#[xX][0-9a-fA-F]{2,6});")
 _MOJIBAKE = re.compile(
@@ -133,19 +134,23 @@ def _strip_suffix(title: str, sites: set[str]) -> str:
 
 
 _AUTHOR_PREFIX = re.compile(
-    r"^(?:(?:written|posted|published|reviewed|edited|story|text|words)\s+)?"
-    r"(?:by|von|par|por|di|door|autor(?:in)?|author|verfasser|av)\b\s*:?\s*",
+    r"^(?:(?:read\s+)?more\s+(?:about|from)\s+|all\s+(?:posts|articles|stories)\s+by\s+|"
+    r"(?:(?:written|posted|published|reviewed|edited|story|text|words|article|recipe|post)\s+)?"
+    r"(?:by|von|par|por|di|door|autor(?:in)?|author|verfasser|av)\b\s*:?\s*)",
     re.IGNORECASE,
 )
 _NOT_PEOPLE = {
     "written by",
     "the author",
     "author",
+    "author name",
+    "name",
     "undefined",
     "null",
     "none",
     "admin",
     "administrator",
+    "webmaster",
     "staff",
     "editor",
     "editorial",
@@ -154,7 +159,9 @@ _NOT_PEOPLE = {
     "unknown",
     "redaktion",
 }
-_SPLIT = re.compile(r"\s*(?:;|,|\s&\s|\s+and\s+|\s+und\s+|\s+et\s+|\s+y\s+|\s+e\s+|\s+и\s+|\|)\s*")
+_SPLIT = re.compile(
+    r"\s*(?:;|,|\s&\s|\s+and\s+|\s+und\s+|\s+et\s+|\s+y\s+|\s+e\s+|\s+и\s+|\||\s[•·⋅–—-]\s)\s*"
+)
 _CREDENTIAL = re.compile(r"^(?:[A-Z]{2,6}(?:-[A-Z]+)?(?:\s+\d+)?|Ph\.?D\.?|M\.?D\.?|Jr\.?|Sr\.?)$")
 _INITIALS = re.compile(r"\s*\((?:[a-zäöü]{2,5}|[A-Z]{2,5}|[a-z]{1,3}/[a-z]{1,3})\)\s*")
 _WRITTEN_BY = re.compile(r"^.{0,40}?\b(?:written|posted|authored|reported)\s+by\s+", re.I)
@@ -164,25 +171,62 @@ _TRAILER = re.compile(
 _LEADING_AND = re.compile(r"^(?:(?i:and|und)|et|y|e|&)\s+")  # "y"/"e" only in lower case
 _SURNAME = re.compile(r"^[A-Z][\w'’-]+$")
 _GIVEN = re.compile(r"^[A-Z][\w'’-]+(?:\s+[A-Z]\.?)*$")
+_GIVEN_INITIAL = re.compile(r"^[A-Z][\w'’-]+(?:\s+[A-Z]\.?)+$")
+# a word that says what someone does, not who they are: the end of a name where it follows one
 _JOB = re.compile(
-    r"\b(?:expert|director|head|editor|writer|manager|officer|founder|ceo|cto|president|"
-    r"correspondent|reporter|columnist|contributor|specialist|consultant|analyst|dietitian|"
-    r"nutritionist|coach|professor|lead|senior|chief|vp|owner)\b",
+    r"\b(?:expert|director|head|editor|writer|manager|officer|founder|co-founder|ceo|cto|"
+    r"president|correspondent|reporter|columnist|contributor|specialist|consultant|analyst|"
+    r"dietitian|nutritionist|coach|professor|lead|senior|chief|vp|owner|contributing|former|"
+    r"reviewer|winemaker|attorney|lawyer|journalist|photographer|producer|strategist|"
+    r"engineer|developer|designer|author)\b",
+    re.IGNORECASE,
+)
+_MONTH = re.compile(
+    r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|"
+    r"june|july|august|september|october|november|december)\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?$",
     re.IGNORECASE,
 )
 _ORG = re.compile(
     r"\b(?:team|staff|editors?|editorial|redaktion|newsroom|media|group|inc|llc|ltd|gmbh|corp|"
     r"company|bank|security|marketing|news|online|official|agency|press|magazine|studio|"
-    r"solutions|services|foundation|institute|university|clinic|dental|care)\b\.?",
+    r"solutions|services|foundation|institute|university|clinic|dental|care|data|software|"
+    r"systems|labs|technologies|consulting|strategies|financial|dentistry|pc|llp|plc|hotels|"
+    r"admin|desk|coalition|association|society|council|committee|alliance|federation|department|"
+    r"ministry|center|centre)\b\.?",
     re.IGNORECASE,
 )
-_PERSON = re.compile(r"^(?:[A-Z][\w'’.-]+\s+){1,3}[A-Z][\w'’-]+$")
+# a person's name as written, in title case: a personal site's owner ("Rick Steves")
+_PERSON = re.compile(r"^(?:[A-Z](?:[a-zà-ÿ][\w'’-]*|\.)\s+){1,3}[A-Z][a-zà-ÿ][\w'’-]*$")
+# a word in lower case inside a name of several, other than a particle ("van der", "de la")
+# or a joining word of a body's name ("Center for Drug Evaluation", "Ask the Doctors")
+_LOWER_WORD = re.compile(
+    r"(?<=\S)\s+(?!(?:van|von|der|den|de|da|das|dos|del|della|di|du|la|le|bin|al|y|e|ter|zu|"
+    r"for|of|the|and|by|at|on|in|to)\b)[a-zß-ÿ]"
+)
 _BAD = re.compile(r"@|https?://|www\.|\.(?:com|org|net|de|ru|co\.uk|io)\b|©|\d{3,}", re.IGNORECASE)
+# A credit that names a collective as the author: a team, staff, desk or newsroom, a news agency
+_COLLECTIVE = re.compile(
+    r"\b(?:team|staff|editors|editorial|desk|newsroom|redaktion|bureau|center|centre|office|"
+    r"department|ministry|council|committee|commission|coalition|association|society)\b",
+    re.IGNORECASE,
+)
+_AGENCY = re.compile(
+    r"^(?:reuters|associated press|the associated press|ap|afp|agence france-presse|dpa|upi|"
+    r"efe|ansa|apa|sda|ats|epd|kna|interfax|tass|ria novosti|xinhua|kyodo|yonhap|pa media|"
+    r"press association|bloomberg|bloomberg news|anp|belga|ctk|pap|ap news)$",
+    re.IGNORECASE,
+)
 
 
-def clean_authors(raw: list[str], sites: set[str]) -> list[str]:
-    """People's names, one each: prefixes, e-mails, ids, the site's own name dropped; several
-    people in one string ("A and B", "A und B", "A, B") split."""
+def _pieces(raw: list[str]) -> list[str]:
+    """The strings of a byline split into one candidate name each, prefixes and trailers gone.
+
+    Several strings may be one byline that an earlier reader split ("Kaufman", "Jeff T"; "Paul
+    Frew", "Home", "Digital Security Expert"): a surname and a given name with an initial are
+    put together, and a one-word piece just before a job title is part of that title.
+    """
+    if len(raw) == 2 and _SURNAME.match(raw[0].strip()) and _GIVEN_INITIAL.match(raw[1].strip()):
+        raw = [f"{raw[0].strip()}, {raw[1].strip()}"]
     out: list[str] = []
     for value in raw:
         text = _INITIALS.sub(" ", fix_text(value)).strip()
@@ -195,22 +239,83 @@ def clean_authors(raw: list[str], sites: set[str]) -> list[str]:
             text = ", ".join(p for i, p in enumerate(parts) if i == 0 or not _JOB.search(p))
         for piece in _SPLIT.split(text):
             piece = _LEADING_AND.sub("", piece.strip(" -–—:·|"))  # ", and C"
-            name = _AUTHOR_PREFIX.sub("", piece).strip(" -–—:,.")
-            if not name or name.lower() in _NOT_PEOPLE or _BAD.search(name):
+            out.append(_AUTHOR_PREFIX.sub("", piece).strip(" -–—:,.•·⋅"))
+    keep = []
+    for i, piece in enumerate(out):
+        follows = out[i + 1] if i + 1 < len(out) else ""
+        if i > 0 and " " not in piece and follows and _JOB.search(follows.split()[-1]):
+            continue  # "Home" of "Home and Digital Security Expert"
+        if i > 0 and " " not in piece and _ORG.search(out[i - 1]):
+            continue  # "Research" of "Center for Drug Evaluation and Research"
+        if i > 0 and " " in piece and _JOB.fullmatch(piece.split()[-1]):
+            continue  # "Certified Pediatric Sleep Consultant": a job title after a name
+        keep.append(_without_role(piece))
+    return keep
+
+
+def _without_role(name: str) -> str:
+    """A name without the job title or date run on after it ("Matt Check Head Winemaker",
+    "Jordana Cepelewicz December"); avatar initials before it ("CM Craig McCarthy") dropped."""
+    words = name.split()
+    if len(words) >= 3 and words[0].isupper() and len(words[0]) <= 3:
+        if words[0] == "".join(w[0] for w in words[1 : 1 + len(words[0])]).upper():
+            words = words[1:]
+    for i in range(2, len(words)):
+        rest = " ".join(words[i:])
+        if _JOB.match(words[i]) or _MONTH.match(rest) or words[i] in ("RN", "BSN", "DVM"):
+            return " ".join(words[:i])
+    return " ".join(words)
+
+
+def _person(name: str, sites: set[str], first: bool = True) -> bool:
+    if not name or name.lower() in _NOT_PEOPLE or _BAD.search(name):
+        return False
+    if _CREDENTIAL.match(name) or _MONTH.match(name):
+        return False  # "MD", "RD", "FAND": credentials after a name; "December"
+    if " " not in name and (name.islower() or any(c in name for c in "._-")):
+        return False  # a user id ("andrew.keaveney", "kffnirmitap")
+    if name.lower().startswith("the ") or _ORG.search(name) or _JOB.match(name):
+        return False  # a team, a company; "Lead Reviewer", a job title
+    if any(c.isdigit() for c in name) or _LOWER_WORD.search(name):
+        return False  # "On December 9", "Personal finance": not how a name is written
+    if _is_site(name, sites) and not (first and _PERSON.match(name)):
+        return False  # the site's own name; a personal site's owner, named first, is a person
+    return len(name) <= 60 and len(name.split()) <= 5
+
+
+def clean_authors(raw: list[str], sites: set[str]) -> list[str]:
+    """People's names, one each: prefixes, e-mails, ids, the site's own name dropped; several
+    people in one string ("A and B", "A und B", "A, B") split."""
+    return dedupe(n for i, n in enumerate(_pieces(raw)) if _person(n, sites, first=i == 0))
+
+
+def collective_authors(raw: list[str]) -> list[str]:
+    """The collectives a byline credits as the author — a team, staff, desk or newsroom
+    ("The Investopedia Team", "Resy Staff"), a news agency ("Reuters") — for a page that names
+    no person. Never an address, a number or a bare brand."""
+    out: list[str] = []
+    for value in raw:
+        text = _TRAILER.sub("", _INITIALS.sub(" ", fix_text(value)).strip())
+        whole = _AUTHOR_PREFIX.sub("", text)  # "Center for Drug Evaluation and Research"
+        pieces = [whole] if _COLLECTIVE.search(whole) and "," not in whole else _SPLIT.split(text)
+        for piece in pieces:
+            name = _AUTHOR_PREFIX.sub("", _LEADING_AND.sub("", piece.strip(" -–—:·|")))
+            name = name.strip(" -–—:,.•·⋅")
+            if not name or _BAD.search(name) or len(name) > 60 or len(name.split()) > 6:
                 continue
-            if _CREDENTIAL.match(name):
-                continue  # "MD", "RD", "FAND": credentials after a name
-            if " " not in name and (name.islower() or any(c in name for c in "._-")):
-                continue  # a user id ("andrew.keaveney", "kffnirmitap")
-            if name.lower().startswith("the ") or _ORG.search(name):
-                continue
-            if _is_site(name, sites) and not _PERSON.match(name):
-                continue  # the site's own name; a personal site's owner is a person
-            if len(name) > 60 or len(name.split()) > 5:
-                continue
-            if name not in out:
+            if (_COLLECTIVE.search(name) or _AGENCY.match(name)) and name not in out:
                 out.append(name)
     return out
+
+
+def choose_authors(sources: list[list[str]], sites: set[str]) -> list[str]:
+    """The authors from the first source, in order of trust, that names people; if none does,
+    the collective the first credits (a staff or team byline, a news agency); else none."""
+    for raw in sources:
+        found = clean_authors(raw, sites) or collective_authors(raw)
+        if found:
+            return found
+    return []
 
 
 _DAYFIRST_HINT = re.compile(r"^\s*(\d{1,2})[./](\d{1,2})[./](\d{2,4})")

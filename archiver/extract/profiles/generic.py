@@ -511,15 +511,16 @@ def extract_page(page: Page) -> PageFields:
     if result is not None and not isinstance(result, dict) and result.body is not None:
         found_title, found_date = result.title, result.date
         found_authors = [a for a in (result.author or "").split(";") if a.strip()]
+    # the head's statement, then trafilatura's byline search, then the markup's credits
+    fields.authors = fields_mod.choose_authors([head.authors, found_authors, head.bylines], sites)
+    if result is not None and not isinstance(result, dict) and result.body is not None:
         title = normalize_text(
             fields_mod.clean_title(head.title or found_title, headings, sites) or ""
         )
         units = _unit_texts(result.body, title)
-        authors = tuple(head_authors or fields_mod.clean_authors(found_authors, sites))
-        fields.paragraphs, fields.links = _paragraphs_and_links(page, units, authors)
+        fields.paragraphs, fields.links = _paragraphs_and_links(page, units, tuple(fields.authors))
     fields.title = fields_mod.clean_title(head.title or found_title, headings, sites)
     fields.subtitle = fields_mod.fix_text(head.description) or None
-    fields.authors = head_authors or fields_mod.clean_authors(found_authors, sites)
     fields.published = fields_mod.iso_date(head.published)
     fields.published_source = head.published_source if fields.published else None
     if fields.published is None and found_date:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,8 @@ class HeadMeta:
     og_type: str | None = None
     types: set[str] = field(default_factory=set)  # every JSON-LD @type on the page
     article_body: str | None = None
+    # names credited by a "Written by" twitter:label / data pair, else by the body's markup
+    bylines: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -156,7 +159,116 @@ def read_head(tree: lxml_html.HtmlElement) -> HeadMeta:
             meta.publisher = clean_text(publisher["name"]) or None
         body = article.get("articleBody")
         meta.article_body = body if isinstance(body, str) and body.strip() else None
+    labelled = _labelled_author(tags)
+    meta.bylines = [labelled] if labelled else bylines(tree)
     if meta.title is None:
         title = tree.find(".//title")
         meta.title = clean_text(title.text_content()) or None if title is not None else None
     return meta
+
+
+_WRITTEN_BY = re.compile(r"^(?:written by|author|autor|geschrieben von|von|by)$", re.IGNORECASE)
+
+
+def _labelled_author(tags: dict[str, str]) -> str | None:
+    """The name a ``twitter:labelN`` / ``twitter:dataN`` pair gives as the writer."""
+    for n in range(1, 5):
+        if _WRITTEN_BY.match(tags.get(f"twitter:label{n}", "")):
+            return tags.get(f"twitter:data{n}") or None
+    return None
+
+
+# "By", "Written by:", "Posted by", "Autor:" ending a text run, at its start or after a date
+_BY_END = re.compile(
+    r"(?:^|\d\s*|[|·•⋅]\s*)(?:(?:[Ww]ritten|[Pp]osted|[Aa]rticle|[Ww]ords|[Rr]eported|[Ss]tory)\s+by"
+    r"|By|BY|[Aa]uthor|Autor(?:in)?|Von|[Cc]ontributors?)\s*:?\s*$"
+)
+# the same, with the name in the same run of text ("By Chase Bernath", "Written by:Elise Nass")
+_BY_TEXT = re.compile(
+    r"^(?:(?:[Ww]ritten|[Pp]osted|[Aa]rticle|[Ww]ords|[Rr]eported|[Ss]tory)\s+by|By|BY|"
+    r"[Aa]uthor|Autor(?:in)?|[Cc]ontributors?)\s*:?\s*"
+    r"([A-ZÀ-Þ][\w'’.-]*(?:\s+(?:(?:van|von|der|den|de|da|del|la|le|di|du|bin|al)\s+)*"
+    r"[A-ZÀ-Þ][\w'’.-]*){0,3}(?:\s*(?:,|and|&|und)\s+[A-ZÀ-Þ][\w'’.-]*"
+    r"(?:\s+[A-ZÀ-Þ][\w'’.-]*){0,3})*)"
+)
+_BY_START = re.compile(
+    r"(?:written|posted|article|words|reported|story|by|autor|author|contrib)", re.I
+)
+_SKIP = {"script", "style", "noscript", "template", "nav", "select", "option", "button", "head"}
+_NO_BYLINE = re.compile(r"comment|related|footer|sidebar|menu|newsletter", re.IGNORECASE)
+_MAX_ELEMENTS = 20_000
+
+
+def bylines(tree: lxml_html.HtmlElement) -> list[str]:
+    """The names of the first credit of an author in the page's markup: microdata
+    ``itemprop=author`` (its ``name``), a ``rel=author`` link, or a short "By" / "Written by" /
+    "Autor:" line with a name of two words or more after it (in the same text or the next
+    element: several names when that element is a list of links). Comment threads,
+    navigation, related stories and footers are not read. At most three names."""
+    for count, el in enumerate(tree.iter()):
+        if count > _MAX_ELEMENTS:
+            break
+        if not isinstance(el.tag, str) or el.tag in _SKIP:
+            continue
+        names = [n for n in (_short(x) for x in _credited(el)) if n]
+        if names and not _hidden(el):
+            return dedupe(names)[:3]
+    return []
+
+
+def _credited(el: lxml_html.HtmlElement) -> list[str]:
+    if (el.get("itemprop") or "").lower() == "author":
+        named = el.xpath(".//*[@itemprop='name']")
+        text = (named[0].get("content") or named[0].text_content()) if named else el.get("content")
+        return [text if text is not None else el.text_content()]
+    if el.tag == "a" and "author" in (el.get("rel") or "").lower().split():
+        return [el.text_content()]
+    runs = [(el.text, el[0] if len(el) else None)]
+    runs += [(child.tail, el[i + 1] if i + 1 < len(el) else None) for i, child in enumerate(el)]
+    for text, after in runs:
+        text = clean_text(text)
+        if not text or len(text) > 40:
+            continue
+        if after is not None and isinstance(after.tag, str) and _BY_END.search(text):
+            return _names_in(after)
+    own = (el.text or "").lstrip()
+    if not _BY_START.match(own):
+        return []  # (reading every element's whole text would cost more than the rest)
+    whole = clean_text(el.text_content())
+    if len(whole) <= 20 and _BY_END.match(whole):  # <p>Written by</p><p>Name</p>
+        for count, sibling in enumerate(el.itersiblings()):
+            if count >= 3 or not isinstance(sibling.tag, str):
+                break
+            if clean_text(sibling.text_content()):
+                return _names_in(sibling)
+    if len(whole) <= 120:
+        match = _BY_TEXT.match(whole)
+        if match and len(match.group(1).split()) >= 2:
+            return [match.group(1)]
+    return []
+
+
+def _names_in(el: lxml_html.HtmlElement) -> list[str]:
+    """The names an element after a "By" holds: its links' texts (a list of authors), else its
+    text; only names of two words or more ("By Category" is a menu)."""
+    links = [a.text_content() for a in el.iter("a")] if el.tag != "a" else []
+    return [n for n in links or [el.text_content()] if len(clean_text(n).split()) >= 2]
+
+
+def _short(text: str | None) -> str | None:
+    text = clean_text(text)
+    return text if text and len(text) <= 80 else None
+
+
+def _hidden(el: lxml_html.HtmlElement) -> bool:
+    """Inside a comment thread, a navigation or footer block, a list of related stories (an
+    article's own footer holds its byline)."""
+    ups = list(el.iterancestors())[:16]
+    in_article = any(up.tag == "article" for up in ups)
+    for up in ups:
+        if up.tag == "nav" or (up.tag in ("footer", "aside") and not in_article):
+            return True
+        marks = f"{up.get('class') or ''} {up.get('id') or ''}"
+        if marks.strip() and _NO_BYLINE.search(marks):
+            return True
+    return False
