@@ -13,7 +13,6 @@ inside the functions and commands that need them, so ``archiver --help`` loads n
 from __future__ import annotations
 
 import errno
-import json
 import os
 import signal
 import sys
@@ -60,7 +59,9 @@ ORDER = (
 
 def emit_json(data: Any) -> None:
     """Print one JSON document on stdout (the contract: nothing else goes there)."""
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    from archiver.cli.jsondoc import dumps
+
+    click.echo(dumps(data))
 
 
 def _stacked(options: list[Callable[[F], F]]) -> Callable[[F], F]:
