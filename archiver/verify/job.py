@@ -93,6 +93,28 @@ def _unchecked(link: Link, detail: str = OFFLINE_DETAIL) -> LinkCheck:
     )
 
 
+def _prechecked(links: Sequence[Link], flags: Sequence[bool], detail: str) -> list[LinkCheck]:
+    """The unchecked verdict of each link (placeholder, mailto:, invalid, or ``detail``), with
+    its ``recovered`` flag: one precheck per distinct URL, one record per distinct link."""
+    verdicts: dict[str, LinkCheck] = {}
+    made: dict[tuple[str, str, bool], LinkCheck] = {}
+    out: list[LinkCheck] = []
+    for link, flag in zip(links, flags, strict=True):
+        key = (link.url, link.text, flag)
+        check = made.get(key)
+        if check is None:
+            known = verdicts.get(link.url)
+            if known is None:
+                known = verdicts[link.url] = _unchecked(link, detail)
+            if known.text == link.text:
+                check = replace(known, recovered=flag)
+            else:
+                check = replace(known, text=link.text, recovered=flag)
+            made[key] = check
+        out.append(check)
+    return out
+
+
 def _fetchable(check: LinkCheck) -> bool:
     """Was (or, unchecked, would) this link be fetched: not a placeholder, mailto:, bad URL."""
     if check.status == "skipped":
@@ -249,16 +271,11 @@ def verify_many(
                 baselines.remember(url, source.capture_id, source.document)
             else:
                 baselines.remember(url, None, None)  # no page now: not compared
+        checks = [replace(c, recovered=f) for c, f in zip(all_checks, all_flags, strict=True)]
     else:
-        detail = OFFLINE_DETAIL if fetcher is None else UNCHECKED_DETAIL
-        verdicts: dict[str, LinkCheck] = {}  # one precheck per distinct URL in the job
-        all_checks = []
-        for link in all_links:
-            if link.url not in verdicts:
-                verdicts[link.url] = _unchecked(link, detail)
-            known = verdicts[link.url]
-            all_checks.append(known if known.text == link.text else replace(known, text=link.text))
-    checks = [replace(c, recovered=f) for c, f in zip(all_checks, all_flags, strict=True)]
+        checks = _prechecked(
+            all_links, all_flags, OFFLINE_DETAIL if fetcher is None else UNCHECKED_DETAIL
+        )
     offline = (
         start is not None and fetcher is not None and ((fetcher.traffic() - start).nothing_answered)
     )
@@ -268,25 +285,24 @@ def verify_many(
         checks = without_verdict(checks)
 
     results: list[Verification] = []
-    to_store: list[tuple[int, list[SourceDrift]]] = []
+    rows: list[dict[str, Any]] = []
     position = 0
     for copy, (drift, detail), picked in zip(copies, drifts, chosen, strict=True):
         page = got[copy.url]
         mine = tuple(checks[position : position + len(picked)])
         position += len(picked)
         drifted_sources = source_drifts(copy, mine, baselines) if sources else ()
-        verification_id = archive.save_verification(
-            canonical_path=copy.path,
-            url=copy.url,
-            drift=drift,
-            capture_id=page.capture_id,
-            links=list(mine) if checked else [],  # else: none checked
-            run_id=run_id,
-            verified_at=settings.now,
+        rows.append(
+            {
+                "canonical_path": copy.path,
+                "url": copy.url,
+                "drift": drift,
+                "capture_id": page.capture_id,
+                "links": list(mine) if checked else [],  # else: none checked
+                "run_id": run_id,
+                "verified_at": settings.now,
+            }
         )
-        compared = [d for d in drifted_sources if d.status in COMPARED]
-        if compared:
-            to_store.append((verification_id, compared))
         results.append(
             Verification(
                 canonical=copy,
@@ -301,6 +317,13 @@ def verify_many(
                 page=page,
             )
         )
+    # Every verification of the job in one transaction (one commit, not one per copy).
+    ids = archive.save_verifications(rows)
+    to_store: list[tuple[int, list[SourceDrift]]] = []
+    for verification_id, result in zip(ids, results, strict=True):
+        compared = [d for d in result.sources if d.status in COMPARED]
+        if compared:
+            to_store.append((verification_id, compared))
     archive.save_source_drifts_many(to_store)
     return VerifyResult(verifications=tuple(results), offline=offline)
 
