@@ -172,3 +172,30 @@ def parse_and_compare_batch(
             drift = _compare_normalized(outcome.copy, document, outcome.normalized)
         out.append((outcome, drift))
     return out
+
+
+def copy_verdict_batch(
+    items: Sequence[tuple[bytes | ParsedCopy, str, Document | None]],
+) -> list[tuple[ParsedCopy | None, Drift | None] | TaskError]:
+    """For each copy — its bytes (a new copy, parsed here) or the :class:`ParsedCopy` the
+    parse cache gave — and the live document given beside it (None: no page), the parse
+    (None when it was given) and the drift against that document (None without one).
+
+    The pure half of ``verify --offline``: the parent reads the files, looks up the pages
+    and stores; everything a copy costs in between runs here, in one round trip.
+    """
+    out: list[tuple[ParsedCopy | None, Drift | None] | TaskError] = []
+    for source, path, document in items:
+        if isinstance(source, ParsedCopy):
+            given, parsed = True, source
+        else:
+            (outcome,) = parse_copy_batch([(source, path)])
+            if isinstance(outcome, TaskError):
+                out.append(outcome)
+                continue
+            given, parsed = False, outcome
+        drift = None
+        if document is not None:
+            drift = _compare_normalized(parsed.copy, document, parsed.normalized)
+        out.append((None if given else parsed, drift))
+    return out

@@ -11,7 +11,7 @@ the fetcher's traffic over the whole job, and surfaced on the result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -122,33 +122,52 @@ def _fetchable(check: LinkCheck) -> bool:
     return check.status not in ("placeholder", "invalid")
 
 
-def page_drift(copy: CanonicalCopy, capture: Capture, live: Document | None) -> tuple[Drift, str]:
+#: How a job compares a copy with a document: ``compare``, or a drift computed elsewhere.
+Comparer = Callable[[CanonicalCopy, Document], Drift]
+
+
+def page_drift(
+    copy: CanonicalCopy, capture: Capture, live: Document | None, *, compared: Comparer = compare
+) -> tuple[Drift, str]:
     """The verdict for a fetched page: compared, or missing / unreachable from the fetch."""
     page = classify(Link(url=copy.url, text=copy.title or ""), capture)
     if page.status not in ("ok", "redirected"):
         return verdict_without_page(copy, page.status, page.detail), page.detail
     if live is None:
         return verdict_without_page(copy, "unreachable", "the page could not be extracted"), ""
-    drift = compare(copy, live)
+    drift = compared(copy, live)
     if page.status == "redirected" and drift.status == "rewritten" and _unrelated(copy, live):
         detail = f"redirected to an unrelated page {capture.final_url}"
         return verdict_without_page(copy, "soft_404", detail), detail
     return drift, page.detail
 
 
-def drift_of(copy: CanonicalCopy, page: Page) -> tuple[Drift, str]:
+def drift_of(copy: CanonicalCopy, page: Page, *, compared: Comparer = compare) -> tuple[Drift, str]:
     """The drift verdict of a copy against the page a strategy gave (any strategy)."""
     if page.capture is None:
         if page.document is not None:
-            return compare(copy, page.document), ""
+            return compared(copy, page.document), ""
         detail = "offline: no stored capture"
         return verdict_without_page(copy, "unreachable", detail), detail
     if page.not_modified:  # the page as last stored, alive
         if page.document is not None:
-            return compare(copy, page.document), ""
+            return compared(copy, page.document), ""
         detail = "the page could not be extracted"
         return verdict_without_page(copy, "unreachable", detail), ""
-    return page_drift(copy, page.capture, page.document)
+    return page_drift(copy, page.capture, page.document, compared=compared)
+
+
+def known_drifts(drifts: Mapping[str, tuple[Document, Drift]]) -> Comparer:
+    """A comparer that takes the drift computed elsewhere (a worker) for a copy, by its path,
+    when it was computed against this very document; otherwise it compares now."""
+
+    def compared(copy: CanonicalCopy, document: Document) -> Drift:
+        known = drifts.get(copy.path)
+        if known is not None and known[0] is document:
+            return known[1]
+        return compare(copy, document)
+
+    return compared
 
 
 def _unrelated(copy: CanonicalCopy, live: Document) -> bool:
@@ -226,6 +245,7 @@ def verify_many(
     settings: LinkSettings | None = None,
     ahead: dict[str, Capture] | None = None,
     skip_keeping: Callable[[str], bool] | None = None,
+    drifts: Mapping[str, tuple[Document, Drift]] | None = None,
 ) -> VerifyResult:
     """Verify many copies: every page in one polite concurrent batch, then every link in one.
 
@@ -233,6 +253,8 @@ def verify_many(
     its URL and links are only prechecked. Each page and each link target is fetched once per
     job however many copies name it; every capture and every verification is stored. ``due``
     picks the links to check (a run's schedule); the others are counted, not checked.
+    ``drifts``: by copy path, the drift already computed (in a worker) against a document;
+    used when the page's document is that very object (:func:`known_drifts`).
     """
     if pages is None:
         pages = LivePages(fetcher, archive, run_id=run_id) if fetcher else StoredPages(archive)
@@ -240,12 +262,13 @@ def verify_many(
     start = fetcher.traffic() if fetcher is not None else None
     got = pages.get([copy.url for copy in copies])
 
-    drifts: list[tuple[Drift, str]] = []
+    compared = known_drifts(drifts) if drifts else compare
+    verdicts: list[tuple[Drift, str]] = []
     chosen: list[list[int]] = []
     pairs_of: list[list[tuple[Link, bool]]] = []
     for copy in copies:
         page = got[copy.url]
-        drifts.append(drift_of(copy, page))
+        verdicts.append(drift_of(copy, page, compared=compared))
         pairs = recover_links(copy.links, page.document.links if page.document else ())
         pairs_of.append(pairs)
         links = [link for link, _ in pairs]
@@ -287,7 +310,7 @@ def verify_many(
     results: list[Verification] = []
     rows: list[dict[str, Any]] = []
     position = 0
-    for copy, (drift, detail), picked in zip(copies, drifts, chosen, strict=True):
+    for copy, (drift, detail), picked in zip(copies, verdicts, chosen, strict=True):
         page = got[copy.url]
         mine = tuple(checks[position : position + len(picked)])
         position += len(picked)
@@ -321,9 +344,9 @@ def verify_many(
     ids = archive.save_verifications(rows)
     to_store: list[tuple[int, list[SourceDrift]]] = []
     for verification_id, result in zip(ids, results, strict=True):
-        compared = [d for d in result.sources if d.status in COMPARED]
-        if compared:
-            to_store.append((verification_id, compared))
+        judged = [d for d in result.sources if d.status in COMPARED]
+        if judged:
+            to_store.append((verification_id, judged))
     archive.save_source_drifts_many(to_store)
     return VerifyResult(verifications=tuple(results), offline=offline)
 
