@@ -234,7 +234,28 @@ class ArchiverGroup(click.Group):
     command_class = ArchiverCommand
     group_class = type  # subgroups (``report``) are ArchiverGroups too
 
+    #: The modules of ``archiver.cli`` whose commands this group lists, by command name,
+    #: imported when a command is asked for (``archiver extract`` loads ``capture`` only;
+    #: ``--help`` loads them all). Filled by ``archiver/cli/__init__.py``.
+    lazy: dict[str, str] = {}
+    modules: tuple[str, ...] = ()
+
+    def _load(self, names: Sequence[str]) -> None:
+        import importlib
+
+        for module in names:
+            importlib.import_module(module)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and self.modules:
+            module = self.lazy.get(cmd_name)
+            self._load([module] if module else self.modules)
+            if cmd_name not in self.commands:  # a command no table names yet: load them all
+                self._load(self.modules)
+        return super().get_command(ctx, cmd_name)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load(self.modules)
         known = [name for name in ORDER if name in self.commands]
         return known + [name for name in self.commands if name not in ORDER]
 
