@@ -101,6 +101,9 @@ def verify_offline(
     from archiver.parallel.ordered import map_ordered
     from archiver.parallel.tasks import ParsedCopy, TaskError, copy_verdict_batch
 
+    # A first, empty task starts the workers (a fork server importing the task module takes
+    # ~0.3 s) while the files are read and hashed here.
+    executor.submit(int)
     raw, bad, cached = reading._read_raw(paths, archive)
     pages = _LookedUp(archive)
     # Per readable copy, in order: the URL whose page was sent, the document sent, and the
