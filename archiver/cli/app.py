@@ -16,7 +16,6 @@ import errno
 import os
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -491,6 +490,8 @@ def _write_report(text: str, output: str | None) -> None:
 def _atomic_write(path: str, data: bytes) -> None:
     """``data`` into ``path`` through a temporary file beside it and ``os.replace``."""
     folder = os.path.dirname(path) or "."
+    import tempfile
+
     fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
