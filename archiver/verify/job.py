@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 from archiver.capture.pages import LivePages, Page, Pages, StoredPages
 from archiver.errors import InputError
 from archiver.links.check import classify, precheck
-from archiver.links.job import Due, LinkSettings, check_and_keep, without_verdict
-from archiver.models import CanonicalCopy, Capture, Document, Drift, Link, LinkCheck
+from archiver.models import CanonicalCopy, Capture, Document, Drift, Link, LinkCheck, utc_iso
 from archiver.verify.citations import COMPARED, SourceDrift, citing_context, source_drift
 from archiver.verify.compare import (
     DRIFTED,
@@ -34,6 +33,7 @@ from archiver.verify.recover import recover_links
 if TYPE_CHECKING:
     from archiver.archive.store import Archive
     from archiver.fetch.fetcher import Fetcher
+    from archiver.links.job import Due, LinkSettings
 
 OFFLINE_DETAIL = "offline: not checked"
 UNCHECKED_DETAIL = "not checked (--no-check-links)"
@@ -258,7 +258,14 @@ def verify_many(
     """
     if pages is None:
         pages = LivePages(fetcher, archive, run_id=run_id) if fetcher else StoredPages(archive)
-    settings = settings or LinkSettings(run_id=run_id)
+    if settings is None and fetcher is None:
+        now = utc_iso()  # offline: no link is checked, so nothing of the links job is needed
+    else:
+        # Imported here: the links job brings the fetcher (requests), which --offline never uses.
+        from archiver.links.job import LinkSettings
+
+        settings = settings or LinkSettings(run_id=run_id)
+        now = settings.now
     start = fetcher.traffic() if fetcher is not None else None
     got = pages.get([copy.url for copy in copies])
 
@@ -279,7 +286,9 @@ def verify_many(
     baselines = Baselines(archive)
     checked = check and fetcher is not None
     if checked:
-        assert fetcher is not None
+        assert fetcher is not None and settings is not None
+        from archiver.links.job import check_and_keep
+
         done = check_and_keep(
             all_links,
             fetcher=fetcher,
@@ -305,6 +314,8 @@ def verify_many(
     if offline:
         # No page could be read, so no placeholder could be recovered: that is no verdict on
         # the copy's links either (docs/contract.md: network_unavailable), not a broken link.
+        from archiver.links.job import without_verdict
+
         checks = without_verdict(checks)
 
     results: list[Verification] = []
@@ -323,7 +334,7 @@ def verify_many(
                 "capture_id": page.capture_id,
                 "links": list(mine) if checked else [],  # else: none checked
                 "run_id": run_id,
-                "verified_at": settings.now,
+                "verified_at": now,
             }
         )
         results.append(
