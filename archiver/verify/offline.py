@@ -154,11 +154,11 @@ def verify_offline(
             error = outcome.to_exception()
             bad.append(error if isinstance(error, InputError) else InputError(str(error)))
             continue
-        parsed, drift = outcome
+        parsed, drift, cache_json = outcome
         normalized: Sequence[str] = ()
         if parsed is not None:
             copy = parsed.copy
-            fresh.append((sha, copy_to_json(copy, parsed.normalized)))
+            fresh.append((sha, cache_json or copy_to_json(copy, parsed.normalized)))
             normalized = parsed.normalized
         else:
             assert given is not None

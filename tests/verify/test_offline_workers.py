@@ -129,9 +129,14 @@ def test_same_verdicts_rows_and_errors_as_inline(
                         paths, archive=archive, executor=InlineExecutor(), errors=errors
                     )
             runs.append(([v.to_json() for v in result], [str(e) for e in errors]))
-        reports[name] = (runs, _stored(db))
+        with sqlite3.connect(db) as conn:
+            parses = conn.execute(
+                "select sha256, parser, data from canonical_parses order by sha256"
+            ).fetchall()
+        reports[name] = (runs, _stored(db), parses)
     assert reports["executor"] == reports["inline"]
     (first, _), stored = reports["inline"][0][0], reports["inline"][1]
+    assert len(reports["inline"][2]) == 5  # one parse per distinct readable copy's bytes
     by_name = {Path(r["canonical"]).name: r for r in first}
     assert url_hint((tmp_path / "copies" / "c-accented.md").read_bytes()) == ACCENTED
     assert by_name["c-accented.md"]["status"] == "edited"  # found through the parsed URL
