@@ -182,6 +182,11 @@ class Archive:
             verified_at=verified_at,
         )
 
+    def save_verifications(self, items: Sequence[dict[str, Any]]) -> list[int]:
+        """Many verifications (the keyword arguments of :meth:`save_verification` each), one
+        transaction; their ids in order."""
+        return self.verdicts.save_verifications(items)
+
     def save_source_drifts(self, verification_id: int, drifts: Sequence[Any]) -> None:
         """Record how each source of a verification compares with its first capture."""
         self.verdicts.save_source_drifts_many([(verification_id, drifts)])

@@ -51,6 +51,47 @@ def _insert_link_checks(
     )
 
 
+def _insert_verification(
+    conn: sqlite3.Connection,
+    *,
+    canonical_path: str,
+    url: str,
+    drift: Drift,
+    capture_id: int | None,
+    links: Sequence[LinkCheck] = (),
+    run_id: int | None = None,
+    verified_at: str | None = None,
+) -> int:
+    when = verified_at or utc_iso()
+    cursor = conn.execute(
+        """INSERT INTO verifications (canonical_path, url, capture_id, run_id, verified_at,
+            status, similarity, checksum_canonical, checksum_live, changes)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            canonical_path,
+            url,
+            capture_id,
+            run_id,
+            when,
+            drift.status,
+            drift.similarity,
+            drift.checksum_canonical,
+            drift.checksum_live,
+            dumps([change.to_json() for change in drift.changes]),
+        ),
+    )
+    verification_id = int(cursor.lastrowid or 0)
+    _insert_link_checks(
+        conn,
+        links,
+        source_url=url,
+        capture_id=capture_id,
+        checked_at=when,
+        verification_id=verification_id,
+    )
+    return verification_id
+
+
 class Verdicts:
     """Link checks and verifications of one archive (``archive.verdicts``)."""
 
@@ -77,6 +118,19 @@ class Verdicts:
             )
 
     @guarded
+    def save_verifications(self, items: Sequence[dict[str, Any]]) -> list[int]:
+        """Many verifications (each the keyword arguments of :meth:`save_verification`) with
+        their link checks, in one transaction, in order; their ids. One commit for a job's
+        batch instead of one per copy: the same rows, the same ids."""
+        if not items:
+            return []
+        ids: list[int] = []
+        with self.handle.transaction() as conn:
+            for item in items:
+                ids.append(_insert_verification(conn, **item))
+        return ids
+
+    @guarded
     def save_verification(
         self,
         *,
@@ -89,35 +143,17 @@ class Verdicts:
         verified_at: str | None = None,
     ) -> int:
         """Record one comparison of a canonical copy with a capture, and its link checks."""
-        when = verified_at or utc_iso()
         with self.handle.transaction() as conn:
-            cursor = conn.execute(
-                """INSERT INTO verifications (canonical_path, url, capture_id, run_id, verified_at,
-                    status, similarity, checksum_canonical, checksum_live, changes)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    canonical_path,
-                    url,
-                    capture_id,
-                    run_id,
-                    when,
-                    drift.status,
-                    drift.similarity,
-                    drift.checksum_canonical,
-                    drift.checksum_live,
-                    dumps([change.to_json() for change in drift.changes]),
-                ),
-            )
-            verification_id = int(cursor.lastrowid or 0)
-            _insert_link_checks(
+            return _insert_verification(
                 conn,
-                links,
-                source_url=url,
+                canonical_path=canonical_path,
+                url=url,
+                drift=drift,
                 capture_id=capture_id,
-                checked_at=when,
-                verification_id=verification_id,
+                links=links,
+                run_id=run_id,
+                verified_at=verified_at,
             )
-        return verification_id
 
     @guarded
     def save_source_drifts_many(self, items: Sequence[tuple[int, Sequence[Any]]]) -> None:

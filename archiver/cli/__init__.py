@@ -9,8 +9,35 @@ them, so ``archiver --help`` starts fast.
 
 from __future__ import annotations
 
-from archiver.cli import archive, capture, evidence, links, reports, run, verify, warc
-from archiver.cli.app import cli, main
+from archiver.cli.app import ArchiverGroup, cli, main
 
 __all__ = ["cli", "main"]
-_COMMANDS = (archive, capture, evidence, links, reports, run, verify, warc)  # imported to register
+
+#: Each command's module, imported on first use (``ArchiverGroup.get_command``): a command
+#: starts with its own imports only, not every command's.
+COMMAND_MODULES = {
+    "fetch": "capture",
+    "snapshot": "capture",
+    "extract": "capture",
+    "verify": "verify",
+    "links": "links",
+    "fsck": "archive",
+    "search": "archive",
+    "query": "archive",
+    "history": "archive",
+    "serve": "archive",
+    "export-warc": "warc",
+    "export-wacz": "warc",
+    "import-warc": "warc",
+    "report": "reports",
+    "run": "run",
+    "seal": "evidence",
+    "key": "evidence",
+    "prove": "evidence",
+    "check-proof": "evidence",
+}
+_MODULES = ("archive", "capture", "evidence", "links", "reports", "run", "verify", "warc")
+
+assert isinstance(cli, ArchiverGroup)
+cli.lazy = {name: f"archiver.cli.{module}" for name, module in COMMAND_MODULES.items()}
+cli.modules = tuple(f"archiver.cli.{module}" for module in _MODULES)

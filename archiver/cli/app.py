@@ -13,11 +13,9 @@ inside the functions and commands that need them, so ``archiver --help`` loads n
 from __future__ import annotations
 
 import errno
-import json
 import os
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -60,7 +58,9 @@ ORDER = (
 
 def emit_json(data: Any) -> None:
     """Print one JSON document on stdout (the contract: nothing else goes there)."""
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    from archiver.cli.jsondoc import dumps
+
+    click.echo(dumps(data))
 
 
 def _stacked(options: list[Callable[[F], F]]) -> Callable[[F], F]:
@@ -233,7 +233,28 @@ class ArchiverGroup(click.Group):
     command_class = ArchiverCommand
     group_class = type  # subgroups (``report``) are ArchiverGroups too
 
+    #: The modules of ``archiver.cli`` whose commands this group lists, by command name,
+    #: imported when a command is asked for (``archiver extract`` loads ``capture`` only;
+    #: ``--help`` loads them all). Filled by ``archiver/cli/__init__.py``.
+    lazy: dict[str, str] = {}
+    modules: tuple[str, ...] = ()
+
+    def _load(self, names: Sequence[str]) -> None:
+        import importlib
+
+        for module in names:
+            importlib.import_module(module)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and self.modules:
+            module = self.lazy.get(cmd_name)
+            self._load([module] if module else self.modules)
+            if cmd_name not in self.commands:  # a command no table names yet: load them all
+                self._load(self.modules)
+        return super().get_command(ctx, cmd_name)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load(self.modules)
         known = [name for name in ORDER if name in self.commands]
         return known + [name for name in self.commands if name not in ORDER]
 
@@ -469,6 +490,8 @@ def _write_report(text: str, output: str | None) -> None:
 def _atomic_write(path: str, data: bytes) -> None:
     """``data`` into ``path`` through a temporary file beside it and ``os.replace``."""
     folder = os.path.dirname(path) or "."
+    import tempfile
+
     fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

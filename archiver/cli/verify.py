@@ -73,27 +73,28 @@ def verify(
                     errors=errors,
                     settings=LinkSettings(rescue=archives),
                 )
+        elif offline:  # verify_paths, each copy parsed and compared in the workers
+            from archiver.verify.offline import verify_offline
+
+            results = verify_offline(files, archive=archive, executor=executor, errors=errors)
         else:  # verify_paths, with the copies parsed and the pages extracted in the workers
             from archiver.capture.pages import LivePages
             from archiver.verify.copies import read_copies
 
             copies, unreadable = read_copies(files, archive=archive, executor=executor)
             errors.extend(unreadable)
-            if offline:
-                results = pipeline.verify_many(copies, fetcher=None, archive=archive)
-            else:
-                from archiver.links.job import LinkSettings
+            from archiver.links.job import LinkSettings
 
-                archives = _archives(options, no_archive_lookup, None)
-                with _fetcher(options) as fetcher:
-                    results = pipeline.verify_many(
-                        copies,
-                        fetcher=fetcher,
-                        archive=archive,
-                        check=not no_check_links,
-                        settings=LinkSettings(rescue=archives),
-                        pages=LivePages(fetcher, archive, executor=executor),
-                    )
+            archives = _archives(options, no_archive_lookup, None)
+            with _fetcher(options) as fetcher:
+                results = pipeline.verify_many(
+                    copies,
+                    fetcher=fetcher,
+                    archive=archive,
+                    check=not no_check_links,
+                    settings=LinkSettings(rescue=archives),
+                    pages=LivePages(fetcher, archive, executor=executor),
+                )
     if errors and not results:  # nothing readable: the last error is the one-line message
         for error in errors[:-1]:
             click.echo(f"archiver: error: {terminal_line(error)}", err=True)

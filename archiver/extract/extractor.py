@@ -21,9 +21,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 
-from charset_normalizer import from_bytes
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -127,6 +125,8 @@ def _most_plausible(data: bytes, candidates: list[tuple[str, str]]) -> tuple[str
     """
     first = candidates[0]
     names = [e for e, _ in candidates]
+    from charset_normalizer import from_bytes  # ~20 ms to import: only for pages that need it
+
     results = from_bytes(data[:65536], cp_isolation=names)
     chaos = {_codec(m.encoding): m.chaos for m in results}
     if chaos:
@@ -219,6 +219,8 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
         if declared:
             warnings.append("used utf-8, in which the bytes are valid")
         return text, "utf-8", warnings
+    from charset_normalizer import from_bytes
+
     guess = from_bytes(data[:262144]).best()
     guessed = (_codec(guess.encoding) if guess is not None else None) or "cp1252"
     if guessed in _CYRILLIC_8BIT or _lowercase_share(data.decode(guessed, "replace")) < 0.5:
@@ -429,6 +431,8 @@ def extract_many(
         for job in jobs:
             yield job[0], _extract_one(job)
         return
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from zip(
             paths,

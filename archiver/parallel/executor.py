@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: Modules each pool worker imports before its first task (the fork server preloads them).
-PRELOAD = ("archiver.parallel.tasks",)
+#: Modules each pool worker imports before its first task (the fork server preloads them);
+#: the generic profile (trafilatura) is imported on first use elsewhere, so it is named here.
+PRELOAD = ("archiver.parallel.tasks", "archiver.extract.profiles.generic")
 #: Seconds to wait for a Dask scheduler to answer before saying it cannot be reached.
 CONNECT_TIMEOUT = 10.0
 CLUSTER_HINT = "pip install 'archiver[cluster]'"

@@ -24,7 +24,7 @@ from archiver.errors import ArchiverError, ExtractionError, InputError
 from archiver.extract.extractor import extract
 from archiver.fetch.captures import is_html
 from archiver.models import CanonicalCopy, Capture, Document, Drift
-from archiver.verify.canonical import canonical_from_bytes
+from archiver.verify.canonical import canonical_from_bytes, copy_to_json
 from archiver.verify.compare import compare, normalized_paragraphs
 
 log = logging.getLogger(__name__)
@@ -171,4 +171,35 @@ def parse_and_compare_batch(
         if document is not None:
             drift = _compare_normalized(outcome.copy, document, outcome.normalized)
         out.append((outcome, drift))
+    return out
+
+
+def copy_verdict_batch(
+    items: Sequence[tuple[bytes | ParsedCopy, str, Document | None]],
+) -> list[tuple[ParsedCopy | None, Drift | None, str | None] | TaskError]:
+    """For each copy — its bytes (a new copy, parsed here) or the :class:`ParsedCopy` the
+    parse cache gave — and the live document given beside it (None: no page): the parse
+    (None when it was given), the drift against that document (None without one), and the
+    parse cache's JSON of a new parse (``canonical.copy_to_json``, None when it was given).
+
+    The pure half of ``verify --offline``: the parent reads the files, looks up the pages
+    and stores; everything a copy costs in between runs here, in one round trip.
+    """
+    out: list[tuple[ParsedCopy | None, Drift | None, str | None] | TaskError] = []
+    for source, path, document in items:
+        if isinstance(source, ParsedCopy):
+            given, parsed = True, source
+        else:
+            (outcome,) = parse_copy_batch([(source, path)])
+            if isinstance(outcome, TaskError):
+                out.append(outcome)
+                continue
+            given, parsed = False, outcome
+        drift = None
+        if document is not None:
+            drift = _compare_normalized(parsed.copy, document, parsed.normalized)
+        if given:
+            out.append((None, drift, None))
+        else:
+            out.append((parsed, drift, copy_to_json(parsed.copy, parsed.normalized)))
     return out

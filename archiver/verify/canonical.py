@@ -136,8 +136,14 @@ def _inline(token: Token) -> tuple[str, tuple[Link, ...], str | None, tuple[str,
     return _squash("".join(parts)), tuple(links), last_strong, tuple(urls)
 
 
+#: Runs of [ \t\r\n] that squashing changes (a lone space stays): see ``fastparse._RUNS``.
+_RUNS = re.compile(r"[ \t\r\n]{2,}|[\t\r\n]")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"[ \t\r\n]+", " ", text).strip()
+    if "\n" in text or "  " in text or "\t" in text or "\r" in text:
+        text = _RUNS.sub(" ", text)
+    return text.strip()
 
 
 def _blocks(markdown: str) -> Iterator[_Block]:

@@ -83,6 +83,34 @@ def _touched(start: int, end: int, owner: list[int]) -> set[int]:
 
 Opcode = tuple[str, int, int, int, int]
 
+#: Words compared at once (as list slices, in C) while looking for where two texts part.
+_STRIDE = 64
+
+
+def _common_head(a: list[str], b: list[str]) -> int:
+    """How many words ``a`` and ``b`` share at the start: a slice at a time, then a word."""
+    limit = min(len(a), len(b))
+    head = 0
+    while head + _STRIDE <= limit and a[head : head + _STRIDE] == b[head : head + _STRIDE]:
+        head += _STRIDE
+    while head < limit and a[head] == b[head]:
+        head += 1
+    return head
+
+
+def _common_tail(a: list[str], b: list[str], limit: int) -> int:
+    """How many words ``a`` and ``b`` share at the end, at most ``limit``."""
+    tail = 0
+    end_a, end_b = len(a), len(b)
+    while (
+        tail + _STRIDE <= limit
+        and a[end_a - tail - _STRIDE : end_a - tail] == b[end_b - tail - _STRIDE : end_b - tail]
+    ):
+        tail += _STRIDE
+    while tail < limit and a[end_a - 1 - tail] == b[end_b - 1 - tail]:
+        tail += 1
+    return tail
+
 
 def align(a: Sequence[str], b: Sequence[str]) -> tuple[list[Opcode], float]:
     """difflib opcodes and similarity ratio of two word lists, common ends trimmed first.
@@ -91,15 +119,11 @@ def align(a: Sequence[str], b: Sequence[str]) -> tuple[list[Opcode], float]:
     mostly equal text) cost little more than a comparison of the two lists.
     """
     total = len(a) + len(b)
-    if list(a) == list(b):
+    a, b = list(a), list(b)
+    if a == b:
         return ([("equal", 0, len(a), 0, len(b))] if a else []), 1.0
-    head = 0
-    limit = min(len(a), len(b))
-    while head < limit and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
-        tail += 1
+    head = _common_head(a, b)
+    tail = _common_tail(a, b, min(len(a), len(b)) - head)
     middle = SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False)
     opcodes: list[Opcode] = []
     if head:

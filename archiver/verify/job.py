@@ -11,15 +11,14 @@ the fetcher's traffic over the whole job, and surfaced on the result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from archiver.capture.pages import LivePages, Page, Pages, StoredPages
 from archiver.errors import InputError
 from archiver.links.check import classify, precheck
-from archiver.links.job import Due, LinkSettings, check_and_keep, without_verdict
-from archiver.models import CanonicalCopy, Capture, Document, Drift, Link, LinkCheck
+from archiver.models import CanonicalCopy, Capture, Document, Drift, Link, LinkCheck, utc_iso
 from archiver.verify.citations import COMPARED, SourceDrift, citing_context, source_drift
 from archiver.verify.compare import (
     DRIFTED,
@@ -34,6 +33,7 @@ from archiver.verify.recover import recover_links
 if TYPE_CHECKING:
     from archiver.archive.store import Archive
     from archiver.fetch.fetcher import Fetcher
+    from archiver.links.job import Due, LinkSettings
 
 OFFLINE_DETAIL = "offline: not checked"
 UNCHECKED_DETAIL = "not checked (--no-check-links)"
@@ -93,6 +93,28 @@ def _unchecked(link: Link, detail: str = OFFLINE_DETAIL) -> LinkCheck:
     )
 
 
+def _prechecked(links: Sequence[Link], flags: Sequence[bool], detail: str) -> list[LinkCheck]:
+    """The unchecked verdict of each link (placeholder, mailto:, invalid, or ``detail``), with
+    its ``recovered`` flag: one precheck per distinct URL, one record per distinct link."""
+    verdicts: dict[str, LinkCheck] = {}
+    made: dict[tuple[str, str, bool], LinkCheck] = {}
+    out: list[LinkCheck] = []
+    for link, flag in zip(links, flags, strict=True):
+        key = (link.url, link.text, flag)
+        check = made.get(key)
+        if check is None:
+            known = verdicts.get(link.url)
+            if known is None:
+                known = verdicts[link.url] = _unchecked(link, detail)
+            if known.text == link.text:
+                check = replace(known, recovered=flag)
+            else:
+                check = replace(known, text=link.text, recovered=flag)
+            made[key] = check
+        out.append(check)
+    return out
+
+
 def _fetchable(check: LinkCheck) -> bool:
     """Was (or, unchecked, would) this link be fetched: not a placeholder, mailto:, bad URL."""
     if check.status == "skipped":
@@ -100,33 +122,52 @@ def _fetchable(check: LinkCheck) -> bool:
     return check.status not in ("placeholder", "invalid")
 
 
-def page_drift(copy: CanonicalCopy, capture: Capture, live: Document | None) -> tuple[Drift, str]:
+#: How a job compares a copy with a document: ``compare``, or a drift computed elsewhere.
+Comparer = Callable[[CanonicalCopy, Document], Drift]
+
+
+def page_drift(
+    copy: CanonicalCopy, capture: Capture, live: Document | None, *, compared: Comparer = compare
+) -> tuple[Drift, str]:
     """The verdict for a fetched page: compared, or missing / unreachable from the fetch."""
     page = classify(Link(url=copy.url, text=copy.title or ""), capture)
     if page.status not in ("ok", "redirected"):
         return verdict_without_page(copy, page.status, page.detail), page.detail
     if live is None:
         return verdict_without_page(copy, "unreachable", "the page could not be extracted"), ""
-    drift = compare(copy, live)
+    drift = compared(copy, live)
     if page.status == "redirected" and drift.status == "rewritten" and _unrelated(copy, live):
         detail = f"redirected to an unrelated page {capture.final_url}"
         return verdict_without_page(copy, "soft_404", detail), detail
     return drift, page.detail
 
 
-def drift_of(copy: CanonicalCopy, page: Page) -> tuple[Drift, str]:
+def drift_of(copy: CanonicalCopy, page: Page, *, compared: Comparer = compare) -> tuple[Drift, str]:
     """The drift verdict of a copy against the page a strategy gave (any strategy)."""
     if page.capture is None:
         if page.document is not None:
-            return compare(copy, page.document), ""
+            return compared(copy, page.document), ""
         detail = "offline: no stored capture"
         return verdict_without_page(copy, "unreachable", detail), detail
     if page.not_modified:  # the page as last stored, alive
         if page.document is not None:
-            return compare(copy, page.document), ""
+            return compared(copy, page.document), ""
         detail = "the page could not be extracted"
         return verdict_without_page(copy, "unreachable", detail), ""
-    return page_drift(copy, page.capture, page.document)
+    return page_drift(copy, page.capture, page.document, compared=compared)
+
+
+def known_drifts(drifts: Mapping[str, tuple[Document, Drift]]) -> Comparer:
+    """A comparer that takes the drift computed elsewhere (a worker) for a copy, by its path,
+    when it was computed against this very document; otherwise it compares now."""
+
+    def compared(copy: CanonicalCopy, document: Document) -> Drift:
+        known = drifts.get(copy.path)
+        if known is not None and known[0] is document:
+            return known[1]
+        return compare(copy, document)
+
+    return compared
 
 
 def _unrelated(copy: CanonicalCopy, live: Document) -> bool:
@@ -204,6 +245,7 @@ def verify_many(
     settings: LinkSettings | None = None,
     ahead: dict[str, Capture] | None = None,
     skip_keeping: Callable[[str], bool] | None = None,
+    drifts: Mapping[str, tuple[Document, Drift]] | None = None,
 ) -> VerifyResult:
     """Verify many copies: every page in one polite concurrent batch, then every link in one.
 
@@ -211,19 +253,29 @@ def verify_many(
     its URL and links are only prechecked. Each page and each link target is fetched once per
     job however many copies name it; every capture and every verification is stored. ``due``
     picks the links to check (a run's schedule); the others are counted, not checked.
+    ``drifts``: by copy path, the drift already computed (in a worker) against a document;
+    used when the page's document is that very object (:func:`known_drifts`).
     """
     if pages is None:
         pages = LivePages(fetcher, archive, run_id=run_id) if fetcher else StoredPages(archive)
-    settings = settings or LinkSettings(run_id=run_id)
+    if settings is None and fetcher is None:
+        now = utc_iso()  # offline: no link is checked, so nothing of the links job is needed
+    else:
+        # Imported here: the links job brings the fetcher (requests), which --offline never uses.
+        from archiver.links.job import LinkSettings
+
+        settings = settings or LinkSettings(run_id=run_id)
+        now = settings.now
     start = fetcher.traffic() if fetcher is not None else None
     got = pages.get([copy.url for copy in copies])
 
-    drifts: list[tuple[Drift, str]] = []
+    compared = known_drifts(drifts) if drifts else compare
+    verdicts: list[tuple[Drift, str]] = []
     chosen: list[list[int]] = []
     pairs_of: list[list[tuple[Link, bool]]] = []
     for copy in copies:
         page = got[copy.url]
-        drifts.append(drift_of(copy, page))
+        verdicts.append(drift_of(copy, page, compared=compared))
         pairs = recover_links(copy.links, page.document.links if page.document else ())
         pairs_of.append(pairs)
         links = [link for link, _ in pairs]
@@ -234,7 +286,9 @@ def verify_many(
     baselines = Baselines(archive)
     checked = check and fetcher is not None
     if checked:
-        assert fetcher is not None
+        assert fetcher is not None and settings is not None
+        from archiver.links.job import check_and_keep
+
         done = check_and_keep(
             all_links,
             fetcher=fetcher,
@@ -249,44 +303,40 @@ def verify_many(
                 baselines.remember(url, source.capture_id, source.document)
             else:
                 baselines.remember(url, None, None)  # no page now: not compared
+        checks = [replace(c, recovered=f) for c, f in zip(all_checks, all_flags, strict=True)]
     else:
-        detail = OFFLINE_DETAIL if fetcher is None else UNCHECKED_DETAIL
-        verdicts: dict[str, LinkCheck] = {}  # one precheck per distinct URL in the job
-        all_checks = []
-        for link in all_links:
-            if link.url not in verdicts:
-                verdicts[link.url] = _unchecked(link, detail)
-            known = verdicts[link.url]
-            all_checks.append(known if known.text == link.text else replace(known, text=link.text))
-    checks = [replace(c, recovered=f) for c, f in zip(all_checks, all_flags, strict=True)]
+        checks = _prechecked(
+            all_links, all_flags, OFFLINE_DETAIL if fetcher is None else UNCHECKED_DETAIL
+        )
     offline = (
         start is not None and fetcher is not None and ((fetcher.traffic() - start).nothing_answered)
     )
     if offline:
         # No page could be read, so no placeholder could be recovered: that is no verdict on
         # the copy's links either (docs/contract.md: network_unavailable), not a broken link.
+        from archiver.links.job import without_verdict
+
         checks = without_verdict(checks)
 
     results: list[Verification] = []
-    to_store: list[tuple[int, list[SourceDrift]]] = []
+    rows: list[dict[str, Any]] = []
     position = 0
-    for copy, (drift, detail), picked in zip(copies, drifts, chosen, strict=True):
+    for copy, (drift, detail), picked in zip(copies, verdicts, chosen, strict=True):
         page = got[copy.url]
         mine = tuple(checks[position : position + len(picked)])
         position += len(picked)
         drifted_sources = source_drifts(copy, mine, baselines) if sources else ()
-        verification_id = archive.save_verification(
-            canonical_path=copy.path,
-            url=copy.url,
-            drift=drift,
-            capture_id=page.capture_id,
-            links=list(mine) if checked else [],  # else: none checked
-            run_id=run_id,
-            verified_at=settings.now,
+        rows.append(
+            {
+                "canonical_path": copy.path,
+                "url": copy.url,
+                "drift": drift,
+                "capture_id": page.capture_id,
+                "links": list(mine) if checked else [],  # else: none checked
+                "run_id": run_id,
+                "verified_at": now,
+            }
         )
-        compared = [d for d in drifted_sources if d.status in COMPARED]
-        if compared:
-            to_store.append((verification_id, compared))
         results.append(
             Verification(
                 canonical=copy,
@@ -301,6 +351,13 @@ def verify_many(
                 page=page,
             )
         )
+    # Every verification of the job in one transaction (one commit, not one per copy).
+    ids = archive.save_verifications(rows)
+    to_store: list[tuple[int, list[SourceDrift]]] = []
+    for verification_id, result in zip(ids, results, strict=True):
+        judged = [d for d in result.sources if d.status in COMPARED]
+        if judged:
+            to_store.append((verification_id, judged))
     archive.save_source_drifts_many(to_store)
     return VerifyResult(verifications=tuple(results), offline=offline)
 

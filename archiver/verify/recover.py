@@ -15,14 +15,16 @@ def recover_links(canonical: Sequence[Link], live: Sequence[Link]) -> list[tuple
     Matched by anchor text (normalized, case-folded), in order, each live link used once.
     Returns (link, recovered) pairs; a placeholder with no match stays a placeholder.
     """
-    pool: dict[str, list[Link]] = {}
-    for link in live:
-        pool.setdefault(normalize_text(link.text).casefold(), []).append(link)
+    pool: dict[str, list[Link]] | None = None  # built for the first placeholder, if any
     out: list[tuple[Link, bool]] = []
     for link in canonical:
-        if precheck(link) is None or link.url.strip() not in ("", "#"):
+        if link.url.strip() not in ("", "#") or precheck(link) is None:
             out.append((link, False))
             continue
+        if pool is None:
+            pool = {}
+            for known in live:
+                pool.setdefault(normalize_text(known.text).casefold(), []).append(known)
         candidates = pool.get(normalize_text(link.text).casefold())
         if candidates:
             target = candidates.pop(0)

@@ -281,7 +281,10 @@ def test_every_command_that_opens_the_archive_takes_db() -> None:
     from archiver.cli.app import NO_ARCHIVE
 
     def commands(group: click.Group, prefix: str = "") -> Iterator[tuple[str, click.Command]]:
-        for name, command in group.commands.items():
+        context = click.Context(group)
+        for name in group.list_commands(context):  # the commands are loaded on first use
+            command = group.get_command(context, name)
+            assert command is not None, name
             if isinstance(command, click.Group):
                 yield from commands(command, prefix + name + " ")
             else:

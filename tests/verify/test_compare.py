@@ -185,3 +185,34 @@ def test_editors_note_at_the_top_is_called_out(seed_copy: CanonicalCopy) -> None
     drift = compare(seed_copy, live_from(seed_copy, paras))
     assert drift.status == "edited"
     assert [(c.kind, c.note) for c in drift.changes] == [("added", "correction note added")]
+
+
+def test_common_ends_found_a_slice_at_a_time_are_the_word_by_word_ones() -> None:
+    """``align`` trims the words two texts share at both ends in slices; the result must be
+    exactly what walking them word by word gives, including overlaps and repeated words."""
+    import random
+
+    from archiver.verify.compare import _STRIDE, _common_head, _common_tail
+
+    def walked(a: list[str], b: list[str]) -> tuple[int, int]:
+        head, limit = 0, min(len(a), len(b))
+        while head < limit and a[head] == b[head]:
+            head += 1
+        tail = 0
+        while tail < limit - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+            tail += 1
+        return head, tail
+
+    rng = random.Random(15)
+    for _ in range(3000):
+        words = [rng.choice("abc") for _ in range(rng.randint(0, 5 * _STRIDE))]
+        a, b = list(words), list(words)
+        for _ in range(rng.randint(0, 3)):
+            if b and rng.random() < 0.5:
+                del b[rng.randrange(len(b))]
+            else:
+                b.insert(rng.randint(0, len(b)), rng.choice("abcd"))
+        if rng.random() < 0.3:
+            a = a * rng.randint(1, 3)
+        head = _common_head(a, b)
+        assert (head, _common_tail(a, b, min(len(a), len(b)) - head)) == walked(a, b)

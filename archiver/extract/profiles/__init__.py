@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from archiver.extract.profiles import generic, moscowtimes
+from archiver.extract.profiles import moscowtimes
 from archiver.extract.profiles.base import Page, PageFields, Profile, resolve
 
 __all__ = [
@@ -28,18 +28,38 @@ __all__ = [
     "select_profile",
 ]
 
+#: ``generic.NAME``, known without importing it.
+GENERIC = "generic"
+
+
+def _generic_page(page: Page) -> PageFields:
+    """``generic.extract_page``, imported on first use: trafilatura takes ~0.3 s to import,
+    and a page of a site with its own profile (``archiver extract`` on a Moscow Times page)
+    never needs it."""
+    from archiver.extract.profiles import generic
+
+    return generic.extract_page(page)
+
+
+def _generic_recognise(page: Page) -> float:
+    from archiver.extract.profiles import generic
+
+    return generic.recognise(page)
+
+
 PROFILES: tuple[Profile, ...] = (
     moscowtimes.PROFILE,
-    generic.PROFILE,  # last: reads every page no other profile claims
+    # last: reads every page no other profile claims
+    Profile(name=GENERIC, extract_page=_generic_page, recognise=_generic_recognise),
 )
 PROFILE_NAMES = tuple(p.name for p in PROFILES)
 
 
 def select_profile(page: Page) -> str:
     """The name of the profile most sure the page is its site's; ``generic`` when none is."""
-    best, score = generic.NAME, 0.0
+    best, score = GENERIC, 0.0
     for profile in PROFILES:
-        if profile.name == generic.NAME:
+        if profile.name == GENERIC:
             continue
         sure = profile.recognise(page)
         if sure > score:

@@ -1,0 +1,180 @@
+"""``verify --offline`` with each copy's pure work — parse, normalize, compare — in an executor.
+
+:func:`verify_offline` gives what :func:`archiver.verify.job.verify_paths` gives with no
+fetcher (the same copies, verdicts, stored rows and errors, in the same order), but a copy
+costs the parent only what must happen there: reading and hashing the file, the parse cache,
+the stored page's look-up, and the one writer. For that the parent looks the page up
+*before* the copy is parsed, from the URL the copy's bytes name (:func:`url_hint`), and
+sends the bytes and the page's document together (``tasks.copy_verdict_batch``): one round
+trip per chunk. A hint that turns out wrong (the parse finds another URL) costs a look-up
+and a comparison here, never a different verdict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from archiver.capture.pages import Page, StoredPages
+from archiver.errors import InputError
+from archiver.models import CanonicalCopy, Document, Drift
+from archiver.verify import copies as reading
+from archiver.verify.canonical import (
+    PARSER_VERSION,
+    copy_and_normalized_from_json,
+    copy_to_json,
+)
+from archiver.verify.compare import compare, normalized_paragraphs
+from archiver.verify.job import Verification, VerifyResult, verify_many
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from archiver.archive.store import Archive
+
+#: Copies verified and stored together while the workers compute the next chunks.
+VERIFY_BATCH = 500
+
+_URL_IN_FRONT_MATTER = re.compile(rb"^url[ \t]*:[ \t]*[\"']?([^\s\"']+)", re.MULTILINE)
+_URL_AFTER_LABEL = re.compile(rb"[ \t]*original[ \t]+url[ \t]*:\s*<?([^\s<>]+)", re.I)
+
+
+def url_hint(data: bytes) -> str | None:
+    """The original URL a copy most likely names, read from its bytes without parsing it.
+
+    A guess, not the copy's URL: ``parse_canonical`` decides, and :func:`verify_offline`
+    checks the hint against the parsed copy's ``url`` before using what it looked up. Read
+    from the bytes (ASCII case folding is one C pass; a ``str`` of Cyrillic text is not).
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    found = None
+    if data.startswith(b"---"):
+        end = data.find(b"\n---", 3)
+        found = _URL_IN_FRONT_MATTER.search(data, 3, end if end > 0 else len(data))
+    if found is None:
+        lowered = data.lower()
+        at = lowered.find(b"original")
+        while at >= 0 and found is None:
+            found = _URL_AFTER_LABEL.match(data, data.rfind(b"\n", 0, at) + 1)
+            at = lowered.find(b"original", at + 8)
+    if found is None:
+        return None
+    try:
+        return found.group(1).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+class _LookedUp:
+    """:class:`StoredPages`, each URL looked up once for the whole job (a page strategy)."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.stored = StoredPages(archive)
+        self.pages: dict[str, Page] = {}
+
+    def page(self, url: str) -> Page:
+        page = self.pages.get(url)
+        if page is None:
+            page = self.pages[url] = self.stored.get([url])[url]
+        return page
+
+    def get(self, urls: Sequence[str]) -> dict[str, Page]:
+        return {url: self.page(url) for url in dict.fromkeys(urls)}
+
+
+def verify_offline(
+    paths: Sequence[str],
+    *,
+    archive: Archive,
+    executor: Executor,
+    errors: list[InputError] | None = None,
+    run_id: int | None = None,
+) -> VerifyResult:
+    """Every copy against the newest stored capture of its URL, the pure work in ``executor``.
+
+    As :func:`~archiver.verify.job.verify_paths` with ``fetcher=None``: an unreadable copy
+    raises before anything is stored unless ``errors`` is given (then it is appended there).
+    """
+    from archiver.parallel.ordered import map_ordered
+    from archiver.parallel.tasks import ParsedCopy, TaskError, copy_verdict_batch
+
+    # A first, empty task starts the workers (a fork server importing the task module takes
+    # ~0.3 s) while the files are read and hashed here.
+    executor.submit(int)
+    raw, bad, cached = reading._read_raw(paths, archive)
+    pages = _LookedUp(archive)
+    # Per readable copy, in order: the URL whose page was sent, the document sent, and the
+    # copy when the parse cache gave it.
+    sent: deque[tuple[str | None, Document | None, CanonicalCopy | None]] = deque()
+
+    def work() -> Iterator[tuple[bytes | ParsedCopy, str, Document | None]]:
+        for path, content, sha in raw:
+            source: bytes | ParsedCopy
+            copy: CanonicalCopy | None
+            url: str | None
+            if sha in cached:
+                copy, saved = copy_and_normalized_from_json(cached[sha], path=path)
+                normalized = tuple(saved) if saved is not None else ()
+                if len(normalized) != len(copy.paragraphs):
+                    normalized = normalized_paragraphs(copy.paragraphs)
+                source, url = ParsedCopy(copy=copy, sha256=sha, normalized=normalized), copy.url
+            else:
+                source, url, copy = content, url_hint(content), None
+            document = pages.page(url).document if url is not None else None
+            sent.append((url, document, copy))
+            yield source, path, document
+
+    outcomes = map_ordered(executor, copy_verdict_batch, work(), chunk=reading.PARSE_CHUNK)
+    # Verified and stored a batch at a time while the workers compute the next chunks, so the
+    # parent's share overlaps theirs; the same rows in the same order as one batch. Unless
+    # errors must raise before anything is stored: then all at the end, as verify_paths does.
+    batch = VERIFY_BATCH if errors is not None else len(raw) + 1
+    copies: list[CanonicalCopy] = []
+    drifts: dict[str, tuple[Document, Drift]] = {}
+    fresh: list[tuple[str, str]] = []
+    done: list[Verification] = []
+
+    def verify_batch() -> None:
+        archive.save_parses(fresh, PARSER_VERSION)
+        fresh.clear()
+        if copies:
+            found = verify_many(
+                copies, fetcher=None, archive=archive, run_id=run_id, pages=pages, drifts=drifts
+            )
+            done.extend(found.verifications)
+        copies.clear()
+        drifts.clear()
+
+    for outcome, (_, _, sha) in zip(outcomes, raw, strict=True):
+        url, document, given = sent.popleft()
+        if isinstance(outcome, TaskError):
+            error = outcome.to_exception()
+            bad.append(error if isinstance(error, InputError) else InputError(str(error)))
+            continue
+        parsed, drift, cache_json = outcome
+        normalized: Sequence[str] = ()
+        if parsed is not None:
+            copy = parsed.copy
+            fresh.append((sha, cache_json or copy_to_json(copy, parsed.normalized)))
+            normalized = parsed.normalized
+        else:
+            assert given is not None
+            copy = given
+        if url != copy.url:  # the hint was wrong: the page of the URL the copy names
+            document = pages.page(copy.url).document
+            drift = compare(copy, document, normalized=normalized or None) if document else None
+        if document is not None and drift is not None:
+            drifts[copy.path] = (document, drift)
+        copies.append(copy)
+        if len(copies) >= batch:
+            verify_batch()
+    if bad and errors is None:
+        archive.save_parses(fresh, PARSER_VERSION)
+        raise bad[0]
+    verify_batch()
+    if errors is not None:
+        errors.extend(bad)
+    return VerifyResult(verifications=tuple(done))

@@ -1,0 +1,111 @@
+"""The commands' JSON writer gives exactly what ``json.dumps(..., indent=2)`` gives."""
+
+from __future__ import annotations
+
+import json
+import random
+from enum import IntEnum
+from typing import Any
+
+import pytest
+
+from archiver.cli.jsondoc import dumps
+
+
+def reference(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+class Word(str):
+    pass
+
+
+class Level(IntEnum):
+    HIGH = 3
+
+
+SCALARS: list[Any] = [
+    "",
+    "plain",
+    'quote " and \\ backslash',
+    "line\nbreak\ttab\x00nul\x1f",
+    "Кремль — «ёлка» \u2028 \ud83d\ude00 😀",
+    0,
+    -17,
+    2**70,
+    0.1,
+    -0.0,
+    1e300,
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    True,
+    False,
+    None,
+]
+
+
+def generated(rng: random.Random, depth: int = 0) -> Any:
+    roll = rng.random()
+    if depth > 4 or roll < 0.45:
+        return rng.choice(SCALARS)
+    if roll < 0.55:
+        return rng.choice([[], {}, ()])
+    size = rng.randint(1, 5)
+    if roll < 0.8:
+        keys = [
+            rng.choice(["url", "text", "", "ключ", 'k"q', "status"]) + str(i) for i in range(size)
+        ]
+        return {key: generated(rng, depth + 1) for key in keys}
+    items = [generated(rng, depth + 1) for _ in range(size)]
+    return tuple(items) if rng.random() < 0.2 else items
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_generated_documents_are_written_as_json_writes_them(seed: int) -> None:
+    data = generated(random.Random(seed))
+    assert dumps(data) == reference(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"a": Word("sub-class of str")},  # a flat object through the C encoder
+        {"nested": {"a": Word("x"), "b": [Word("y")]}},
+        [Word("in a list")],
+        {1: "an int key", "b": [1, 2]},  # not a string key: json's own rules
+        {"flat": {True: 1}},
+        {"level": Level.HIGH, "list": [Level.HIGH]},
+        {"deep": [[[[{"x": []}]]]]},
+    ],
+)
+def test_unusual_values_give_the_same_text(data: Any) -> None:
+    assert dumps(data) == reference(data)
+
+
+def test_a_verify_report_shape() -> None:
+    link = {
+        "url": "https://example.org/a",
+        "text": "a",
+        "status": "skipped",
+        "broken": False,
+        "http_status": None,
+        "redirects": [],
+        "recovered": True,
+    }
+    report = {
+        "results": [
+            {"canonical": "c.md", "similarity": 0.9876, "changes": [], "links": [link, link]}
+        ]
+        * 3,
+        "summary": {"edited": 3},
+        "errors": [],
+    }
+    assert dumps(report) == reference(report)
+
+
+def test_what_json_refuses_is_refused() -> None:
+    with pytest.raises(TypeError):
+        dumps({"a": {1, 2}})
+    with pytest.raises(TypeError):
+        dumps({"a": [object()]})
