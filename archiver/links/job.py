@@ -173,6 +173,13 @@ def archived_copies(
     return with_archived_copies(out, settings.wayback, published)
 
 
+def nothing_answered(fetcher: Fetcher, start: Traffic, since: Traffic | None = None) -> bool:
+    """Nothing answered during the job (from ``start``), or in the whole window from ``since``
+    (a run that fetched this job's pages and sources ahead of it, before ``start``)."""
+    now = fetcher.traffic()
+    return (now - start).nothing_answered or (since is not None and (now - since).nothing_answered)
+
+
 def without_verdict(checks: Sequence[LinkCheck]) -> list[LinkCheck]:
     """Nothing answered: an unrecovered ``#`` link is no verdict either (docs/contract.md)."""
     return [
@@ -278,9 +285,11 @@ def check_pages(
     ahead: dict[str, Capture] | None = None,
     skip_keeping: Callable[[str], bool] | None = None,
     save: bool = True,
+    since: Traffic | None = None,
 ) -> list[LinkReport]:
     """The job for articles given by URL: every page, then all their due links in one batch,
-    checked, judged, stored (each page's links kept in the page's order)."""
+    checked, judged, stored (each page's links kept in the page's order). ``since``: the
+    traffic from which "nothing answered" is judged too (a run's start: it fetches ahead)."""
     start = fetcher.traffic()
     got = pages.get(urls)
     chosen: list[list[Link]] = []
@@ -300,7 +309,7 @@ def check_pages(
         skip_keeping=skip_keeping,
         lookup=False,  # archived copies per page, nearest each page's publication date
     )
-    offline = (fetcher.traffic() - start).nothing_answered
+    offline = nothing_answered(fetcher, start, since)
     reports: list[LinkReport] = []
     position = 0
     for url, links, total in zip(urls, chosen, every, strict=True):

@@ -65,6 +65,9 @@ class Visitor:
         self.config = config
         self.archive = archive
         self.fetcher = fetcher
+        # "Nothing answered" is judged over the run (docs/contract.md), not per group: the
+        # groups' pages and sources are fetched ahead, before each group's job starts.
+        self.since = fetcher.traffic()
         self.run_id = run_id
         self.now = now
         cycle = archive.run_captures(resume_ids)  # url -> capture id stored this cycle
@@ -221,6 +224,7 @@ class Visitor:
             settings=self.settings,
             ahead=self._sources,
             skip_keeping=self._kept_before,
+            since=self.since,
         )
         out: dict[int, ItemResult] = {}
         counted: set[str] = set()
@@ -251,6 +255,7 @@ class Visitor:
             due=self._due(follow),
             ahead=self._sources,
             skip_keeping=self._kept_before,
+            since=self.since,
         )
         out: dict[int, ItemResult] = {}
         counted: set[str] = set()

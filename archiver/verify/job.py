@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any
 from archiver.capture.pages import LivePages, Page, Pages, StoredPages
 from archiver.errors import InputError
 from archiver.links.check import classify, precheck
-from archiver.models import CanonicalCopy, Capture, Document, Drift, Link, LinkCheck, utc_iso
+from archiver.models import (
+    CanonicalCopy,
+    Capture,
+    Document,
+    Drift,
+    Link,
+    LinkCheck,
+    Traffic,
+    utc_iso,
+)
 from archiver.verify.citations import COMPARED, SourceDrift, citing_context, source_drift
 from archiver.verify.compare import (
     DRIFTED,
@@ -246,6 +255,7 @@ def verify_many(
     ahead: dict[str, Capture] | None = None,
     skip_keeping: Callable[[str], bool] | None = None,
     drifts: Mapping[str, tuple[Document, Drift]] | None = None,
+    since: Traffic | None = None,
 ) -> VerifyResult:
     """Verify many copies: every page in one polite concurrent batch, then every link in one.
 
@@ -255,6 +265,9 @@ def verify_many(
     picks the links to check (a run's schedule); the others are counted, not checked.
     ``drifts``: by copy path, the drift already computed (in a worker) against a document;
     used when the page's document is that very object (:func:`known_drifts`).
+    ``since``: the fetcher's traffic from which "nothing answered" is judged; a run passes its
+    own start, since it fetches pages and sources ahead of the job (docs/contract.md: nothing
+    at all answered *in this run*); nothing answering during the job itself counts too.
     """
     if pages is None:
         pages = LivePages(fetcher, archive, run_id=run_id) if fetcher else StoredPages(archive)
@@ -308,9 +321,11 @@ def verify_many(
         checks = _prechecked(
             all_links, all_flags, OFFLINE_DETAIL if fetcher is None else UNCHECKED_DETAIL
         )
-    offline = (
-        start is not None and fetcher is not None and ((fetcher.traffic() - start).nothing_answered)
-    )
+    offline = False
+    if start is not None and fetcher is not None:
+        from archiver.links.job import nothing_answered
+
+        offline = nothing_answered(fetcher, start, since)
     if offline:
         # No page could be read, so no placeholder could be recovered: that is no verdict on
         # the copy's links either (docs/contract.md: network_unavailable), not a broken link.
