@@ -69,9 +69,15 @@ def fetch_all(
     max_connections: int,
     per_host_connections: int,
     pause: Callable[[float], None],
+    each: Callable[[int, Capture], None] | None = None,
 ) -> list[Capture]:
     """``fetch`` every URL of ``items`` on a thread pool within the gate's limits; the results
-    keep the input's order. ``pause`` waits when nothing is in flight (and raises if stopped)."""
+    keep the input's order. ``pause`` waits when nothing is in flight (and raises if stopped).
+
+    ``each(index, capture)`` is called in this thread as each fetch ends (in the order they
+    end), so a caller can hand the answers on while the others are still being fetched; it
+    must return quickly (a queue's ``put``), since no request is dispatched while it runs.
+    """
     results: list[Capture | None] = [None] * len(items)
     queues: dict[str, deque[int]] = {}
     for index, url in enumerate(items):
@@ -108,7 +114,9 @@ def fetch_all(
             for future in done:
                 host, index = inflight.pop(future)
                 busy[host] -= 1
-                results[index] = future.result()
+                results[index] = capture = future.result()
+                if each is not None:
+                    each(index, capture)
     except BaseException:
         for future in inflight:
             future.cancel()  # those not started yet never start

@@ -25,7 +25,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Protocol
+from typing import Protocol, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from archiver.fetch.urls import check_url
@@ -91,6 +91,22 @@ class Fetches(Protocol):
     """What link checking needs of a fetcher (archiver.fetch.fetcher.Fetcher has it)."""
 
     def fetch_many(self, urls: Iterable[str], *, method: str = "GET") -> list[Capture]: ...
+
+
+class FetchesEach(Fetches, Protocol):
+    """A fetcher that also tells of each answer as it arrives (``Fetcher.fetch_many(each=)``)."""
+
+    def fetch_many(
+        self,
+        urls: Iterable[str],
+        *,
+        method: str = "GET",
+        each: Callable[[int, Capture], None] | None = None,
+    ) -> list[Capture]: ...
+
+
+#: Told of each page's answer as it arrives: ``(url, capture)``.
+Each = Callable[[str, Capture], None]
 
 
 def make_check(link: Link, status: str, **fields: object) -> LinkCheck:
@@ -412,12 +428,26 @@ def head_is_enough(capture: Capture) -> bool:
     return capture.ok and bool(media) and media not in _HTML_MEDIA
 
 
-def fetch_for_check(urls: Sequence[str], fetcher: Fetches) -> dict[str, Capture]:
-    """Fetch each URL the cheapest way that still gives a true answer (see :func:`wants_head`)."""
+def fetch_for_check(
+    urls: Sequence[str], fetcher: Fetches, *, each: Each | None = None
+) -> dict[str, Capture]:
+    """Fetch each URL the cheapest way that still gives a true answer (see :func:`wants_head`).
+
+    ``each(url, capture)`` hears of every page's GET answer as it arrives, while the others are
+    being fetched (``fetcher`` must then be a :class:`FetchesEach`); HEAD answers are not told.
+    """
     heads = [url for url in urls if wants_head(url)]
     gets = [url for url in urls if not wants_head(url)]
     captures: dict[str, Capture] = {}
-    if gets:
+    if gets and each is not None:
+        told = each
+
+        def arrived(index: int, capture: Capture) -> None:
+            told(gets[index], capture)
+
+        eager = cast(FetchesEach, fetcher)
+        captures.update(zip(gets, eager.fetch_many(gets, each=arrived), strict=True))
+    elif gets:
         captures.update(zip(gets, fetcher.fetch_many(gets), strict=True))
     if heads:
         answers = dict(zip(heads, fetcher.fetch_many(heads, method="HEAD"), strict=True))
@@ -503,17 +533,20 @@ def check_links(
     *,
     probes: ProbeCache | None = None,
     probe: bool = True,
+    each: Each | None = None,
 ) -> list[LinkCheck]:
     """Check every link (order kept): prechecks, one fetch per distinct URL, then probes.
 
     ``probes`` shares one :class:`ProbeCache` across the pages of a run (a fresh one per call
     otherwise); ``probe=False`` skips soft-404 detection on hosts that answer 2xx to any path.
+    ``each(url, capture)`` hears of each page's answer as it arrives (see
+    :func:`fetch_for_check`), so a caller can keep the sources while the rest are fetched.
     """
     if probes is None and probe:
         probes = ProbeCache()
     results: list[LinkCheck | None] = [precheck(link) for link in links]
     to_fetch = sorted({page_key(link.url) for link, r in zip(links, results, strict=True) if not r})
-    captures = fetch_for_check(to_fetch, fetcher) if to_fetch else {}
+    captures = fetch_for_check(to_fetch, fetcher, each=each) if to_fetch else {}
     offline = network_unavailable(list(captures.values()))
     if not offline:
         captures = follow_refreshes(captures, fetcher)
