@@ -33,9 +33,16 @@ if TYPE_CHECKING:
 
 
 #: Sources per chunk sent to a worker, and chunks in flight: small, since the answers trickle
-#: in at the hosts' rates and a chunk waits until it is full.
+#: in at the hosts' rates and a chunk waits until it is full; larger for a large batch (one
+#: round trip per chunk), at most :data:`MAX_CHUNK`.
 CHUNK = 4
+MAX_CHUNK = 64
 IN_FLIGHT = 16
+
+
+def chunk_for(count: int) -> int:
+    """Sources per chunk for a batch of ``count``: 4 for a page's links, up to 64 for a run's."""
+    return max(CHUNK, min(MAX_CHUNK, count // 400))
 
 
 class SourceKeeper:
@@ -117,7 +124,11 @@ class SourceKeeper:
             return archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
 
         for capture, document in extract_captures(
-            executor, captures(), chunk=CHUNK, in_flight=IN_FLIGHT, known=known
+            executor,
+            captures(),
+            chunk=chunk_for(len(self._targets)),
+            in_flight=IN_FLIGHT,
+            known=known,
         ):
             capture_id = self._archive.save_capture(capture, document, run_id=self._run_id)
             self._store(urls.popleft(), capture, capture_id, document)
