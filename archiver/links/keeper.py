@@ -5,8 +5,10 @@ the process mostly waits. Keeping a source (extracting it and storing it, :func:
 CPU, and done after the last fetch it was a tail as long as the fetch itself (600 sources:
 ~4 s after a 5.3 s fetch). :class:`SourceKeeper` keeps each source in a thread of its own as
 its answer arrives (``Fetcher.fetch_many(each=...)``), so by the last answer nearly every
-source is stored. What is kept, and with what, is what the loop after the fetch kept: the same
-:func:`keep`, the same ``reuse`` and ``skip_keeping``; only the order of the capture ids
+source is stored. The pages are extracted in the keeper's thread for a few sources, in the
+``executor`` given, or from :data:`POOL_FROM` sources in a pool of its own; stored by the
+keeper's thread either way. What is kept, and with what, is what the loop after the fetch
+kept: the same :func:`keep`, ``reuse`` and ``skip_keeping``; only the order of the capture ids
 follows the order the answers arrived in. The archive is shared with the caller's thread
 (its connection is guarded by a lock); a keeping that fails is raised in the caller by
 :meth:`SourceKeeper.finish`, and an interrupted caller stops the thread after the capture
@@ -15,6 +17,7 @@ it is storing (each capture is its own transaction, so the archive stays consist
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 from collections import deque
@@ -38,6 +41,12 @@ if TYPE_CHECKING:
 CHUNK = 4
 MAX_CHUNK = 64
 IN_FLIGHT = 16
+#: From this many sources to keep, with no executor given, the keeper extracts them in a pool
+#: of its own (one process per CPU, started in its thread while the fetch goes on): on this
+#: loaded 2-core machine 600 sources took 10-11 s with a pool and 20-22 s in a thread, since
+#: a thread shares the fetcher's one core (the GIL) and a pool uses both. Below it a pool's
+#: start (~1 s of CPU) costs more than it saves.
+POOL_FROM = 200
 
 
 def chunk_for(count: int) -> int:
@@ -56,9 +65,11 @@ class SourceKeeper:
         run_id: int | None = None,
         skip: Callable[[str], bool] | None = None,
         executor: Executor | None = None,
+        pool_from: int | None = POOL_FROM,
     ) -> None:
         self._archive = archive
         self._executor = executor
+        self._own_pool = executor is None and pool_from is not None and len(targets) >= pool_from
         self._targets = targets
         self._run_id = run_id
         self._skip = skip
@@ -95,7 +106,9 @@ class SourceKeeper:
 
     def _work(self) -> None:
         try:
-            if self._executor is None:
+            if self._own_pool:
+                self._work_in_own_pool()
+            elif self._executor is None:
                 for url, capture in self._arrivals():
                     capture_id, document = keep(
                         self._archive, capture, run_id=self._run_id, reuse=True
@@ -106,14 +119,24 @@ class SourceKeeper:
         except BaseException as exc:  # handed to the caller by finish()
             self._failure = exc
 
-    def _work_in(self, executor: Executor) -> None:
+    def _work_in_own_pool(self) -> None:
+        """Open a pool when the first source arrives (none arrives: no pool), keep in it."""
+        from archiver.parallel.executor import default_workers, open_executor
+
+        first = self._queue.get()
+        if first is None or self._stop.is_set():
+            return
+        with open_executor(workers=default_workers()) as executor:
+            self._work_in(executor, first=first)
+
+    def _work_in(self, executor: Executor, first: tuple[str, Capture] | None = None) -> None:
         """Extraction in the executor's workers, storing here, in the order offered."""
         from archiver.parallel.stages import extract_captures
 
         urls: deque[str] = deque()
 
         def captures() -> Iterator[Capture]:
-            for url, capture in self._arrivals():
+            for url, capture in itertools.chain([first] if first else [], self._arrivals()):
                 urls.append(url)
                 yield capture
 

@@ -125,3 +125,36 @@ def test_an_interrupted_caller_stops_the_keeper(tmp_path: Path) -> None:
             keeper.offer(SOURCES[0], capture)
             raise KeyboardInterrupt
         assert not any(t.name == "archiver-keep" for t in threading.enumerate())
+
+
+def test_many_sources_are_extracted_in_a_pool_of_the_keepers_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archiver.parallel import executor as engines
+
+    opened: list[int | None] = []
+    real = engines.open_executor
+
+    def counting(workers: int | None = None, **kwargs: object) -> object:
+        opened.append(workers)
+        return real(workers=workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engines, "open_executor", counting)
+    monkeypatch.setattr(engines, "default_workers", lambda: 2)
+    pages = [
+        Capture(url=url, final_url=url, status=200, content_type="text/html",
+                body=f"<html><title>Story {i}</title><p>{'Words of a story. ' * 30}</p>".encode())
+        for i, url in enumerate(SOURCES)
+    ]  # fmt: skip
+    with Archive(str(tmp_path / "a.db")) as archive:
+        keeper = SourceKeeper(archive, targets=SOURCES, pool_from=len(SOURCES))
+        for capture in pages:
+            keeper.offer(capture.url, capture)
+        kept = keeper.finish({})
+    assert opened == [2]
+    assert list(kept) == SOURCES
+    assert [page.document for page in kept.values()] == [extract_capture(c) for c in pages]
+    with Archive(str(tmp_path / "b.db")) as archive:  # fewer: no pool
+        SourceKeeper(archive, targets=SOURCES[:3], pool_from=len(SOURCES)).finish({})
+        SourceKeeper(archive, targets=SOURCES, pool_from=len(SOURCES)).finish({})  # none came
+    assert opened == [2]
