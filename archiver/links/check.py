@@ -461,9 +461,9 @@ def fetch_for_check(
     return captures
 
 
-def _needs_probe(link: Link, capture: Capture) -> bool:
+def _probe_may_matter(verdict: LinkCheck, capture: Capture) -> bool:
     """Only a 2xx page that passed every other test needs its host probed."""
-    return capture.ok and classify(link, capture).status in ("ok", "redirected")
+    return capture.ok and verdict.status in ("ok", "redirected")
 
 
 def same_page(a: str, b: str) -> bool:
@@ -548,25 +548,35 @@ def check_links(
     to_fetch = sorted({page_key(link.url) for link, r in zip(links, results, strict=True) if not r})
     captures = fetch_for_check(to_fetch, fetcher, each=each) if to_fetch else {}
     offline = network_unavailable(list(captures.values()))
-    if not offline:
-        captures = follow_refreshes(captures, fetcher)
-    if probes is not None and not offline:
+    if offline:
+        return [
+            result
+            or make_check(
+                link,
+                "network_unavailable",
+                detail=f"nothing answered ({captures[page_key(link.url)].error})",
+            )
+            for link, result in zip(links, results, strict=True)
+        ]
+    captures = follow_refreshes(captures, fetcher)
+    # Each verdict without a probe, once: only an "ok" or "redirected" 2xx page can turn out
+    # to be its host's answer to any path, so only those need the probe, and a second look.
+    plain = [
+        result or classify(link, captures[page_key(link.url)])
+        for link, result in zip(links, results, strict=True)
+    ]
+    if probes is not None:
         candidates = [
             page_key(link.url)
-            for link, r in zip(links, results, strict=True)
-            if r is None and _needs_probe(link, captures[page_key(link.url)])
+            for link, result, verdict in zip(links, results, plain, strict=True)
+            if result is None and _probe_may_matter(verdict, captures[page_key(link.url)])
         ]
         probes.probe(candidates, fetcher)
     checked: list[LinkCheck] = []
-    for link, result in zip(links, results, strict=True):
-        if result is None:
-            url = page_key(link.url)
-            capture = captures[url]
-            if offline:
-                result = make_check(
-                    link, "network_unavailable", detail=f"nothing answered ({capture.error})"
-                )
-            else:
-                result = classify(link, capture, probes.get(url) if probes else None)
-        checked.append(result)
+    for link, result, verdict in zip(links, results, plain, strict=True):
+        url = page_key(link.url)
+        found = probes.get(url) if probes is not None and result is None else None
+        if found is not None and _probe_may_matter(verdict, captures[url]):
+            verdict = classify(link, captures[url], found)
+        checked.append(verdict)
     return checked
