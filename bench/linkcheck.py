@@ -242,13 +242,26 @@ def run_archiver(web: Web, rate: float, workdir: str) -> tuple[float, dict[str, 
         sys.executable, "-m", "archiver", "--db", db, "links", web.index, "--json",
         "--per-host-rate", str(rate), "--no-archive-lookup",
     ]  # fmt: skip
-    started, cpu = time.perf_counter(), children_cpu()
-    done = subprocess.run(command, capture_output=True, text=True, env=_env(), check=False)
-    elapsed, cpu = time.perf_counter() - started, children_cpu() - cpu
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"archiver links failed ({done.returncode}): {done.stderr[-2000:]}")
-    summary = json.loads(done.stdout)["summary"]
-    return elapsed, {"exit": done.returncode, "summary": summary, "cpu": round(cpu, 2)}
+    from bench.scale_archive import watch
+
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
+    )
+    out: list[str] = []
+    reader = threading.Thread(
+        target=lambda: out.append(child.stdout.read() if child.stdout else "")
+    )
+    reader.start()
+    cpu, _, _ = watch(child, every=0.1)  # the command and its pool's workers
+    reader.join()
+    errors = child.stderr.read() if child.stderr else ""
+    child.wait()
+    elapsed = time.perf_counter() - started
+    if child.returncode not in (0, 1):
+        raise SystemExit(f"archiver links failed ({child.returncode}): {errors[-2000:]}")
+    summary = json.loads(out[0])["summary"]
+    return elapsed, {"exit": child.returncode, "summary": summary, "cpu": round(cpu, 2)}
 
 
 def run_archiver_stored(web: Web, rate: float, workdir: str) -> tuple[float, dict[str, Any]]:

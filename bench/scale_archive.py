@@ -135,7 +135,7 @@ def workers_peak_mib(exclude: int) -> float:
     return max((peak_rss_mib(p.pid) for p in _tree(exclude)[1:]), default=0.0)
 
 
-def watch(child: subprocess.Popen[str]) -> tuple[float, float, float]:
+def watch(child: subprocess.Popen[str], every: float = 0.5) -> tuple[float, float, float]:
     """Until ``child`` ends: the CPU seconds of it and its descendants (each process's last
     reading), its peak memory and the largest descendant's (MiB, VmHWM)."""
     import psutil
@@ -155,7 +155,7 @@ def watch(child: subprocess.Popen[str]) -> tuple[float, float, float]:
                 continue
             seen[process.pid] = times.user + times.system
             peaks[process.pid] = max(peaks.get(process.pid, 0.0), peak_rss_mib(process.pid))
-        time.sleep(0.5)
+        time.sleep(every)
     others = [mib for pid, mib in peaks.items() if pid != child.pid]
     return sum(seen.values()), peaks.get(child.pid, 0.0), max(others, default=0.0)
 
