@@ -153,6 +153,8 @@ class SourceKeeper:
             in_flight=IN_FLIGHT,
             known=known,
         ):
+            if self._stop.is_set():  # the caller was interrupted: what is in flight is dropped
+                return
             capture_id = self._archive.save_capture(capture, document, run_id=self._run_id)
             self._store(urls.popleft(), capture, capture_id, document)
 
