@@ -229,7 +229,7 @@ def check_and_keep(
     targets = {link.url.strip() for link in links}  # not the probes of catch-all hosts
     with SourceKeeper(
         archive, targets=targets if settings.keep_sources else (), run_id=settings.run_id,
-        skip=skip_keeping, executor=settings.executor,
+        skip=skip_keeping, executor=settings.executor, ready=settings.ready,
     ) as keeper:  # fmt: skip
         checks = check_links(links, recorder, probes=settings.probes, each=keeper.offer)
         kept = keeper.finish(recorder.captures)

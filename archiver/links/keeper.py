@@ -66,8 +66,10 @@ class SourceKeeper:
         skip: Callable[[str], bool] | None = None,
         executor: Executor | None = None,
         pool_from: int | None = POOL_FROM,
+        ready: Callable[[Capture], Document | None] | None = None,
     ) -> None:
         self._archive = archive
+        self._ready = ready  # the document already extracted elsewhere (a run's pipeline)
         self._executor = executor
         self._own_pool = executor is None and pool_from is not None and len(targets) >= pool_from
         self._targets = targets
@@ -110,9 +112,15 @@ class SourceKeeper:
                 self._work_in_own_pool()
             elif self._executor is None:
                 for url, capture in self._arrivals():
-                    capture_id, document = keep(
-                        self._archive, capture, run_id=self._run_id, reuse=True
-                    )
+                    document = self._ready(capture) if self._ready is not None else None
+                    if document is not None:
+                        capture_id = self._archive.save_capture(
+                            capture, document, run_id=self._run_id
+                        )
+                    else:
+                        capture_id, document = keep(
+                            self._archive, capture, run_id=self._run_id, reuse=True
+                        )
                     self._store(url, capture, capture_id, document)
             else:
                 self._work_in(self._executor)
@@ -141,8 +149,9 @@ class SourceKeeper:
                 yield capture
 
         def known(capture: Capture) -> Document | None:
-            if not capture.ok:
-                return None
+            document = self._ready(capture) if self._ready is not None else None
+            if document is not None or not capture.ok:
+                return document
             archive = self._archive
             return archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
 

@@ -158,3 +158,29 @@ def test_many_sources_are_extracted_in_a_pool_of_the_keepers_own(
         SourceKeeper(archive, targets=SOURCES[:3], pool_from=len(SOURCES)).finish({})
         SourceKeeper(archive, targets=SOURCES, pool_from=len(SOURCES)).finish({})  # none came
     assert opened == [2]
+
+
+@pytest.mark.parametrize("workers", [None, 2])
+def test_a_document_extracted_ahead_is_stored_not_extracted_again(
+    tmp_path: Path, workers: int | None
+) -> None:
+    pages = [
+        Capture(url=url, final_url=url, status=200, content_type="text/html",
+                body=f"<html><title>Story {i}</title><p>{'Words. ' * 40}</p>".encode())
+        for i, url in enumerate(SOURCES[:4])
+    ]  # fmt: skip
+    ahead = replace(extract_capture(pages[1]), title="Extracted ahead")  # type: ignore[type-var]
+
+    def ready(capture: Capture) -> object:
+        return ahead if capture.url == SOURCES[1] else None
+
+    with open_executor(workers=workers) as executor, Archive(str(tmp_path / "a.db")) as archive:
+        keeper = SourceKeeper(archive, targets=SOURCES, executor=executor if workers else None,
+                              ready=ready)  # type: ignore[arg-type]  # fmt: skip
+        for capture in pages:
+            keeper.offer(capture.url, capture)
+        kept = keeper.finish({})
+    assert kept[SOURCES[1]].document == ahead
+    assert [kept[c.url].document for c in pages if c.url != SOURCES[1]] == [
+        extract_capture(c) for c in pages if c.url != SOURCES[1]
+    ]
