@@ -4,8 +4,15 @@ Twelve HTTP servers (127.0.0.2 ... 127.0.0.13) each serve 50 pages and answer ev
 after 50 ms; a thirteenth (127.0.0.14) serves the page that lists all 600 links. Both tools check
 that page's links at linkchecker's default per-host rate, 10 requests a second per host, and the
 servers count what they saw: requests, the most connections open at once and the most requests
-started within any one second, per host. The floor set by the rate limit is about
-50 requests / 10 per second = 5 s.
+started within any one second, per host.
+
+The floor is what the politeness limits allow for the requests that must be sent, each host
+at ``--rate`` from its first request, every answer ``--delay`` late: the index host's
+robots.txt and then the index page (2 requests: 1/rate + delay before any link is known),
+then on every link host its robots.txt, its 50 pages and one probe of a path that cannot exist
+(the soft-404 check of a host that answers 2xx; 52 requests: 51/rate + delay). With the
+defaults that is 0.15 + 5.15 = 5.30 s, of which 5.0 s are the 50 pages alone. The run fails
+(exit 1) if any host saw more than ``--rate`` requests start within one second.
 
     .venv/bin/python -m bench.linkcheck [--links 600] [--hosts 12] [--delay 0.05] [--rate 10]
 
@@ -20,6 +27,7 @@ import csv
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -215,19 +223,45 @@ def _env() -> dict[str, str]:
     return env
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the child processes that have ended."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
+
+
+def politeness_floor(links: int, hosts: int, rate: float, delay: float) -> float:
+    """The earliest the check can end within the limits (see the module's docstring)."""
+    per_host = -(-links // hosts)  # the busiest host
+    index = 1 / rate + delay  # robots.txt of the index host, then the index page
+    return index + (per_host + 2 - 1) / rate + delay  # robots.txt, pages, one probe
+
+
 def run_archiver(web: Web, rate: float, workdir: str) -> tuple[float, dict[str, Any]]:
     db = os.path.join(workdir, "bench.db")
     command = [
         sys.executable, "-m", "archiver", "--db", db, "links", web.index, "--json",
         "--per-host-rate", str(rate), "--no-archive-lookup",
     ]  # fmt: skip
+    from bench.scale_archive import watch
+
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=_env(), check=False)
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
+    )
+    out: list[str] = []
+    reader = threading.Thread(
+        target=lambda: out.append(child.stdout.read() if child.stdout else "")
+    )
+    reader.start()
+    cpu, _, _ = watch(child, every=0.1)  # the command and its pool's workers
+    reader.join()
+    errors = child.stderr.read() if child.stderr else ""
+    child.wait()
     elapsed = time.perf_counter() - started
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"archiver links failed ({done.returncode}): {done.stderr[-2000:]}")
-    summary = json.loads(done.stdout)["summary"]
-    return elapsed, {"exit": done.returncode, "summary": summary}
+    if child.returncode not in (0, 1):
+        raise SystemExit(f"archiver links failed ({child.returncode}): {errors[-2000:]}")
+    summary = json.loads(out[0])["summary"]
+    return elapsed, {"exit": child.returncode, "summary": summary, "cpu": round(cpu, 2)}
 
 
 def run_archiver_stored(web: Web, rate: float, workdir: str) -> tuple[float, dict[str, Any]]:
@@ -267,15 +301,16 @@ def run_linkchecker(web: Web, rate: float, workdir: str) -> tuple[float, dict[st
         return None
     config = _linkchecker_config(workdir, rate)
     command = [exe, "-f", config, "--check-extern", "-r", "1", "--no-status", web.index]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), children_cpu()
     done = subprocess.run(command, capture_output=True, text=True, env=_env(), check=False)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, children_cpu() - cpu
     match = re.search(
         r"(\d+) links? in (\d+) URLs? checked.*?(\d+) errors? found", done.stdout, re.S
     )
     return elapsed, {
         "exit": done.returncode,
         "summary": match.group(0).replace("\n", " ") if match else done.stdout[-500:],
+        "cpu": round(cpu, 2),
     }
 
 
@@ -394,11 +429,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--no-cases", action="store_true", help="Skip the verdict comparison.")
     args = parser.parse_args(argv)
-    floor = args.links / args.hosts / args.rate
+    floor = politeness_floor(args.links, args.hosts, args.rate, args.delay)
+    pages = -(-args.links // args.hosts) / args.rate
     print(
         f"{args.links} links on {args.hosts} loopback hosts, each answer delayed "
-        f"{args.delay * 1000:.0f} ms, {args.rate:g} requests/s per host "
-        f"(floor from the rate limit: {floor:.1f} s)"
+        f"{args.delay * 1000:.0f} ms, {args.rate:g} requests/s per host; politeness floor "
+        f"{floor:.2f} s (index + robots.txt + pages + one probe per host; the pages alone "
+        f"{pages:.1f} s); load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
     )
     with (
         tempfile.TemporaryDirectory() as workdir,
@@ -412,13 +449,18 @@ def main(argv: list[str] | None = None) -> int:
         web.reset()
         stored, stored_result = run_archiver_stored(web, args.rate, workdir)
         stored_stats = web.stats()
-    print(f"archiver links : {ours:6.2f} s  {our_result['summary']}  server saw {our_stats}")
+    print(
+        f"archiver links : {ours:6.2f} s = {ours / floor:.2f}x the floor, "
+        f"{our_result['cpu']:.2f} s CPU  {our_result['summary']}  server saw {our_stats}"
+    )
+    too_fast = our_stats["max_requests_in_1s_per_host"] > args.rate
     if theirs is None:
         print("linkchecker    : not installed (pip install -e '.[bench]'); no ratio")
-        return 0
+        return _politeness_verdict(too_fast, our_stats, args.rate)
     their_time, their_result = theirs
     print(
-        f"linkchecker    : {their_time:6.2f} s  {their_result['summary']}  server saw {their_stats}"
+        f"linkchecker    : {their_time:6.2f} s = {their_time / floor:.2f}x the floor, "
+        f"{their_result['cpu']:.2f} s CPU  {their_result['summary']}  server saw {their_stats}"
     )
     print(
         f"archiver links CAPTURE_ID (page archived beforehand): {stored:6.2f} s  "
@@ -436,6 +478,18 @@ def main(argv: list[str] | None = None) -> int:
         f"(limit {args.rate:g}/s; arrival jitter of a few ms can put one more start inside a "
         "one-second window than a schedule of exactly 1/rate apart)"
     )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return _politeness_verdict(too_fast, our_stats, args.rate)
+
+
+def _politeness_verdict(too_fast: bool, stats: dict[str, Any], rate: float) -> int:
+    """1 (and why) if a host saw archiver start more than ``rate`` requests within a second."""
+    if too_fast:
+        print(
+            f"IMPOLITE: a host saw {stats['max_requests_in_1s_per_host']} requests from archiver "
+            f"start within one second (limit {rate:g})"
+        )
+        return 1
     return 0
 
 

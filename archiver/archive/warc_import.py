@@ -18,10 +18,10 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -40,7 +40,15 @@ from archiver.extract.extractor import extract_capture
 from archiver.fetch.fetcher import FetchPolicy
 from archiver.models import Capture, Document, sha256_hex
 
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
 log = logging.getLogger(__name__)
+
+#: With an executor: records per chunk sent to the workers, and chunks in flight. What is read
+#: ahead of the writer is held in memory (each payload at most the size cap), so both are small.
+CHUNK = 8
+IN_FLIGHT = 4
 
 BLOCK = 1 << 16
 MAX_WARNINGS = 20
@@ -230,40 +238,102 @@ def _drain(record: Any) -> int:
     return int(getattr(record.raw_stream, "limit", 0) or 0)
 
 
+@dataclass(frozen=True)
+class _Item:
+    """A capture read from the file, on its way to the writer."""
+
+    capture: Capture
+    document: Document | None  # from archiver's metadata record; None: extract it
+    kind: str
+    flags: list[tuple[str, str]] | None
+
+
+def _given(document: Document | None) -> Callable[[Capture], Document | None]:
+    """An ``extract`` that answers what a worker already extracted."""
+    return lambda _capture: document
+
+
 class _Importer:
-    def __init__(self, archive: Archive, source: WarcSource, run_id: int, cap: int) -> None:
+    """Reads records into captures (:meth:`add` queues each), and stores them in file order
+    (:meth:`_write`). With an ``executor`` the pages are extracted in its workers
+    (``parallel.stages.extract_captures``) while the file is read on; this process stays the
+    one writer, and the archive is the same as inline."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        source: WarcSource,
+        run_id: int,
+        cap: int,
+        executor: Executor | None = None,
+    ) -> None:
         self.archive = archive
         self.source = source
         self.run_id = run_id
         self.cap = cap
+        self.executor = executor
         self.tally = _Tally(source.path)
         # WARC-Payload-Digest -> a capture with that payload, its body left out (it is in the
         # archive by then): a file of many responses does not stay in memory.
         self.by_digest: dict[str, Capture] = {}
         self.meta_by_response: dict[str, dict[str, Any]] = {}
+        self._queued: deque[_Item] = deque()
+        # SHA-256 -> payload of a capture read but not stored yet (read ahead of the writer):
+        # a revisit of it finds its payload here rather than in the archive.
+        self._unwritten: dict[str, bytes] = {}
 
     def run(self, meta_alone: list[dict[str, Any]]) -> None:
         try:
-            self.read(gunzip=False)
+            self._pump(self.read(gunzip=False))
         except ArchiveLoadFailed as exc:
             if not whole_file_gzip(exc):
                 raise
             # Gzipped whole, not record by record: read it again as one stream (what the first
             # pass added is found already present, not added twice).
             self.tally = _Tally(self.source.path)
-            self.read(gunzip=True)
+            self._queued.clear()
+            self._unwritten.clear()
+            self._pump(self.read(gunzip=True))
             self.tally.warnings.append("the file is gzipped whole, not one member per record; "
                                        "replay tools need `warcio recompress` on it")  # fmt: skip
         for meta in meta_alone:
             capture = capture_from_json(meta, b"")
             self.add(capture, document_from_json(meta.get("document")), "archiver", None)
+        self._pump(self._drain())
 
-    def read(self, *, gunzip: bool) -> None:
+    def _drain(self) -> Iterator[_Item]:
+        while self._queued:
+            yield self._queued.popleft()
+
+    def _pump(self, items: Iterator[_Item]) -> None:
+        """Store every item in order, each page extracted inline or in the executor's workers."""
+        if self.executor is None:
+            for item in items:
+                self._write(item, extract_capture)
+            return
+        from archiver.parallel.stages import extract_captures
+
+        held: deque[_Item] = deque()
+
+        def captures() -> Iterator[Capture]:
+            for item in items:
+                held.append(item)
+                needed = item.document is None and not self.archive.has_capture(item.capture)
+                yield item.capture if needed else replace(item.capture, body=b"")
+
+        for _, document in extract_captures(
+            self.executor, captures(), chunk=CHUNK, in_flight=IN_FLIGHT
+        ):
+            self._write(held.popleft(), _given(document))
+
+    def read(self, *, gunzip: bool) -> Iterator[_Item]:
+        """The items of the file, read lazily: a record is read when the one before is taken."""
         for member, stream in self.source.streams(gunzip=gunzip):
             try:
                 iterator = ArchiveIterator(stream, arc2warc=True, check_digests=True)
                 for record in iterator:
                     self.record(record, iterator)
+                    yield from self._drain()
             except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
                 if whole_file_gzip(exc) and not gunzip:
                     raise
@@ -341,9 +411,9 @@ class _Importer:
             return
         digest = record.rec_headers.get_header("WARC-Payload-Digest") or ""
         original = self.by_digest.get(digest)
-        body = self.archive.body(original.sha256) if original is not None else None
+        body = self._body(original.sha256) if original is not None else None
         if body is None and meta is not None:
-            body = self.archive.body(meta["sha256"])
+            body = self._body(meta["sha256"])
         if body is None:
             body = self.from_archive(record)
         if body is None:
@@ -356,6 +426,10 @@ class _Importer:
         uri = record.rec_headers.get_header("WARC-Target-URI")
         capture = self.foreign(record, uri, body, truncated=False, original=original)
         self.add(capture, None, "revisit", None)
+
+    def _body(self, sha256: str) -> bytes | None:
+        """A payload read earlier: still on its way to the writer, or in the archive."""
+        return self._unwritten.get(sha256) or self.archive.body(sha256)
 
     def from_archive(self, record: Any) -> bytes | None:
         """The body of the capture a revisit names by URI and date, if the archive has it."""
@@ -421,6 +495,15 @@ class _Importer:
         kind: str,
         flags: list[tuple[str, str]] | None,
     ) -> None:
+        """Queue a capture for the writer (in file order)."""
+        if self.executor is not None and capture.body:
+            self._unwritten[capture.sha256] = capture.body
+        self._queued.append(_Item(capture, document, kind, flags))
+
+    def _write(self, item: _Item, extract: Callable[[Capture], Document | None]) -> None:
+        """Store one capture unless the archive has it; ``extract`` gives its document."""
+        capture, document, kind, flags = item.capture, item.document, item.kind, item.flags
+        self._unwritten.pop(capture.sha256, None)
         if self.archive.has_capture(capture):
             self.tally.already_present += 1
             existing = self.archive.conn.execute(
@@ -431,7 +514,7 @@ class _Importer:
                 self.flag(int(existing[0]), capture.url, flags, store=False)
             return
         if document is None:
-            document = extract_capture(capture)
+            document = extract(capture)
             if document is not None:
                 self.tally.extracted += 1
         capture_id = self.archive.save_capture(capture, document, run_id=self.run_id)
@@ -460,8 +543,17 @@ class _Importer:
             self.tally.flags.append(Flag(capture_id=capture_id, url=url, flag=flag, detail=detail))
 
 
-def import_file(archive: Archive, path: str, *, max_bytes: int | None = None) -> ImportSummary:
+def import_file(
+    archive: Archive,
+    path: str,
+    *,
+    max_bytes: int | None = None,
+    executor: Executor | None = None,
+) -> ImportSummary:
     """Bring one WARC, ARC or WACZ file into the archive; the summary says what came in.
+
+    ``executor``: where the pages are extracted (``archiver.parallel.executor``); the file is
+    read and the archive written here, in file order, so the archive is the same as inline.
 
     Not a WARC at all (nor ARC, nor a WACZ holding one) is an InputError naming the file;
     anything after the first readable record is a value in the summary. Importing twice adds
@@ -474,7 +566,7 @@ def import_file(archive: Archive, path: str, *, max_bytes: int | None = None) ->
         with _quiet_libraries() as warnings:
             source = open_sources(path)
             by_response, alone = read_metadata(source)
-            importer = _Importer(archive, source, run_id, cap)
+            importer = _Importer(archive, source, run_id, cap, executor)
             importer.meta_by_response = by_response
             importer.run(alone)
         tally_summary = importer.tally.summary(warnings)

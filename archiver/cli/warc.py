@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from archiver.cli.app import _archive, cli, emit_json
+from archiver.cli.capture import executor_of, parallel_options
 
 
 @cli.command("export-warc")
@@ -93,9 +96,14 @@ def export_wacz_command(
     help="Refuse a record whose payload is larger (default: the fetcher's cap, 32 MiB).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@parallel_options
 @click.pass_context
 def import_warc_command(
-    ctx: click.Context, files: tuple[str, ...], max_bytes: int | None, as_json: bool
+    ctx: click.Context,
+    files: tuple[str, ...],
+    max_bytes: int | None,
+    as_json: bool,
+    **options: Any,
 ) -> None:
     """Bring the captures of WARC, ARC and WACZ files into the archive.
 
@@ -103,14 +111,15 @@ def import_warc_command(
     HTML page is extracted, so search and links work on it. Prints what each file gave: records
     by type, captures imported, skipped and why, and records flagged (a failed digest, a record
     cut short), which are imported all the same. Exit 1 when any record was flagged or a file
-    was not readable to its end.
+    was not readable to its end. With --workers or --scheduler the pages are extracted in
+    worker processes while the file is read on; the archive is the same.
     """
     from archiver.archive.warc_import import import_file  # here: --help stays light
 
     summaries = []
-    with _archive(ctx) as archive:
+    with executor_of(options) as executor, _archive(ctx) as archive:
         for file in files:
-            summaries.append(import_file(archive, file, max_bytes=max_bytes))
+            summaries.append(import_file(archive, file, max_bytes=max_bytes, executor=executor))
     if as_json:
         emit_json(
             {

@@ -24,7 +24,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -231,10 +231,18 @@ class Fetcher:
         capture, _, _ = self._once(url, "POST", extra, body=body)
         return replace(capture, fetched_at=fetched_at, elapsed=time.monotonic() - started)
 
-    def fetch_many(self, urls: Iterable[str], *, method: str = "GET") -> list[Capture]:
+    def fetch_many(
+        self,
+        urls: Iterable[str],
+        *,
+        method: str = "GET",
+        each: Callable[[int, Capture], None] | None = None,
+    ) -> list[Capture]:
         """Fetch many URLs concurrently within every limit; results keep the input's order
-        (:func:`~archiver.fetch.scheduler.fetch_all`). An interrupt (a signal's
-        KeyboardInterrupt, or :meth:`stop`) ends every worker's fetch and returns at once."""
+        (:func:`~archiver.fetch.scheduler.fetch_all`). ``each(index, capture)`` hears of every
+        answer as it arrives, while the rest are fetched (it must return quickly). An interrupt
+        (a signal's KeyboardInterrupt, or :meth:`stop`) ends every worker's fetch and returns
+        at once."""
         try:
             return fetch_all(
                 list(urls),
@@ -243,6 +251,7 @@ class Fetcher:
                 max_connections=self.policy.max_connections,
                 per_host_connections=self.policy.per_host_connections,
                 pause=self._pause,
+                each=each,
             )
         except BaseException:
             self.stop()

@@ -25,7 +25,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Protocol
+from typing import Protocol, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from archiver.fetch.urls import check_url
@@ -91,6 +91,22 @@ class Fetches(Protocol):
     """What link checking needs of a fetcher (archiver.fetch.fetcher.Fetcher has it)."""
 
     def fetch_many(self, urls: Iterable[str], *, method: str = "GET") -> list[Capture]: ...
+
+
+class FetchesEach(Fetches, Protocol):
+    """A fetcher that also tells of each answer as it arrives (``Fetcher.fetch_many(each=)``)."""
+
+    def fetch_many(
+        self,
+        urls: Iterable[str],
+        *,
+        method: str = "GET",
+        each: Callable[[int, Capture], None] | None = None,
+    ) -> list[Capture]: ...
+
+
+#: Told of each page's answer as it arrives: ``(url, capture)``.
+Each = Callable[[str, Capture], None]
 
 
 def make_check(link: Link, status: str, **fields: object) -> LinkCheck:
@@ -412,12 +428,26 @@ def head_is_enough(capture: Capture) -> bool:
     return capture.ok and bool(media) and media not in _HTML_MEDIA
 
 
-def fetch_for_check(urls: Sequence[str], fetcher: Fetches) -> dict[str, Capture]:
-    """Fetch each URL the cheapest way that still gives a true answer (see :func:`wants_head`)."""
+def fetch_for_check(
+    urls: Sequence[str], fetcher: Fetches, *, each: Each | None = None
+) -> dict[str, Capture]:
+    """Fetch each URL the cheapest way that still gives a true answer (see :func:`wants_head`).
+
+    ``each(url, capture)`` hears of every page's GET answer as it arrives, while the others are
+    being fetched (``fetcher`` must then be a :class:`FetchesEach`); HEAD answers are not told.
+    """
     heads = [url for url in urls if wants_head(url)]
     gets = [url for url in urls if not wants_head(url)]
     captures: dict[str, Capture] = {}
-    if gets:
+    if gets and each is not None:
+        told = each
+
+        def arrived(index: int, capture: Capture) -> None:
+            told(gets[index], capture)
+
+        eager = cast(FetchesEach, fetcher)
+        captures.update(zip(gets, eager.fetch_many(gets, each=arrived), strict=True))
+    elif gets:
         captures.update(zip(gets, fetcher.fetch_many(gets), strict=True))
     if heads:
         answers = dict(zip(heads, fetcher.fetch_many(heads, method="HEAD"), strict=True))
@@ -431,9 +461,9 @@ def fetch_for_check(urls: Sequence[str], fetcher: Fetches) -> dict[str, Capture]
     return captures
 
 
-def _needs_probe(link: Link, capture: Capture) -> bool:
+def _probe_may_matter(verdict: LinkCheck, capture: Capture) -> bool:
     """Only a 2xx page that passed every other test needs its host probed."""
-    return capture.ok and classify(link, capture).status in ("ok", "redirected")
+    return capture.ok and verdict.status in ("ok", "redirected")
 
 
 def same_page(a: str, b: str) -> bool:
@@ -503,37 +533,50 @@ def check_links(
     *,
     probes: ProbeCache | None = None,
     probe: bool = True,
+    each: Each | None = None,
 ) -> list[LinkCheck]:
     """Check every link (order kept): prechecks, one fetch per distinct URL, then probes.
 
     ``probes`` shares one :class:`ProbeCache` across the pages of a run (a fresh one per call
     otherwise); ``probe=False`` skips soft-404 detection on hosts that answer 2xx to any path.
+    ``each(url, capture)`` hears of each page's answer as it arrives (see
+    :func:`fetch_for_check`), so a caller can keep the sources while the rest are fetched.
     """
     if probes is None and probe:
         probes = ProbeCache()
     results: list[LinkCheck | None] = [precheck(link) for link in links]
     to_fetch = sorted({page_key(link.url) for link, r in zip(links, results, strict=True) if not r})
-    captures = fetch_for_check(to_fetch, fetcher) if to_fetch else {}
+    captures = fetch_for_check(to_fetch, fetcher, each=each) if to_fetch else {}
     offline = network_unavailable(list(captures.values()))
-    if not offline:
-        captures = follow_refreshes(captures, fetcher)
-    if probes is not None and not offline:
+    if offline:
+        return [
+            result
+            or make_check(
+                link,
+                "network_unavailable",
+                detail=f"nothing answered ({captures[page_key(link.url)].error})",
+            )
+            for link, result in zip(links, results, strict=True)
+        ]
+    captures = follow_refreshes(captures, fetcher)
+    # Each verdict without a probe, once: only an "ok" or "redirected" 2xx page can turn out
+    # to be its host's answer to any path, so only those need the probe, and a second look.
+    plain = [
+        result or classify(link, captures[page_key(link.url)])
+        for link, result in zip(links, results, strict=True)
+    ]
+    if probes is not None:
         candidates = [
             page_key(link.url)
-            for link, r in zip(links, results, strict=True)
-            if r is None and _needs_probe(link, captures[page_key(link.url)])
+            for link, result, verdict in zip(links, results, plain, strict=True)
+            if result is None and _probe_may_matter(verdict, captures[page_key(link.url)])
         ]
         probes.probe(candidates, fetcher)
     checked: list[LinkCheck] = []
-    for link, result in zip(links, results, strict=True):
-        if result is None:
-            url = page_key(link.url)
-            capture = captures[url]
-            if offline:
-                result = make_check(
-                    link, "network_unavailable", detail=f"nothing answered ({capture.error})"
-                )
-            else:
-                result = classify(link, capture, probes.get(url) if probes else None)
-        checked.append(result)
+    for link, result, verdict in zip(links, results, plain, strict=True):
+        url = page_key(link.url)
+        found = probes.get(url) if probes is not None and result is None else None
+        if found is not None and _probe_may_matter(verdict, captures[url]):
+            verdict = classify(link, captures[url], found)
+        checked.append(verdict)
     return checked

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from archiver.capture.pages import GivenPages, LivePages, Page, Pages
-from archiver.capture.snapshot import keep_many
 from archiver.errors import ExtractionError, InputError
 from archiver.extract.extractor import page_links
 from archiver.fetch.urls import is_web_url
 from archiver.links.check import ProbeCache, check_links, classify, make_check, precheck
+from archiver.links.keeper import SourceKeeper
 from archiver.links.rescue import RescueSettings, rescue
 from archiver.links.rot import Observation, RotPolicy, judge, kind_of
 from archiver.links.wayback import Wayback, with_archived_copies
@@ -73,17 +73,34 @@ class Recorder:
         self.ahead = ahead if ahead is not None else {}
         self.captures: dict[str, Capture] = {}
 
-    def fetch_many(self, urls: Iterable[str], *, method: str = "GET") -> list[Capture]:
+    def fetch_many(
+        self,
+        urls: Iterable[str],
+        *,
+        method: str = "GET",
+        each: Callable[[int, Capture], None] | None = None,
+    ) -> list[Capture]:
         items = list(urls)
         if method == "GET":
             todo = [url for url in dict.fromkeys(items) if url not in self.ahead]
             if todo:
-                self.ahead.update(zip(todo, self.fetcher.fetch_many(todo), strict=True))
+                fetched = self.fetcher.fetch_many(todo, each=_renumbered(each, items, todo))
+                self.ahead.update(zip(todo, fetched, strict=True))
             captures = [self.ahead[url] for url in items]
         else:
             captures = self.fetcher.fetch_many(items, method=method)
         self.captures.update(zip(items, captures, strict=True))
         return captures
+
+
+def _renumbered(
+    each: Callable[[int, Capture], None] | None, items: list[str], todo: list[str]
+) -> Callable[[int, Capture], None] | None:
+    """``each`` told the index in ``items`` of an answer to ``todo[index]``."""
+    if each is None:
+        return None
+    told, where = each, {url: index for index, url in enumerate(items)}
+    return lambda index, capture: told(where[todo[index]], capture)
 
 
 def judge_all(
@@ -216,7 +233,13 @@ def check_and_keep(
     ``lookup=False`` leaves the archived-copy lookup to the caller (one date per article).
     """
     recorder = Recorder(fetcher, ahead)
-    checks = check_links(links, recorder, probes=settings.probes)
+    targets = {link.url.strip() for link in links}  # not the probes of catch-all hosts
+    with SourceKeeper(
+        archive, targets=targets if settings.keep_sources else (), run_id=settings.run_id,
+        skip=skip_keeping, executor=settings.executor, ready=settings.ready,
+    ) as keeper:  # fmt: skip
+        checks = check_links(links, recorder, probes=settings.probes, each=keeper.offer)
+        kept = keeper.finish(recorder.captures)
     offline = Traffic.of(recorder.captures.values()).nothing_answered
     if not offline:
         checks = judge_all(checks, archive, now=settings.now, policy=settings.policy)
@@ -224,24 +247,6 @@ def check_and_keep(
             checks = archived_copies(
                 checks, fetcher=fetcher, archive=archive, settings=settings, published=published
             )
-    kept: dict[str, Page] = {}
-    targets = {link.url.strip() for link in links}  # not the probes of catch-all hosts
-    if settings.keep_sources:
-        urls = [
-            url
-            for url in recorder.captures
-            if url in targets and not (skip_keeping and skip_keeping(url))
-        ]
-        stored = keep_many(
-            archive,
-            [recorder.captures[url] for url in urls],
-            executor=settings.executor,
-            run_id=settings.run_id,
-            reuse=True,
-            ready=settings.ready,
-        )
-        for url, (capture, capture_id, document) in zip(urls, stored, strict=True):
-            kept[url] = Page(capture_id=capture_id, capture=capture, document=document, fresh=1)
     return Checked(checks=tuple(checks), offline=offline, kept=kept)
 
 

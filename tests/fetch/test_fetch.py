@@ -23,6 +23,7 @@ from archiver.fetch.fetcher import (
     parse_routes,
     policy_from_options,
 )
+from archiver.models import Capture
 from tests.conftest import FAST_POLICY
 from tests.misbehaving_server import PAGE, MisbehavingServer, serve
 
@@ -464,3 +465,18 @@ def test_limits_are_per_logical_host_even_on_one_address() -> None:
         assert server.stats.max_active_requests == 2  # one per logical host, both at once
     assert hosts == {"one.example", "two.example"}
     assert all(c.status == 200 for c in captures)
+
+
+def test_each_hears_of_every_answer_as_it_arrives() -> None:
+    policy = replace(FAST, per_host_rate=20.0, per_host_connections=1)
+    heard: list[tuple[int, Capture, int]] = []
+    with serve("127.0.0.2") as server:
+        urls = [f"{server.base}/page{i}" for i in range(5)]
+        with Fetcher(policy) as fetcher:
+            captures = fetcher.fetch_many(
+                urls, each=lambda i, c: heard.append((i, c, len(server.stats.request_times)))
+            )
+    assert sorted(i for i, _, _ in heard) == list(range(5))
+    assert all(captures[i] is capture for i, capture, _ in heard)
+    # the first answer is heard before the last request reached the server (1/20 s apart)
+    assert heard[0][2] < 6, heard  # robots.txt + 5 pages

@@ -152,3 +152,30 @@ def test_many_threads_share_one_robots_fetch() -> None:
         paths = server.stats.paths()
     assert all(c.status == 200 for c in captures)
     assert paths.count("/robots.txt") == 1
+
+
+def test_a_url_waits_for_its_start_in_the_gate_not_in_the_hand_over() -> None:
+    """The scheduler hands a URL to a worker a little before its host's start time
+    (scheduler.LEAD), so the worker is awake and waiting in the gate when the time comes; the
+    gate alone decides the start, and starts stay at least an interval apart."""
+    from archiver.fetch.scheduler import fetch_all
+
+    rate = 20.0
+    gate = HostGate(per_host_connections=2, max_connections=4, per_host_rate=rate)
+    handed: list[float] = []
+    started: list[float] = []
+
+    def fetch(url: str) -> Capture:
+        handed.append(time.monotonic())
+        with gate.request("h.example"):
+            started.append(time.monotonic())
+            time.sleep(0.005)
+        return Capture(url=url, final_url=url, status=200)
+
+    urls = [f"http://h.example/{i}" for i in range(8)]
+    fetch_all(urls, fetch, gate=gate, max_connections=4, per_host_connections=2,
+              pause=time.sleep)  # fmt: skip
+    gaps = [b - a for a, b in zip(sorted(started), sorted(started)[1:], strict=False)]
+    assert min(gaps) >= 1 / rate, gaps  # the gate's interval (with its margin) holds
+    waited = [s - h for h, s in zip(sorted(handed)[1:], sorted(started)[1:], strict=True)]
+    assert sum(waited) / len(waited) > 0.01, waited  # handed over before the start time
