@@ -208,6 +208,17 @@ class Baselines:
             self._latest[url] = (state[0], state[2]) if state and ok else (None, None)
         return self._latest[url]
 
+    def prefetch(self, urls: Sequence[str]) -> None:
+        """Look up together the first and newest captures of the URLs not looked up yet."""
+        captures = self.archive.captures
+        missing = [url for url in dict.fromkeys(urls) if url not in self._first]
+        for url, first in captures.first_documents(missing).items():
+            self._first[url] = first if first is not None else (None, None)
+        missing = [url for url in dict.fromkeys(urls) if url not in self._latest]
+        for url, state in captures.newest_states(missing).items():
+            ok = state is not None and state[1].ok
+            self._latest[url] = (state[0], state[2]) if state and ok else (None, None)
+
     def remember(self, url: str, capture_id: int | None, document: Document | None) -> None:
         """What this job's fetch of the source gave (None: it did not answer with a page)."""
         self._latest[url] = (capture_id, document)
@@ -336,6 +347,8 @@ def verify_many(
     results: list[Verification] = []
     rows: list[dict[str, Any]] = []
     position = 0
+    if sources:  # the sources' first and newest captures, looked up together
+        baselines.prefetch([c.url.strip() for c in checks if not c.broken and _fetchable(c)])
     for copy, (drift, detail), picked in zip(copies, verdicts, chosen, strict=True):
         page = got[copy.url]
         mine = tuple(checks[position : position + len(picked)])
