@@ -377,9 +377,9 @@ class Captures:
             }
             documents = self._documents(set(extraction_of.values()))
             for url in chunk:
-                capture_id = picked.get(url)
+                capture_id = picked.get(url, -1)
                 document = documents.get(extraction_of.get(capture_id, -1))
-                found[url] = (capture_id, document) if capture_id and document else None
+                found[url] = (capture_id, document) if document is not None else None
         return found
 
     def _pick(self, urls: Sequence[str], where: str, *, newest: bool) -> dict[str, int]:
