@@ -37,6 +37,7 @@ from archiver.verify.compare import (
     word_similarity,
 )
 from archiver.verify.copies import read_copies
+from archiver.verify.heap import few_full_collections
 from archiver.verify.recover import recover_links
 
 if TYPE_CHECKING:
@@ -419,14 +420,15 @@ def verify_paths(
     unreadable copies are appended there and the others are still verified (the CLI reports
     them and exits 2 at the end, as a linter does with a file it cannot parse).
     """
-    copies, bad = read_copies(paths, archive=archive)
-    if bad and errors is None:
-        raise bad[0]
-    if errors is not None:
-        errors.extend(bad)
-    return verify_many(
-        copies, fetcher=fetcher, archive=archive, check=check, run_id=run_id, settings=settings
-    )
+    with few_full_collections():  # the job holds every copy and verdict: docs in heap.py
+        copies, bad = read_copies(paths, archive=archive)
+        if bad and errors is None:
+            raise bad[0]
+        if errors is not None:
+            errors.extend(bad)
+        return verify_many(
+            copies, fetcher=fetcher, archive=archive, check=check, run_id=run_id, settings=settings
+        )
 
 
 def summarize_drift(verifications: Sequence[Verification] | VerifyResult) -> dict[str, int]:

@@ -27,6 +27,7 @@ from archiver.verify.canonical import (
     copy_to_json,
 )
 from archiver.verify.compare import compare, normalized_paragraphs
+from archiver.verify.heap import few_full_collections
 from archiver.verify.job import Verification, VerifyResult, verify_many
 
 if TYPE_CHECKING:
@@ -107,6 +108,20 @@ def verify_offline(
     As :func:`~archiver.verify.job.verify_paths` with ``fetcher=None``: an unreadable copy
     raises before anything is stored unless ``errors`` is given (then it is appended there).
     """
+    with few_full_collections():  # the job holds every copy and verdict: docs in heap.py
+        return _verify_offline(
+            paths, archive=archive, executor=executor, errors=errors, run_id=run_id
+        )
+
+
+def _verify_offline(
+    paths: Sequence[str],
+    *,
+    archive: Archive,
+    executor: Executor,
+    errors: list[InputError] | None,
+    run_id: int | None,
+) -> VerifyResult:
     from archiver.parallel.ordered import map_ordered
     from archiver.parallel.tasks import ParsedCopy, TaskError, copy_verdict_batch
 
