@@ -137,7 +137,9 @@ def _verify_offline(
     def work() -> Iterator[tuple[bytes | ParsedCopy, str, Document | None]]:
         for at in range(0, len(raw), LOOKUP_BATCH):
             block: list[tuple[bytes | ParsedCopy, str, str | None, CanonicalCopy | None]] = []
-            for path, content, sha in raw[at : at + LOOKUP_BATCH]:
+            for number in range(at, min(at + LOOKUP_BATCH, len(raw))):
+                path, content, sha = raw[number]
+                raw[number] = (path, b"", sha)  # the bytes go with the task, not kept here
                 source: bytes | ParsedCopy
                 copy: CanonicalCopy | None
                 url: str | None
