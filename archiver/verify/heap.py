@@ -3,7 +3,7 @@
 A job over 10,000 copies holds every copy, page and verdict until the report is written
 (~1.4 GB of objects for 10,000 copies of a long article). Python's cyclic collector then
 walks that whole, still-live heap again and again as it grows: measured on
-``bench/verify.py``'s 10,000 new copies, ~30 % of ``verify --offline``'s CPU (16.9 s -> 11.3 s
+``bench/verify.py``'s 10,000 new copies, ~30 % of ``verify --offline``'s CPU (17.1 s -> 11.3 s
 of user time with the collector off). :func:`few_full_collections` keeps the young
 generations collected as usual (short-lived cycles are still freed) and only puts off the
 full collection of the old one while the job runs; the threshold it had is restored after.
