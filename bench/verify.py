@@ -97,23 +97,26 @@ def build(folder: Path, db: str, count: int) -> None:
 
 def time_archiver(
     folder: Path, db: str, extra: list[str], tree: Path
-) -> tuple[float, float, dict[str, int], int, str]:
+) -> tuple[float, float, float, dict[str, int], int, str]:
     """Wall-clock and CPU seconds (the command, its fork server and pool workers) of one
     ``archiver verify --offline --json`` run of ``tree``'s code, the real command in a fresh
-    process; ``extra``: options such as ``--workers 2``. Also its summary, exit code and the
-    SHA-256 of what it printed."""
+    process; ``extra``: options such as ``--workers 2``. Also the CPU seconds of the command's
+    own process (the parent: the pool's fork server outlives it and is counted only when
+    adopted and reaped here, with its workers), its summary, exit code and the SHA-256 of
+    what it printed."""
     args = [sys.executable, "-m", "archiver", "--db", db, "verify", str(folder), "--offline"]
     args += ["--json", *extra]
     started, cpu = time.perf_counter(), _cpu()
     result = subprocess.run(args, capture_output=True, check=False, cwd=tree, env=environment(tree))
     elapsed = time.perf_counter() - started
+    parent = _cpu() - cpu
     _reap_orphans()
     cpu = _cpu() - cpu
     if result.returncode not in (0, 1):
         raise SystemExit(f"verify failed (exit {result.returncode}): {result.stderr[-500:]!r}")
     report = json.loads(result.stdout)
     digest = hashlib.sha256(result.stdout.replace(str(folder).encode(), b"")).hexdigest()
-    return elapsed, cpu, report["summary"], result.returncode, digest
+    return elapsed, cpu, parent, report["summary"], result.returncode, digest
 
 
 def _cpu() -> float:
@@ -210,7 +213,7 @@ def run_count(
                 runs = ["new copies"] if parsed.no_warm else ["new copies", "parse cache warm"]
                 for run in runs:
                     load = os.getloadavg()[0]
-                    elapsed, cpu, summary, code_exit, digest = time_archiver(
+                    elapsed, cpu, parent, summary, code_exit, digest = time_archiver(
                         folder, db, extra, tree
                     )
                     if run == "new copies":
@@ -220,7 +223,8 @@ def run_count(
                     print(
                         f"  {code:8} {engine:12} {run:16} {count / elapsed:6.0f} copies/s "
                         f"({elapsed:6.2f} s wall, {cpu:6.2f} s CPU all processes = "
-                        f"{count / cpu:5.0f} per CPU-s; load {load:.1f}; exit {code_exit})"
+                        f"{count / cpu:5.0f} per CPU-s; parent {parent:6.2f} s = "
+                        f"{parent / count * 1000:.2f} ms a copy; load {load:.1f}; exit {code_exit})"
                     )
                 os.remove(db)
         print(f"  verdicts {sorted(summaries)}; the same JSON in every pass: {len(outputs) == 1}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import sqlite3
+from collections.abc import Collection, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 #: by the one spelling ``urls`` keys it by, or by where it ended (``final_url``).
 _SAME_ASKED = "url_id IN (SELECT id FROM urls WHERE url IN (:u0, :u1, :u2))"
 _SAME_URL = f"({_SAME_ASKED} OR final_url IN (:u0, :u1, :u2))"
+#: URLs looked up together by :meth:`Captures.newest_states` (three spellings each: the
+#: query's parameters stay under SQLite's oldest limit of 999).
+_STATES_CHUNK = 300
 
 
 @functools.lru_cache(maxsize=4096)
@@ -320,6 +324,120 @@ class Captures:
         capture = capture_from_row(row, sha256=row["body_sha256"] or "-")
         document = self.document(row["extraction_id"]) if row["extraction_id"] else None
         return int(row["id"]), capture, document
+
+    @guarded
+    def newest_states(
+        self, urls: Sequence[str]
+    ) -> dict[str, tuple[int, Capture, Document | None] | None]:
+        """:meth:`newest_state` of many URLs at once: a few queries per chunk of URLs instead
+        of three per URL (``verify --offline`` looks up every copy's page). The same capture,
+        the same extraction, the same answer for each URL as :meth:`newest_state` gives."""
+        found: dict[str, tuple[int, Capture, Document | None] | None] = {}
+        wanted = list(dict.fromkeys(urls))
+        for at in range(0, len(wanted), _STATES_CHUNK):
+            found.update(self._newest_states(wanted[at : at + _STATES_CHUNK]))
+        return found
+
+    def _newest_states(
+        self, urls: Sequence[str]
+    ) -> dict[str, tuple[int, Capture, Document | None] | None]:
+        picked = self._pick(urls, "c.kind != 'not_modified'", newest=True)
+        rows = {int(row["id"]): row for row in self._rows("captures", "id", set(picked.values()))}
+        documents = self._documents({row["extraction_id"] for row in rows.values()} - {None})
+        out: dict[str, tuple[int, Capture, Document | None] | None] = {}
+        for url in urls:
+            row = rows.get(picked.get(url, -1))
+            if row is None:
+                out[url] = None
+                continue
+            capture = capture_from_row(row, sha256=row["body_sha256"] or "-")
+            out[url] = int(row["id"]), capture, documents.get(row["extraction_id"])
+        return out
+
+    @guarded
+    def first_documents(self, urls: Sequence[str]) -> dict[str, tuple[int, Document] | None]:
+        """For each URL, the id and extraction of what :meth:`first` finds (the oldest 2xx
+        capture with an extraction), many URLs at once and without restoring the bodies:
+        a source's baseline text, as ``verify`` compares it."""
+        found: dict[str, tuple[int, Document] | None] = {}
+        wanted = list(dict.fromkeys(urls))
+        for at in range(0, len(wanted), _STATES_CHUNK):
+            chunk = wanted[at : at + _STATES_CHUNK]
+            picked = self._pick(
+                chunk,
+                "c.body_sha256 IS NOT NULL AND c.status BETWEEN 200 AND 299"
+                " AND c.extraction_id IS NOT NULL",
+                newest=False,
+            )
+            extraction_of = {
+                int(capture_id): int(extraction_id)
+                for capture_id, extraction_id in self._select(
+                    "SELECT id, extraction_id FROM captures WHERE id IN ({})", set(picked.values())
+                )
+            }
+            documents = self._documents(set(extraction_of.values()))
+            for url in chunk:
+                capture_id = picked.get(url, -1)
+                document = documents.get(extraction_of.get(capture_id, -1))
+                found[url] = (capture_id, document) if document is not None else None
+        return found
+
+    def _pick(self, urls: Sequence[str], where: str, *, newest: bool) -> dict[str, int]:
+        """Per URL (any of its spellings, as asked or where it ended), the id of the newest
+        (or oldest) capture by (``fetched_at``, ``id``) that ``where`` (over ``c``) admits."""
+        asked_by: dict[str, list[str]] = {}  # a spelling -> the URLs asked that it stands for
+        for url in urls:
+            for spelling in dict.fromkeys(_spellings(url).values()):
+                asked_by.setdefault(spelling, []).append(url)
+        spellings = list(asked_by)
+        marks = ", ".join(f"?{n}" for n in range(1, len(spellings) + 1))
+        best: dict[str, tuple[str, int]] = {}  # asked URL -> (fetched_at, id) of the pick
+        for key, capture_id, fetched_at in self.handle.conn.execute(
+            f"""SELECT u.url, c.id, c.fetched_at FROM urls u JOIN captures c ON c.url_id = u.id
+            WHERE u.url IN ({marks}) AND {where}
+            UNION ALL SELECT c.final_url, c.id, c.fetched_at FROM captures c
+            WHERE c.final_url IN ({marks}) AND {where}""",
+            spellings,
+        ):
+            rank = (fetched_at, capture_id)
+            for url in asked_by[key]:
+                known = best.get(url)
+                if known is None or (rank > known if newest else rank < known):
+                    best[url] = rank
+        return {url: rank[1] for url, rank in best.items()}
+
+    def _select(self, sql: str, keys: Collection[Any]) -> list[tuple[Any, ...]]:
+        """``sql`` with its ``{}`` made the placeholders of ``keys``; nothing if no keys."""
+        if not keys:
+            return []
+        marks = ", ".join("?" * len(keys))
+        return list(self.handle.conn.execute(sql.format(marks), list(keys)))
+
+    def _rows(self, table: str, column: str, keys: Collection[Any]) -> list[dict[str, Any]]:
+        """Every row of ``table`` whose ``column`` is one of ``keys``, as dicts."""
+        if not keys:
+            return []
+        cursor = self.handle.conn.execute(
+            f"SELECT * FROM {table} WHERE {column} IN ({', '.join('?' * len(keys))})", list(keys)
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    def _documents(self, ids: Collection[int]) -> dict[int, Document]:
+        """The extractions with those ids (their links in order), as :meth:`document` reads."""
+        links: dict[int, list[Link]] = {}
+        if ids:
+            for extraction_id, target, text in self.handle.conn.execute(
+                f"""SELECT extraction_id, target, text FROM links
+                WHERE extraction_id IN ({", ".join("?" * len(ids))})
+                ORDER BY extraction_id, position""",
+                list(ids),
+            ):
+                links.setdefault(extraction_id, []).append(Link(url=target, text=text))
+        return {
+            int(row["id"]): document_from_row(row, links.get(row["id"], []))
+            for row in self._rows("extractions", "id", ids)
+        }
 
     @guarded
     def validators(self, url: str) -> tuple[str | None, str | None]:

@@ -88,8 +88,7 @@ class StoredPages:
 
     def get(self, urls: Sequence[str]) -> dict[str, Page]:
         pages: dict[str, Page] = {}
-        for url in dict.fromkeys(urls):
-            state = self.archive.newest_state(url)
+        for url, state in self.archive.captures.newest_states(urls).items():
             pages[url] = (
                 Page(capture_id=state[0], capture=state[1], document=state[2]) if state else Page()
             )

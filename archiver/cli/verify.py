@@ -10,6 +10,7 @@ from archiver.cli.app import _archive, _archives, _colour, _fetcher, cli, emit_j
 from archiver.cli.capture import executor_of, parallel_options
 from archiver.errors import InputError, NetworkUnavailable
 from archiver.report.escape import terminal, terminal_line
+from archiver.verify.heap import few_full_collections
 
 
 @cli.command()
@@ -52,6 +53,8 @@ def verify(
     from archiver.verify import job as pipeline
     from archiver.verify.canonical import find_canonical_files
 
+    # The command holds every verdict until it reports them: docs in archiver/verify/heap.py.
+    ctx.with_resource(few_full_collections())
     files = find_canonical_files(list(paths))
     if not files:
         where = ", ".join(terminal_line(path) for path in paths)

@@ -37,6 +37,7 @@ from archiver.verify.compare import (
     word_similarity,
 )
 from archiver.verify.copies import read_copies
+from archiver.verify.heap import few_full_collections
 from archiver.verify.recover import recover_links
 
 if TYPE_CHECKING:
@@ -208,6 +209,17 @@ class Baselines:
             self._latest[url] = (state[0], state[2]) if state and ok else (None, None)
         return self._latest[url]
 
+    def prefetch(self, urls: Sequence[str]) -> None:
+        """Look up together the first and newest captures of the URLs not looked up yet."""
+        captures = self.archive.captures
+        missing = [url for url in dict.fromkeys(urls) if url not in self._first]
+        for url, first in captures.first_documents(missing).items():
+            self._first[url] = first if first is not None else (None, None)
+        missing = [url for url in dict.fromkeys(urls) if url not in self._latest]
+        for url, state in captures.newest_states(missing).items():
+            ok = state is not None and state[1].ok
+            self._latest[url] = (state[0], state[2]) if state and ok else (None, None)
+
     def remember(self, url: str, capture_id: int | None, document: Document | None) -> None:
         """What this job's fetch of the source gave (None: it did not answer with a page)."""
         self._latest[url] = (capture_id, document)
@@ -336,6 +348,8 @@ def verify_many(
     results: list[Verification] = []
     rows: list[dict[str, Any]] = []
     position = 0
+    if sources:  # the sources' first and newest captures, looked up together
+        baselines.prefetch([c.url.strip() for c in checks if not c.broken and _fetchable(c)])
     for copy, (drift, detail), picked in zip(copies, verdicts, chosen, strict=True):
         page = got[copy.url]
         mine = tuple(checks[position : position + len(picked)])
@@ -406,14 +420,15 @@ def verify_paths(
     unreadable copies are appended there and the others are still verified (the CLI reports
     them and exits 2 at the end, as a linter does with a file it cannot parse).
     """
-    copies, bad = read_copies(paths, archive=archive)
-    if bad and errors is None:
-        raise bad[0]
-    if errors is not None:
-        errors.extend(bad)
-    return verify_many(
-        copies, fetcher=fetcher, archive=archive, check=check, run_id=run_id, settings=settings
-    )
+    with few_full_collections():  # the job holds every copy and verdict: docs in heap.py
+        copies, bad = read_copies(paths, archive=archive)
+        if bad and errors is None:
+            raise bad[0]
+        if errors is not None:
+            errors.extend(bad)
+        return verify_many(
+            copies, fetcher=fetcher, archive=archive, check=check, run_id=run_id, settings=settings
+        )
 
 
 def summarize_drift(verifications: Sequence[Verification] | VerifyResult) -> dict[str, int]:

@@ -27,6 +27,7 @@ from archiver.verify.canonical import (
     copy_to_json,
 )
 from archiver.verify.compare import compare, normalized_paragraphs
+from archiver.verify.heap import few_full_collections
 from archiver.verify.job import Verification, VerifyResult, verify_many
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 #: Copies verified and stored together while the workers compute the next chunks.
 VERIFY_BATCH = 500
+#: Copies whose pages are looked up in the archive together, ahead of sending them.
+LOOKUP_BATCH = 300
 
 _URL_IN_FRONT_MATTER = re.compile(rb"^url[ \t]*:[ \t]*[\"']?([^\s\"']+)", re.MULTILINE)
 _URL_AFTER_LABEL = re.compile(rb"[ \t]*original[ \t]+url[ \t]*:\s*<?([^\s<>]+)", re.I)
@@ -82,7 +85,14 @@ class _LookedUp:
         return page
 
     def get(self, urls: Sequence[str]) -> dict[str, Page]:
+        self.prefetch(urls)
         return {url: self.page(url) for url in dict.fromkeys(urls)}
+
+    def prefetch(self, urls: Sequence[str]) -> None:
+        """Look up together the URLs not looked up yet (one batch, not one query each)."""
+        missing = [url for url in dict.fromkeys(urls) if url not in self.pages]
+        if missing:
+            self.pages.update(self.stored.get(missing))
 
 
 def verify_offline(
@@ -98,6 +108,20 @@ def verify_offline(
     As :func:`~archiver.verify.job.verify_paths` with ``fetcher=None``: an unreadable copy
     raises before anything is stored unless ``errors`` is given (then it is appended there).
     """
+    with few_full_collections():  # the job holds every copy and verdict: docs in heap.py
+        return _verify_offline(
+            paths, archive=archive, executor=executor, errors=errors, run_id=run_id
+        )
+
+
+def _verify_offline(
+    paths: Sequence[str],
+    *,
+    archive: Archive,
+    executor: Executor,
+    errors: list[InputError] | None,
+    run_id: int | None,
+) -> VerifyResult:
     from archiver.parallel.ordered import map_ordered
     from archiver.parallel.tasks import ParsedCopy, TaskError, copy_verdict_batch
 
@@ -111,21 +135,30 @@ def verify_offline(
     sent: deque[tuple[str | None, Document | None, CanonicalCopy | None]] = deque()
 
     def work() -> Iterator[tuple[bytes | ParsedCopy, str, Document | None]]:
-        for path, content, sha in raw:
-            source: bytes | ParsedCopy
-            copy: CanonicalCopy | None
-            url: str | None
-            if sha in cached:
-                copy, saved = copy_and_normalized_from_json(cached[sha], path=path)
-                normalized = tuple(saved) if saved is not None else ()
-                if len(normalized) != len(copy.paragraphs):
-                    normalized = normalized_paragraphs(copy.paragraphs)
-                source, url = ParsedCopy(copy=copy, sha256=sha, normalized=normalized), copy.url
-            else:
-                source, url, copy = content, url_hint(content), None
-            document = pages.page(url).document if url is not None else None
-            sent.append((url, document, copy))
-            yield source, path, document
+        for at in range(0, len(raw), LOOKUP_BATCH):
+            block: list[tuple[bytes | ParsedCopy, str, str | None, CanonicalCopy | None]] = []
+            for number in range(at, min(at + LOOKUP_BATCH, len(raw))):
+                path, content, sha = raw[number]
+                raw[number] = (path, b"", sha)  # the bytes go with the task, not kept here
+                source: bytes | ParsedCopy
+                copy: CanonicalCopy | None
+                url: str | None
+                if sha in cached:
+                    copy, saved = copy_and_normalized_from_json(cached[sha], path=path)
+                    normalized = tuple(saved) if saved is not None else ()
+                    if len(normalized) != len(copy.paragraphs):
+                        normalized = normalized_paragraphs(copy.paragraphs)
+                    source = ParsedCopy(copy=copy, sha256=sha, normalized=normalized)
+                    url = copy.url
+                else:
+                    source, url, copy = content, url_hint(content), None
+                block.append((source, path, url, copy))
+            # The pages of these copies looked up together: one batch, not a query each.
+            pages.prefetch([url for _, _, url, _ in block if url is not None])
+            for source, path, url, copy in block:
+                document = pages.page(url).document if url is not None else None
+                sent.append((url, document, copy))
+                yield source, path, document
 
     outcomes = map_ordered(executor, copy_verdict_batch, work(), chunk=reading.PARSE_CHUNK)
     # Verified and stored a batch at a time while the workers compute the next chunks, so the

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from archiver.extract.normalize import normalize_text
-from archiver.links.check import precheck
 from archiver.models import Link
 
 
@@ -18,7 +17,9 @@ def recover_links(canonical: Sequence[Link], live: Sequence[Link]) -> list[tuple
     pool: dict[str, list[Link]] | None = None  # built for the first placeholder, if any
     out: list[tuple[Link, bool]] = []
     for link in canonical:
-        if link.url.strip() not in ("", "#") or precheck(link) is None:
+        # An empty or "#" href is always a placeholder (``precheck`` says so first): only
+        # those are recovered, and no check record is needed to know it.
+        if link.url.strip() not in ("", "#"):
             out.append((link, False))
             continue
         if pool is None:

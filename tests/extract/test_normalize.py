@@ -103,3 +103,31 @@ def test_dash_fold_guard_changes_nothing() -> None:
     samples = ["".join(rng.choices(alphabet, k=rng.randint(0, 12))) for _ in range(20000)]
     differing = [s for s in samples if normalize_text(s) != unguarded(s)]
     assert differing == []
+
+
+def test_fold_by_regex_is_the_translate_table() -> None:
+    """The typography fold replaces only the characters its regex finds: on random text made
+    of every character the table folds, the characters NFKC turns into them, Cyrillic, ASCII
+    and white space, it gives what ``str.translate`` over the whole text gives."""
+
+    def translated(text: str) -> str:
+        if not text.isascii():  # as before: ASCII text ("`" included) is not folded
+            text = unicodedata.normalize("NFKC", text).translate(normalize._TABLE)
+        if not text.isprintable():
+            text = normalize._CONTROL.sub("", normalize._SPACES.sub(" ", text))
+        return re.sub(normalize._DASH_RUN, "-", normalize._SPACES.sub(" ", text).strip())
+
+    folded = "".join(chr(code) for code in normalize._TABLE)
+    # Characters whose compatibility form holds folded ones (NFKC runs first): found, not listed.
+    composed = "".join(
+        ch
+        for ch in map(chr, range(0x00A0, 0x10000))
+        if ch not in folded and any(c in folded for c in unicodedata.normalize("NFKC", ch))
+    )
+    assert len(folded) > 40
+    alphabet = folded + composed + "абвгдеёжзий ЖЁ" + "ab -'\"." + "\u00a0\t\n\ufb01\uff21"
+    rng = random.Random(20261206)
+    samples = ["".join(rng.choices(alphabet, k=rng.randint(0, 40))) for _ in range(20000)]
+    samples += [folded, composed, folded[::-1] + "ж"]
+    differing = [s for s in samples if normalize_text(s) != translated(s)]
+    assert differing == []
