@@ -26,17 +26,34 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def keep(
-    archive: Archive, capture: Capture, *, run_id: int | None = None, reuse: bool = False
-) -> tuple[int, Document | None]:
-    """Store one capture with its extraction; returns (capture id, document).
+def known_document(
+    archive: Archive,
+    capture: Capture,
+    *,
+    reuse: bool,
+    ready: Callable[[Capture], Document | None] | None = None,
+) -> Document | None:
+    """The document of these bytes already in hand, so they are not extracted again:
+    ``ready(capture)``, extracted elsewhere (a run's pipeline extracts what it fetched ahead),
+    or, with ``reuse``, what the archive holds for the same bytes at the same final URL by the
+    same normalizer (linked sources, which a run fetches again and again, rarely change)."""
+    document = ready(capture) if ready is not None else None
+    if document is None and reuse and capture.ok:
+        document = archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
+    return document
 
-    ``reuse``: bytes already extracted at the same final URL by the same normalizer are not
-    extracted again (linked sources, which a run fetches again and again, rarely change).
-    """
-    known = None
-    if reuse and capture.ok:
-        known = archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
+
+def keep(
+    archive: Archive,
+    capture: Capture,
+    *,
+    run_id: int | None = None,
+    reuse: bool = False,
+    ready: Callable[[Capture], Document | None] | None = None,
+) -> tuple[int, Document | None]:
+    """Store one capture with its extraction; returns (capture id, document). ``reuse`` and
+    ``ready``: a document already in hand for these bytes (:func:`known_document`)."""
+    known = known_document(archive, capture, reuse=reuse, ready=ready)
     document = known or extract_capture(capture)
     return archive.save_capture(capture, document, run_id=run_id), document
 
@@ -48,15 +65,12 @@ def keep_many(
     executor: Executor | None = None,
     run_id: int | None = None,
     reuse: bool = False,
-    ready: Callable[[Capture], Document | None] | None = None,
 ) -> Iterator[tuple[Capture, int, Document | None]]:
     """:func:`keep` for a batch: extracted in the executor's workers, stored here, in order.
 
     Each ``(capture, capture id, document)`` is yielded as soon as it is stored: the workers
     extract the next pages while this process, the one writer, stores. Without an executor
     (or with an inline one) it is :func:`keep` in a loop; the documents are the same.
-    ``ready(capture)``: the document already extracted from these bytes elsewhere (a run's
-    pipeline extracts what it fetched ahead), or None.
     """
     if executor is None:
         for capture in captures:
@@ -66,10 +80,7 @@ def keep_many(
     from archiver.parallel.stages import EXTRACT_CHUNK, extract_captures, spread
 
     def known(capture: Capture) -> Document | None:
-        document = ready(capture) if ready is not None else None
-        if document is not None or not (reuse and capture.ok):
-            return document
-        return archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
+        return known_document(archive, capture, reuse=reuse)
 
     # A batch of known length is spread over the workers; a stream goes in full chunks.
     chunk = spread(len(captures)) if isinstance(captures, Sequence) else EXTRACT_CHUNK

@@ -27,8 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from archiver.capture.pages import Page
-from archiver.capture.snapshot import keep
-from archiver.extract.normalize import NORMALIZER_VERSION
+from archiver.capture.snapshot import keep, known_document
 from archiver.models import Capture, Document
 
 if TYPE_CHECKING:
@@ -112,15 +111,9 @@ class SourceKeeper:
                 self._work_in_own_pool()
             elif self._executor is None:
                 for url, capture in self._arrivals():
-                    document = self._ready(capture) if self._ready is not None else None
-                    if document is not None:
-                        capture_id = self._archive.save_capture(
-                            capture, document, run_id=self._run_id
-                        )
-                    else:
-                        capture_id, document = keep(
-                            self._archive, capture, run_id=self._run_id, reuse=True
-                        )
+                    capture_id, document = keep(
+                        self._archive, capture, run_id=self._run_id, reuse=True, ready=self._ready
+                    )
                     self._store(url, capture, capture_id, document)
             else:
                 self._work_in(self._executor)
@@ -149,11 +142,7 @@ class SourceKeeper:
                 yield capture
 
         def known(capture: Capture) -> Document | None:
-            document = self._ready(capture) if self._ready is not None else None
-            if document is not None or not capture.ok:
-                return document
-            archive = self._archive
-            return archive.known_document(capture.final_url, capture.sha256, NORMALIZER_VERSION)
+            return known_document(self._archive, capture, reuse=True, ready=self._ready)
 
         for capture, document in extract_captures(
             executor,
