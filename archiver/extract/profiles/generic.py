@@ -22,7 +22,7 @@ from lxml import html as lxml_html
 from archiver.extract import stoplist
 from archiver.extract.normalize import normalize_text
 from archiver.extract.profiles import fields as fields_mod
-from archiver.extract.profiles import region
+from archiver.extract.profiles import metadata, region
 from archiver.extract.profiles.base import (
     Page,
     PageFields,
@@ -493,6 +493,9 @@ def extract_page(page: Page) -> PageFields:
     sites = fields_mod.site_labels(host_of(page.url), head.site_name, head.publisher)
     head_authors = fields_mod.clean_authors(head.authors, sites)
     need_metadata = not (head.title and head.published and head_authors)
+    # The body's credits are read only when the head names no one (then they may decide), and
+    # before trafilatura sees the tree: every page is read by read_head, most never need them.
+    credited = head.bylines or ([] if head_authors else metadata.bylines(page.tree))
     result = trafilatura.bare_extraction(
         page.tree,
         url=page.base,
@@ -512,7 +515,7 @@ def extract_page(page: Page) -> PageFields:
         found_title, found_date = result.title, result.date
         found_authors = [a for a in (result.author or "").split(";") if a.strip()]
     # the head's statement, then trafilatura's byline search, then the markup's credits
-    fields.authors = fields_mod.choose_authors([head.authors, found_authors, head.bylines], sites)
+    fields.authors = fields_mod.choose_authors([head.authors, found_authors, credited], sites)
     if result is not None and not isinstance(result, dict) and result.body is not None:
         title = normalize_text(
             fields_mod.clean_title(head.title or found_title, headings, sites) or ""

@@ -52,7 +52,8 @@ class HeadMeta:
     og_type: str | None = None
     types: set[str] = field(default_factory=set)  # every JSON-LD @type on the page
     article_body: str | None = None
-    # names credited by a "Written by" twitter:label / data pair, else by the body's markup
+    # the name credited by a "Written by" twitter:label / data pair; the body's markup is read
+    # (:func:`bylines`) only by the profile that needs it, when it needs it
     bylines: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -160,7 +161,7 @@ def read_head(tree: lxml_html.HtmlElement) -> HeadMeta:
         body = article.get("articleBody")
         meta.article_body = body if isinstance(body, str) and body.strip() else None
     labelled = _labelled_author(tags)
-    meta.bylines = [labelled] if labelled else bylines(tree)
+    meta.bylines = [labelled] if labelled else []
     if meta.title is None:
         title = tree.find(".//title")
         meta.title = clean_text(title.text_content()) or None if title is not None else None
