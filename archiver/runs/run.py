@@ -134,6 +134,7 @@ def execute(
             run_id=run_id,
             resume_ids=resume_ids,
             now=moment,
+            since=traffic_start,
         )
         before = len(visitor.cycle)
         result.stage = "expanding the sources"

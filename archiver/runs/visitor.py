@@ -22,7 +22,7 @@ from archiver.fetch.fetcher import Fetcher
 from archiver.links.check import page_key, precheck, wants_head
 from archiver.links.job import LinkSettings, check_pages
 from archiver.links.rescue import settings_for
-from archiver.models import Capture, Document, Link, LinkCheck, utc_iso
+from archiver.models import Capture, Document, Link, LinkCheck, Traffic, utc_iso
 from archiver.runs.config import RunConfig
 from archiver.runs.items import Item
 from archiver.runs.pages import RunPages
@@ -61,13 +61,15 @@ class Visitor:
         run_id: int,
         resume_ids: Sequence[int],
         now: datetime,
+        since: Traffic,
     ) -> None:
         self.config = config
         self.archive = archive
         self.fetcher = fetcher
-        # "Nothing answered" is judged over the run (docs/contract.md), not per group: the
-        # groups' pages and sources are fetched ahead, before each group's job starts.
-        self.since = fetcher.traffic()
+        # "Nothing answered" is judged over the run (docs/contract.md) from the run's start
+        # (``since``), not per group only: the groups' pages and sources are fetched ahead,
+        # before each group's job starts.
+        self.since = since
         self.run_id = run_id
         self.now = now
         cycle = archive.run_captures(resume_ids)  # url -> capture id stored this cycle
