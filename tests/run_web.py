@@ -2,7 +2,8 @@
 
 Unlike :mod:`archiver.testserver`, it answers conditional GETs (``ETag`` / ``If-None-Match``
 gives 304) and can be changed while it runs (an article edited, a source taken down, a delay
-added), which is what the schedule, resume and notification tests need.
+added, some paths held until released), which is what the schedule, resume and notification
+tests need.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ class _Handler(BaseHTTPRequestHandler):
         web.record(host, self.path, self.command, self.headers.get("If-None-Match"))
         if web.delay:
             time.sleep(web.delay)
+        if self.path in web.held:
+            web.released.wait(30)  # bounded: a test that forgets to release still ends
         if answer is None:
             answer = Answer(status=404, body=b"<html><title>404 Not Found</title></html>")
         tag = f'"{sha256_hex(answer.body)[:16]}"'
@@ -129,6 +132,8 @@ class NewsWeb(ServerThread):
         self.requests: list[tuple[str, str, str, str | None]] = []
         self.posts: list[tuple[str, Any]] = []
         self.delay = 0.0
+        self.held: set[str] = set()  # paths that wait for ``released`` before answering
+        self.released = threading.Event()
         self._lock = threading.Lock()
         server = NewsWeb._Server((address, 0), _Handler)
         server.web = self

@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -311,7 +312,9 @@ def test_sigkill_mid_run_then_the_next_run_resumes_without_duplicates(tmp_path: 
         body = '[[sources]]\ncanonical = "copies"\n'
         config = write_config(tmp_path / "a.toml", web, body, batch=2)
         db = tmp_path / "archive.db"
-        web.delay = 0.1  # slow enough to be killed in the middle
+        # The last two articles are held unanswered, so the run cannot finish before it is
+        # killed however fast this machine is (it fetches ahead: a delay alone raced it).
+        web.held = {urlsplit(url).path for url, _ in made[4:]}
         command = [sys.executable, "-m", "archiver", "run", "--config", str(config), "--json"]
         first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
@@ -331,7 +334,7 @@ def test_sigkill_mid_run_then_the_next_run_resumes_without_duplicates(tmp_path: 
         assert 3 <= done < count, "the run was not killed in the middle"
         assert _rows(db, "SELECT status FROM runs") == [("running",)]
 
-        web.delay = 0.0
+        web.released.set()
         second = _cli("run", "--config", str(config), "--json")
     assert second.returncode == 1, second.stderr
     summary = json.loads(second.stdout)
@@ -441,11 +444,11 @@ def test_the_crontab_line_is_five_fields_and_a_run_command() -> None:
 @pytest.mark.slow
 def test_sigterm_ends_a_run_as_interrupted_exit_143_and_the_next_resumes(tmp_path: Path) -> None:
     with NewsWeb() as web:
-        build_site(web, tmp_path / "copies", 5)
+        made = build_site(web, tmp_path / "copies", 5)
         body = '[[sources]]\ncanonical = "copies"\n'
         config = write_config(tmp_path / "a.toml", web, body, batch=1)
         db = tmp_path / "archive.db"
-        web.delay = 0.1
+        web.held = {urlsplit(url).path for url, _ in made[3:]}  # it cannot finish unsignalled
         command = [sys.executable, "-m", "archiver", "run", "--config", str(config)]
         first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)  # fmt: skip
@@ -454,7 +457,7 @@ def test_sigterm_ends_a_run_as_interrupted_exit_143_and_the_next_resumes(tmp_pat
             time.sleep(0.02)
         first.send_signal(signal.SIGTERM)
         _, err = first.communicate(timeout=20)
-        web.delay = 0.0
+        web.released.set()
         second = _cli("run", "--config", str(config), "--json")
     assert first.returncode == 143, err  # 128 + SIGTERM (was 3 before issue 14 item 7)
     assert "run interrupted" in err and "Traceback" not in err

@@ -18,6 +18,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -61,10 +62,11 @@ def _signalled_run(tmp_path: Path, signum: int) -> tuple[int, str, float, Path, 
     from the signal to the exit, db, config, web)."""
     web = NewsWeb()
     web.__enter__()
-    build_site(web, tmp_path / "copies", 6)
+    made = build_site(web, tmp_path / "copies", 6)
     config = write_config(tmp_path / "a.toml", web, '[[sources]]\ncanonical = "copies"\n', batch=2)
     db = tmp_path / "archive.db"
     web.delay = 0.4
+    web.held = {urlsplit(url).path for url, _ in made[4:]}  # it cannot finish unsignalled
     command = [sys.executable, "-m", "archiver", "run", "--config", str(config)]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)  # fmt: skip
@@ -76,6 +78,7 @@ def _signalled_run(tmp_path: Path, signum: int) -> tuple[int, str, float, Path, 
     _, err = proc.communicate(timeout=60)
     took = time.monotonic() - sent
     web.delay = 0.0
+    web.released.set()
     return proc.returncode, err, took, db, config, web
 
 
