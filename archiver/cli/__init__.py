@@ -9,9 +9,9 @@ them, so ``archiver --help`` starts fast.
 
 from __future__ import annotations
 
-from archiver.cli.app import ArchiverGroup, cli, main
+from archiver.cli.app import ArchiverGroup, cli, entry, main
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "entry", "main"]
 
 #: Each command's module, imported on first use (``ArchiverGroup.get_command``): a command
 #: starts with its own imports only, not every command's.

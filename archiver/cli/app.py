@@ -354,6 +354,47 @@ def main(args: Sequence[str] | None = None) -> None:
         sys.exit(3)
 
 
+def entry() -> None:
+    """The process's entry point (the console script, ``python -m archiver``): :func:`main`,
+    then the exit without the interpreter's teardown.
+
+    Tearing the interpreter down frees every object a job still holds, one at a time: 0.1-0.2 s
+    after ``links`` over 600 sources, more after ``verify`` over 10,000 copies, all of it after
+    the answer was written. Everything an exit must do is done first: stdout and stderr are
+    flushed, the ``atexit`` handlers run (pools and their fork server stopped, temporary folders
+    removed, logging flushed), and every archive was closed by its job's ``with``. Should a
+    thread that is not a daemon still run (an executor not shut down), the ordinary exit waits
+    for it as it always did. Not for :func:`main` called in a process that goes on (tests).
+    """
+    try:
+        main()
+        code: int = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            raise  # a message to print: the interpreter's own way
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:]) or not _flushed():
+        sys.exit(code)
+    import atexit
+
+    atexit._run_exitfuncs()
+    if not _flushed():
+        sys.exit(code)
+    os._exit(code)
+
+
+def _flushed() -> bool:
+    """Whether stdout and stderr took what was buffered (if not, the ordinary exit reports)."""
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _die_of_sigpipe() -> None:
     """End as a program killed by SIGPIPE does (exit status 141 in a shell), saying nothing."""
     _quiet_stdout()
