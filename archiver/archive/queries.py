@@ -14,7 +14,7 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
@@ -33,6 +33,7 @@ from archiver.archive.records import (
 from archiver.errors import InputError, JobError
 
 _PROGRESS_STEPS = 1000  # SQLite VM instructions between two looks at the clock
+_IN_BATCH = 500  # values in one ``IN (...)``: under SQLite's 999 variables of old builds
 
 _PHRASE = re.compile(r'"([^"]*)"|(\S+)')
 _FILE_TROUBLE = ("locked", "busy", "malformed", "not a database")
@@ -304,6 +305,22 @@ class Queries:
             "SELECT * FROM link_checks WHERE url = ? ORDER BY checked_at, id", [url]
         )
         return [StoredLinkCheck.from_row(row) for row in rows]
+
+    @guarded
+    def link_histories(self, urls: Iterable[str]) -> dict[str, list[StoredLinkCheck]]:
+        """:meth:`link_history` of many targets, looked up together (every URL given is a
+        key, with ``[]`` for one never checked)."""
+        wanted = list(dict.fromkeys(urls))
+        found: dict[str, list[StoredLinkCheck]] = {url: [] for url in wanted}
+        for at in range(0, len(wanted), _IN_BATCH):
+            batch = wanted[at : at + _IN_BATCH]
+            marks = ",".join("?" * len(batch))
+            rows = self.handle.db.query(
+                f"SELECT * FROM link_checks WHERE url IN ({marks}) ORDER BY checked_at, id", batch
+            )
+            for row in rows:
+                found[row["url"]].append(StoredLinkCheck.from_row(row))
+        return found
 
     @guarded
     def latest_link_checks(self) -> list[StoredLinkCheck]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlite_utils import Database
@@ -219,6 +219,10 @@ class Archive:
     def link_history(self, url: str) -> list[StoredLinkCheck]:
         """Every check of that link target, oldest first: the evidence for ``broken``."""
         return self.queries.link_history(url)
+
+    def link_histories(self, urls: Iterable[str]) -> dict[str, list[StoredLinkCheck]]:
+        """The histories of many link targets, looked up together."""
+        return self.queries.link_histories(urls)
 
     def latest_link_checks(self) -> list[StoredLinkCheck]:
         """The newest check of every (article, link) pair."""

@@ -296,6 +296,12 @@ def test_verifications_link_checks_and_history(archive: Archive) -> None:
     assert timeline[1].verification.status == "edited"
     history = archive.link_history("https://gone.example/")
     assert [h.status for h in history] == ["not_found", "not_found"]
+    # Looked up together, each target's history is the same as looked up alone.
+    targets = [c.url for c in checks] + ["https://never.example/"]
+    together = archive.link_histories(targets + targets[:1])
+    assert list(together) == list(dict.fromkeys(targets))
+    assert together == {url: archive.link_history(url) for url in targets}
+    assert together["https://never.example/"] == []
     assert history[0].broken is True and history[0].recovered is True
     assert history[0].redirects == ("https://gone.example/x",)
     _, rows = archive.query("SELECT status, summary FROM runs")
