@@ -8,15 +8,23 @@ an interrupted run already stored (:class:`archiver.runs.pages.RunPages`). Each 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from archiver.capture.snapshot import keep_many
+from archiver.extract.profiles import warm_up
+from archiver.fetch.captures import is_html
+from archiver.fetch.robots import sites_linked
 from archiver.models import Capture, Document
 
+#: A page read (extracted) within this many seconds gets no read-ahead of robots.txt: nearly
+#: every article. Longer, and the robots.txt of the hosts it links to is asked meanwhile.
+ROBOTS_AHEAD_AFTER = 0.05
+
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
+    from concurrent.futures import Executor, Future
 
     from archiver.archive.store import Archive
     from archiver.fetch.fetcher import Fetcher
@@ -60,24 +68,52 @@ class LivePages:
         *,
         run_id: int | None = None,
         executor: Executor | None = None,
+        robots_ahead: bool = False,
     ) -> None:
         self.fetcher = fetcher
         self.archive = archive
         self.run_id = run_id
         self.executor = executor
+        self.robots_ahead = robots_ahead
 
-    def get(self, urls: Sequence[str]) -> dict[str, Page]:
+    def get(
+        self, urls: Sequence[str], *, ahead: Future[list[Capture]] | None = None
+    ) -> dict[str, Page]:
+        """The pages of ``urls``, fetched now; ``ahead``: their fetch, started already
+        (``Fetcher.fetch_ahead(urls)``, the same URLs in the same order)."""
         wanted = list(dict.fromkeys(urls))
         pages: dict[str, Page] = {}
-        kept = keep_many(
-            self.archive,
-            self.fetcher.fetch_many(wanted),
-            executor=self.executor,
-            run_id=self.run_id,
-        )
-        for url, (capture, capture_id, document) in zip(wanted, kept, strict=True):
-            pages[url] = Page(capture_id=capture_id, capture=capture, document=document, fresh=1)
+        if self.executor is None:  # extracted here: the extractor imported while we wait
+            warm_up()
+        captures = ahead.result() if ahead is not None else None
+        if captures is None or [c.url for c in captures] != wanted:
+            captures = self.fetcher.fetch_many(wanted)
+        robots = self._robots_ahead(captures) if self.robots_ahead else None
+        kept = keep_many(self.archive, captures, executor=self.executor, run_id=self.run_id)
+        try:
+            for url, (capture, capture_id, document) in zip(wanted, kept, strict=True):
+                pages[url] = Page(
+                    capture_id=capture_id, capture=capture, document=document, fresh=1
+                )
+        finally:
+            if robots is not None:
+                robots.cancel()
         return pages
+
+    def _robots_ahead(self, captures: Sequence[Capture]) -> threading.Timer:
+        """For pages whose links are checked next (``robots_ahead``): should reading them
+        take longer than :data:`ROBOTS_AHEAD_AFTER`, the robots.txt of the sites they link to
+        is asked meanwhile, so those hosts' first links need not wait for it after."""
+
+        def read() -> None:
+            for capture in captures:
+                if capture.ok and is_html(capture):
+                    self.fetcher.read_robots_ahead(sites_linked(capture.body))
+
+        timer = threading.Timer(ROBOTS_AHEAD_AFTER, read)
+        timer.daemon = True
+        timer.start()
+        return timer
 
 
 class StoredPages:

@@ -72,25 +72,31 @@ def links(
     capture from when it was alive first, then the capture nearest the article's publication
     date in every web archive (Memento), and the page's new address when it moved.
     """
-    from archiver.links.job import check_target
+    from archiver.fetch.urls import check_url
     from archiver.links.rot import RotPolicy
+    from archiver.links.target import target_kind
 
     policy = RotPolicy(checks=suspect_checks, days=suspect_days)
     archives = _archives(options, no_archive_lookup, wayback_url)
-    with (
-        executor_of(options) as executor,
-        _archive(ctx) as archive,
-        _fetcher(options) as fetcher,
-    ):
-        result = check_target(
-            target,
-            fetcher=fetcher,
-            archive=archive,
-            policy=policy,
-            rescue_settings=archives,
-            every_link=every_link,
-            executor=executor,
-        )
+    with _archive(ctx) as archive, _fetcher(options) as fetcher:
+        # A URL's page is asked for at once; the job's modules are imported meanwhile.
+        since = fetcher.traffic()
+        url = target_kind(target) == "url" and check_url(target) is None
+        ahead = fetcher.fetch_ahead([target]) if url else None
+        from archiver.links.job import check_target
+
+        with executor_of(options) as executor:
+            result = check_target(
+                target,
+                fetcher=fetcher,
+                archive=archive,
+                policy=policy,
+                rescue_settings=archives,
+                every_link=every_link,
+                executor=executor,
+                ahead=ahead,
+                since=since,
+            )
     if not every_link and result.left_out and result.page_type in NOT_ARTICLES:
         found = sum(1 for c in result.checks if c.url != result.source)
         click.echo(

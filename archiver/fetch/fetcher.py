@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -257,6 +258,24 @@ class Fetcher:
             self.stop()
             raise
 
+    def fetch_ahead(self, urls: Iterable[str]) -> Future[list[Capture]]:
+        """:meth:`fetch_many` in a background thread, for a caller with other work to do
+        meanwhile (imports, opening the archive); the future gives the captures, or raises
+        what the fetch raised (:class:`FetchStopped` once the fetcher is stopped)."""
+        future: Future[list[Capture]] = Future()
+        wanted = list(urls)
+
+        def fetch() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(self.fetch_many(wanted))
+            except BaseException as exc:  # handed to whoever waits on the future
+                future.set_exception(exc)
+
+        threading.Thread(target=fetch, name="archiver-fetch-ahead", daemon=True).start()
+        return future
+
     def close(self) -> None:
         self._watchdog.close()
         if self._own_session:
@@ -281,6 +300,32 @@ class Fetcher:
         the main thread, and :meth:`stop` ends it in every other."""
         if self._stopped.wait(max(0.0, seconds)):
             raise FetchStopped("the fetcher was stopped")
+
+    def read_robots_ahead(self, urls: Iterable[str]) -> int:
+        """Ask the robots.txt of the sites of ``urls`` now, each in a background thread, for
+        a caller about to fetch from them (so their first requests need not wait for it).
+
+        Asked as every robots.txt is (the host's rate and connection limits apply), once per
+        site for the fetcher's life; none when robots.txt is not respected or the fetcher
+        stopped. Returns how many sites were asked.
+        """
+        if not self.policy.respect_robots or self.stopped:
+            return 0
+        sites = []
+        for url in dict.fromkeys(urls):
+            if not check_url(url) and not self.robots.asked(url):
+                sites.append(url)
+        for url in sites:
+            threading.Thread(
+                target=self._robots_quietly, args=(url,), name="archiver-robots", daemon=True
+            ).start()
+        return len(sites)
+
+    def _robots_quietly(self, url: str) -> None:
+        try:
+            self.robots.check(url)
+        except Exception as exc:  # stopped, or a bug that the real fetch will meet and report
+            log.debug("reading robots.txt ahead for %s failed: %s", url, exc)
 
     # -- redirects and robots ----------------------------------------------------------------
 

@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -88,19 +90,55 @@ def rules_from_capture(capture: Capture) -> RobotsRules | None:
     )
 
 
+#: A robots.txt that got no answer is asked again after this many seconds, not sooner: the
+#: links of a dead host (or one a read-ahead found dead a moment before) do not each wait out
+#: another timeout for it.
+NO_ANSWER_TTL = 30.0
+#: Sites whose robots.txt one read-ahead asks for, at most (a page links to a few dozen).
+AHEAD_SITES = 64
+
+_ABSOLUTE_HREF = re.compile(rb"""<a\s[^>]*?\bhref\s*=\s*["']?(https?://[^/"'\s>?#]+)""", re.I)
+
+
+def sites_linked(body: bytes, *, limit: int = AHEAD_SITES) -> list[str]:
+    """The sites (``scheme://host:port/``) a page's absolute links name, in the order they
+    first appear, at most ``limit``: a cheap scan of the bytes, no parse."""
+    sites: dict[str, None] = {}
+    for match in _ABSOLUTE_HREF.finditer(body):
+        sites[match.group(1).decode("ascii", "replace").lower() + "/"] = None
+        if len(sites) >= limit:
+            break
+    return list(sites)
+
+
 class RobotsCache:
     """One robots.txt per site for the life of a fetcher, fetched by whichever thread asks first.
 
     ``fetch_robots`` is the fetcher's own request path (politeness and routes included) with
-    robots checking turned off for that one request.
+    robots checking turned off for that one request. A robots.txt that got no answer gives
+    every URL of its site the same "no verdict" for :data:`NO_ANSWER_TTL` seconds, then is
+    asked again.
     """
 
-    def __init__(self, fetch_robots: Callable[[str], Capture], user_agent: str) -> None:
+    def __init__(
+        self,
+        fetch_robots: Callable[[str], Capture],
+        user_agent: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._fetch = fetch_robots
         self._token = product_token(user_agent)
+        self._clock = clock
         self._lock = threading.Lock()
         self._site_locks: dict[str, threading.Lock] = {}
         self._rules: dict[str, RobotsRules] = {}
+        self._no_answer: dict[str, tuple[float, RobotsVerdict]] = {}
+
+    def asked(self, url: str) -> bool:
+        """Whether the robots.txt of ``url``'s site was asked for already (or is being asked)."""
+        with self._lock:
+            return robots_url(url) in self._site_locks
 
     def check(self, url: str) -> RobotsVerdict:
         site = robots_url(url)
@@ -109,14 +147,20 @@ class RobotsCache:
         with site_lock:
             rules = self._rules.get(site)
             if rules is None:
+                remembered = self._no_answer.get(site)
+                if remembered is not None and self._clock() - remembered[0] < NO_ANSWER_TTL:
+                    return remembered[1]
                 capture = self._fetch(site)
                 rules = rules_from_capture(capture)
                 if rules is None:
                     log.info("robots.txt unreachable at %s: %s", site, capture.error)
-                    return RobotsVerdict(
+                    verdict = RobotsVerdict(
                         allowed=False,
                         error=capture.error,
                         detail=f"robots.txt got no answer: {capture.detail}",
                     )
+                    self._no_answer[site] = (self._clock(), verdict)
+                    return verdict
+                self._no_answer.pop(site, None)
                 self._rules[site] = rules
         return rules.verdict(url, self._token)

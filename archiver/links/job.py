@@ -14,7 +14,6 @@ items): get each page through a page strategy, then check the links that are due
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -27,13 +26,14 @@ from archiver.links.check import ProbeCache, check_links, classify, make_check, 
 from archiver.links.keeper import SourceKeeper
 from archiver.links.rescue import RescueSettings, rescue
 from archiver.links.rot import Observation, RotPolicy, judge, kind_of
+from archiver.links.target import target_kind
 from archiver.links.wayback import Wayback, with_archived_copies
 from archiver.models import ArchivedCopy, Capture, Document, Link, LinkCheck, Traffic, utc_iso
 from archiver.verify.canonical import read_canonical
 from archiver.verify.recover import recover_links
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
+    from concurrent.futures import Executor, Future
 
     from archiver.archive.records import StoredCapture
     from archiver.archive.store import Archive
@@ -111,18 +111,17 @@ def judge_all(
     policy: RotPolicy | None = None,
 ) -> list[LinkCheck]:
     """:func:`~archiver.links.rot.judge` every check against the archive's history of its URL."""
-    histories: dict[str, list[Observation]] = {}
-    out = []
-    for check in checks:
-        if kind_of(check.status) is None:
-            out.append(check)
-            continue
-        if check.url not in histories:
-            histories[check.url] = [
-                Observation.from_row(r) for r in archive.link_history(check.url)
-            ]
-        out.append(judge(check, histories[check.url], now=now, policy=policy))
-    return out
+    judged = [check.url for check in checks if kind_of(check.status) is not None]
+    histories = {
+        url: [Observation.from_row(r) for r in rows]
+        for url, rows in archive.link_histories(judged).items()
+    }
+    return [
+        judge(check, histories[check.url], now=now, policy=policy)
+        if kind_of(check.status) is not None
+        else check
+        for check in checks
+    ]
 
 
 OWN = "archiver"  # the name of this archive among the archives a copy comes from
@@ -364,11 +363,15 @@ def check_target(
     rescue_settings: RescueSettings | None = None,
     every_link: bool = False,
     executor: Executor | None = None,
+    ahead: Future[list[Capture]] | None = None,
+    since: Traffic | None = None,
 ) -> LinkReport:
     """Check every link of TARGET (a capture id, a canonical copy or a URL), judged and stored.
 
     ``now`` (ISO 8601 UTC) stamps the checks; tests pass it to stand days apart without waiting.
-    ``executor``: where the page and the sources kept are extracted (None: here).
+    ``executor``: where the page and the sources kept are extracted (None: here). ``ahead``:
+    the URL's page, being fetched already (``Fetcher.fetch_ahead([target])``), and ``since``
+    the fetcher's traffic before it was asked for.
     """
     settings = LinkSettings(
         now=now or utc_iso(),
@@ -378,15 +381,16 @@ def check_target(
         rescue=rescue_settings,
         executor=executor,
     )
-    start = fetcher.traffic()
-    if target.isdigit():
+    start = since if since is not None else fetcher.traffic()
+    kind = target_kind(target)
+    if kind == "capture":
         report = _stored_capture(target, fetcher=fetcher, archive=archive, settings=settings)
-    elif target.lower().endswith((".md", ".markdown")) or os.path.exists(target):
+    elif kind == "copy":
         report = _copy(target, fetcher=fetcher, archive=archive, settings=settings)
     else:
         if precheck(Link(url=target, text="")) is not None:
             raise InputError(f"not a URL, a canonical copy or a capture id: {target[:200]}")
-        got = LivePages(fetcher, archive).get([target])
+        got = LivePages(fetcher, archive, robots_ahead=True).get([target], ahead=ahead)
         everything = _every_link(got)
         (report,) = check_pages(
             [target],
@@ -461,7 +465,7 @@ def _stored_capture(
 def _copy(target: str, *, fetcher: Fetcher, archive: Archive, settings: LinkSettings) -> LinkReport:
     copy = read_canonical(target)
     start = fetcher.traffic()
-    page = LivePages(fetcher, archive).get([copy.url])[copy.url]
+    page = LivePages(fetcher, archive, robots_ahead=True).get([copy.url])[copy.url]
     live = page.document
     pairs = recover_links(copy.links, live.links if live else ())
     published = copy.published or (live.published if live else None)

@@ -12,6 +12,7 @@ Wayback replay of a site is read as the site. ``extract(profile=...)`` forces on
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from archiver.extract.profiles import moscowtimes
@@ -26,6 +27,7 @@ __all__ = [
     "get_profile",
     "resolve",
     "select_profile",
+    "warm_up",
 ]
 
 #: ``generic.NAME``, known without importing it.
@@ -39,6 +41,26 @@ def _generic_page(page: Page) -> PageFields:
     from archiver.extract.profiles import generic
 
     return generic.extract_page(page)
+
+
+def warm_up() -> None:
+    """Import the generic profile (trafilatura, ~0.1-0.2 s) in a background thread, for a
+    caller about to wait on the network before it extracts a page here: the import then
+    overlaps the wait instead of following it. Once per process; a no-op once under way."""
+    global _warming
+    with _warm_lock:
+        if _warming:
+            return
+        _warming = True
+    threading.Thread(target=_import_generic, name="archiver-warm-up", daemon=True).start()
+
+
+_warm_lock = threading.Lock()
+_warming = False
+
+
+def _import_generic() -> None:
+    from archiver.extract.profiles import generic  # noqa: F401
 
 
 def _generic_recognise(page: Page) -> float:
