@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -132,3 +132,45 @@ def _encode(value: Any, out: list[str], newline: str) -> None:
         out.append(_float(value))
     else:
         raise _Unusual
+
+
+def item_text(value: Any, depth: int) -> str:
+    """``value`` as :func:`dumps` writes it as an item of a list ``depth`` levels deep in a
+    document: its lines indented for that depth. A command that encodes its results as they
+    come (while its workers compute the next ones) keeps these texts, not the results, and
+    :func:`dumps_with_items` puts them in place."""
+    newline = "\n" + _INDENT * depth
+    out: list[str] = []
+    try:
+        _encode(value, out, newline)
+    except (_Unusual, RecursionError):
+        # json's own text, each line indented as deep (no string holds a raw newline).
+        return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", newline)
+    return "".join(out)
+
+
+def dumps_with_items(
+    data: dict[str, Any],
+    key: str,
+    items: Sequence[bytes],
+    encoding: tuple[str, str] = ("utf-8", "strict"),
+) -> Iterator[bytes]:
+    """The bytes of ``dumps`` of ``data`` with ``data[key]`` the list of the values whose
+    texts, encoded with ``encoding`` (name, errors), ``items`` are (:func:`item_text` at depth
+    2), in pieces to write one after the other. ``key`` is ``data``'s first key and
+    ``data[key]`` is given empty."""
+    text = dumps(data)
+    head = "{\n" + _INDENT + encode_basestring(key) + ": []"
+    if next(iter(data), None) != key or data[key] != [] or not text.startswith(head):
+        raise ValueError(f"{key!r} is not the first key of the document, given empty")
+    if not items:
+        yield text.encode(*encoding)
+        return
+    inner = ("\n" + _INDENT * 2).encode(*encoding)
+    yield text[: len(head) - 2].encode(*encoding) + "[".encode(*encoding) + inner
+    separator = ",".encode(*encoding) + inner
+    for number, item in enumerate(items):
+        if number:
+            yield separator
+        yield item
+    yield ("\n" + _INDENT + "]" + text[len(head) :]).encode(*encoding)

@@ -109,19 +109,38 @@ def verify_offline(
     raises before anything is stored unless ``errors`` is given (then it is appended there).
     """
     with few_full_collections():  # the job holds every copy and verdict: docs in heap.py
-        return _verify_offline(
+        done: list[Verification] = []
+        for batch in _batches(
             paths, archive=archive, executor=executor, errors=errors, run_id=run_id
-        )
+        ):
+            done.extend(batch)
+        return VerifyResult(verifications=tuple(done))
 
 
-def _verify_offline(
+def verify_offline_batches(
+    paths: Sequence[str],
+    *,
+    archive: Archive,
+    executor: Executor,
+    errors: list[InputError],
+    run_id: int | None = None,
+) -> Iterator[tuple[Verification, ...]]:
+    """:func:`verify_offline`'s verifications a batch at a time, each batch as soon as it is
+    stored, while the workers compute the next ones: a caller that reports each batch as it
+    comes (the CLI) does so alongside the workers and need not hold every verdict. The
+    unreadable copies are appended to ``errors`` (by the end); the same verifications, in the
+    same order, as :func:`verify_offline` gives."""
+    yield from _batches(paths, archive=archive, executor=executor, errors=errors, run_id=run_id)
+
+
+def _batches(
     paths: Sequence[str],
     *,
     archive: Archive,
     executor: Executor,
     errors: list[InputError] | None,
     run_id: int | None,
-) -> VerifyResult:
+) -> Iterator[tuple[Verification, ...]]:
     from archiver.parallel.ordered import map_ordered
     from archiver.parallel.tasks import ParsedCopy, TaskError, copy_verdict_batch
 
@@ -168,18 +187,18 @@ def _verify_offline(
     copies: list[CanonicalCopy] = []
     drifts: dict[str, tuple[Document, Drift]] = {}
     fresh: list[tuple[str, str]] = []
-    done: list[Verification] = []
 
-    def verify_batch() -> None:
+    def verify_batch() -> tuple[Verification, ...]:
         archive.save_parses(fresh, PARSER_VERSION)
         fresh.clear()
+        found: tuple[Verification, ...] = ()
         if copies:
             found = verify_many(
                 copies, fetcher=None, archive=archive, run_id=run_id, pages=pages, drifts=drifts
-            )
-            done.extend(found.verifications)
+            ).verifications
         copies.clear()
         drifts.clear()
+        return found
 
     for outcome, (_, _, sha) in zip(outcomes, raw, strict=True):
         url, document, given = sent.popleft()
@@ -203,11 +222,12 @@ def _verify_offline(
             drifts[copy.path] = (document, drift)
         copies.append(copy)
         if len(copies) >= batch:
-            verify_batch()
+            yield verify_batch()
     if bad and errors is None:
         archive.save_parses(fresh, PARSER_VERSION)
         raise bad[0]
-    verify_batch()
+    last = verify_batch()
     if errors is not None:
         errors.extend(bad)
-    return VerifyResult(verifications=tuple(done))
+    if last:
+        yield last

@@ -109,3 +109,30 @@ def test_what_json_refuses_is_refused() -> None:
         dumps({"a": {1, 2}})
     with pytest.raises(TypeError):
         dumps({"a": [object()]})
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_document_assembled_from_item_texts_is_dumps_of_it(seed: int) -> None:
+    """Items encoded one by one (as ``verify`` does while its workers run) and put in place
+    give the same text as the whole document encoded at once, json's own included."""
+    from archiver.cli.jsondoc import dumps_with_items, item_text
+
+    rng = random.Random(seed)
+    items = [generated(rng) for _ in range(rng.randint(0, 6))]
+    if seed % 5 == 0:
+        items.append({"word": Word("subclass: json encodes this one"), "n": [Level.HIGH]})
+    rest = {"summary": generated(rng), "errors": [generated(rng) for _ in range(seed % 3)]}
+    whole = {"results": items, **rest}
+    how = ("utf-8", "surrogatepass")  # SCALARS hold lone surrogates
+    encoded = [item_text(item, 2).encode(*how) for item in items]
+    pieces = dumps_with_items({"results": [], **rest}, "results", encoded, how)
+    assert b"".join(pieces).decode(*how) == reference(whole)
+
+
+def test_items_go_only_under_the_first_key_given_empty() -> None:
+    from archiver.cli.jsondoc import dumps_with_items
+
+    with pytest.raises(ValueError):
+        list(dumps_with_items({"summary": {}, "results": []}, "results", [b"1"]))
+    with pytest.raises(ValueError):
+        list(dumps_with_items({"results": [1]}, "results", [b"1"]))
