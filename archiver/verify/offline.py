@@ -207,17 +207,17 @@ def _batches(
             bad.append(error if isinstance(error, InputError) else InputError(str(error)))
             continue
         parsed, drift, cache_json = outcome
-        normalized: Sequence[str] = ()
         if parsed is not None:
-            copy = parsed.copy
-            fresh.append((sha, cache_json or copy_to_json(copy, parsed.normalized)))
-            normalized = parsed.normalized
+            copy = parsed
+            fresh.append(
+                (sha, cache_json or copy_to_json(copy, normalized_paragraphs(copy.paragraphs)))
+            )
         else:
             assert given is not None
             copy = given
         if url != copy.url:  # the hint was wrong: the page of the URL the copy names
             document = pages.page(copy.url).document
-            drift = compare(copy, document, normalized=normalized or None) if document else None
+            drift = compare(copy, document) if document else None
         if document is not None and drift is not None:
             drifts[copy.path] = (document, drift)
         copies.append(copy)
