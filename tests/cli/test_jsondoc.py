@@ -136,3 +136,24 @@ def test_items_go_only_under_the_first_key_given_empty() -> None:
         list(dumps_with_items({"summary": {}, "results": []}, "results", [b"1"]))
     with pytest.raises(ValueError):
         list(dumps_with_items({"results": [1]}, "results", [b"1"]))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_lists_of_records_are_written_as_json_writes_them(seed: int) -> None:
+    """A list of flat objects (a verification's links) is written in one C call, then laid
+    out: strings holding braces, commas and escaped newlines do not confuse the layout."""
+    rng = random.Random(seed)
+    tricky = ["}, {", "},\n      {", "{", "}", "[{", "}]", "a\nb", '"}', "", "x"]
+    records = [
+        {
+            rng.choice(["url", "text", "", "k}"]) + str(i): rng.choice(SCALARS + tricky)
+            for i in range(rng.randint(1, 4))
+        }
+        for _ in range(rng.randint(1, 5))
+    ]
+    if seed % 4 == 0:
+        records.append({"empty": [], "also": {}})  # not flat enough for one C call
+    if seed % 7 == 0:
+        records.append({})
+    data = {"results": [{"links": records, "sources": tuple(records)}], "n": records}
+    assert dumps(data) == reference(data)
