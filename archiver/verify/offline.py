@@ -13,7 +13,7 @@ and a comparison here, never a different verdict.
 from __future__ import annotations
 
 import re
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -88,6 +88,10 @@ class _LookedUp:
         self.prefetch(urls)
         return {url: self.page(url) for url in dict.fromkeys(urls)}
 
+    def forget(self, url: str) -> None:
+        """No copy needs this page any more: let it go (looked up again if one does)."""
+        self.pages.pop(url, None)
+
     def prefetch(self, urls: Sequence[str]) -> None:
         """Look up together the URLs not looked up yet (one batch, not one query each)."""
         missing = [url for url in dict.fromkeys(urls) if url not in self.pages]
@@ -152,6 +156,9 @@ def _batches(
     # Per readable copy, in order: the URL whose page was sent, the document sent, and the
     # copy when the parse cache gave it.
     sent: deque[tuple[str | None, Document | None, CanonicalCopy | None]] = deque()
+    # How many copies sent or being verified need each page; a page is let go when none does,
+    # so the job holds the pages of the copies in flight, not of every copy.
+    wanted: Counter[str] = Counter()
 
     def work() -> Iterator[tuple[bytes | ParsedCopy, str, Document | None]]:
         for at in range(0, len(raw), LOOKUP_BATCH):
@@ -177,6 +184,8 @@ def _batches(
             for source, path, url, copy in block:
                 document = pages.page(url).document if url is not None else None
                 sent.append((url, document, copy))
+                if url is not None:
+                    wanted[url] += 1
                 yield source, path, document
 
     outcomes = map_ordered(executor, copy_verdict_batch, work(), chunk=reading.PARSE_CHUNK)
@@ -187,6 +196,15 @@ def _batches(
     copies: list[CanonicalCopy] = []
     drifts: dict[str, tuple[Document, Drift]] = {}
     fresh: list[tuple[str, str]] = []
+    used: list[str] = []  # the pages this batch's copies needed, once per copy
+
+    def release() -> None:
+        for url in used:
+            wanted[url] -= 1
+            if wanted[url] <= 0:
+                del wanted[url]
+                pages.forget(url)
+        used.clear()
 
     def verify_batch() -> tuple[Verification, ...]:
         archive.save_parses(fresh, PARSER_VERSION)
@@ -198,10 +216,13 @@ def _batches(
             ).verifications
         copies.clear()
         drifts.clear()
+        release()
         return found
 
     for outcome, (_, _, sha) in zip(outcomes, raw, strict=True):
         url, document, given = sent.popleft()
+        if url is not None:
+            used.append(url)
         if isinstance(outcome, TaskError):
             error = outcome.to_exception()
             bad.append(error if isinstance(error, InputError) else InputError(str(error)))
@@ -216,6 +237,8 @@ def _batches(
             assert given is not None
             copy = given
         if url != copy.url:  # the hint was wrong: the page of the URL the copy names
+            wanted[copy.url] += 1
+            used.append(copy.url)
             document = pages.page(copy.url).document
             drift = compare(copy, document) if document else None
         if document is not None and drift is not None:
