@@ -56,14 +56,23 @@ def word_diff(a: str, b: str) -> list[tuple[str, str]]:
     return out
 
 
-def _flatten(normalized: Sequence[str]) -> tuple[list[str], list[int], list[int]]:
-    """Words of all (normalized) paragraphs, the paragraph of each word, paragraph starts."""
+def _flatten(
+    normalized: Sequence[str], split: dict[str, list[str]] | None = None
+) -> tuple[list[str], list[int], list[int]]:
+    """Words of all (normalized) paragraphs, the paragraph of each word, paragraph starts.
+
+    ``split``: the words of paragraphs split before, by text, added to as this splits more
+    (the two sides of a comparison share most of their paragraphs)."""
     words: list[str] = []
     owner: list[int] = []
     starts: list[int] = []
     for index, paragraph in enumerate(normalized):
         starts.append(len(words))
-        found = paragraph.split()
+        found = split.get(paragraph) if split is not None else None
+        if found is None:
+            found = paragraph.split()
+            if split is not None:
+                split[paragraph] = found
         words.extend(found)
         owner.extend([index] * len(found))
     return words, owner, starts
@@ -221,11 +230,13 @@ def body_diff(
     paragraph ``removed`` / ``added``; other differences as ``modified`` paragraphs (the
     paragraphs touched, on each side), merged when they touch the same paragraph.
     """
+    split: dict[str, list[str]] = {}
     cw, cown, cstarts = _flatten(
-        normalized if normalized is not None else [normalize_text(p) for p in canonical]
+        normalized if normalized is not None else [normalize_text(p) for p in canonical], split
     )
     lw, lown, lstarts = _flatten(
-        live_normalized if live_normalized is not None else [normalize_text(p) for p in live]
+        live_normalized if live_normalized is not None else [normalize_text(p) for p in live],
+        split,
     )
     # (kind, canonical paragraphs, live paragraphs)
     found: list[tuple[str, set[int], set[int]]] = []
