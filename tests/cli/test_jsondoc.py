@@ -155,5 +155,11 @@ def test_lists_of_records_are_written_as_json_writes_them(seed: int) -> None:
         records.append({"empty": [], "also": {}})  # not flat enough for one C call
     if seed % 7 == 0:
         records.append({})
+    if seed % 5 == 1:
+        records.append({"one": ["item"], "n": 1})  # one item: no separator, still laid out
+    if seed % 6 == 2:
+        records.append({"nested": {"k": None}})
+    if seed % 8 == 3:
+        records.append({1: "a key that is not a string"})
     data = {"results": [{"links": records, "sources": tuple(records)}], "n": records}
     assert dumps(data) == reference(data)
