@@ -130,12 +130,16 @@ def verify(
         if repair or dry_run:
             out["repairs"] = [r.to_json() for r in repairs]
         # Bytes, encoded as stdout encodes: the JSON holds no escape code for click to strip.
-        stdout = sys.stdout
-        stdout.flush()
-        for piece in dumps_with_items(out, "results", found.encoded, found.encoding):
-            stdout.buffer.write(piece)
-        stdout.buffer.write(b"\n")
-        stdout.buffer.flush()
+        pieces = dumps_with_items(out, "results", found.encoded, found.encoding)
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is None:  # a text-only stream (a notebook's): one string, as click.echo
+            click.echo(b"".join(pieces).decode(*found.encoding))
+        else:
+            sys.stdout.flush()
+            for piece in pieces:
+                binary.write(piece)
+            binary.write(b"\n")
+            binary.flush()
     else:
         for text in found.texts:
             click.echo(text)
@@ -169,7 +173,10 @@ class _Found:
         self.texts: list[str] = []  # the human reports
         self.encoded: list[bytes] = []  # the JSON items, encoded as stdout encodes text
         stdout = sys.stdout
-        self.encoding = (stdout.encoding or "utf-8", stdout.errors or "strict")
+        self.encoding = (
+            getattr(stdout, "encoding", None) or "utf-8",
+            getattr(stdout, "errors", None) or "strict",
+        )
         self.kept: list[Verification] = []
         self.summary: dict[str, int] = {}
         self.problems = False
