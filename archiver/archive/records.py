@@ -63,6 +63,11 @@ def document_from_json(data: Mapping[str, Any] | None) -> Document | None:
     """A ``Document`` from its ``to_json()`` shape, or None for no extraction."""
     if not data:
         return None
+    links = tuple(Link(url=link["url"], text=link["text"]) for link in data["links"])
+    return _document(data, links)
+
+
+def _document(data: Mapping[str, Any], links: tuple[Link, ...]) -> Document:
     return Document(
         url=data["url"],
         title=data["title"],
@@ -71,7 +76,7 @@ def document_from_json(data: Mapping[str, Any] | None) -> Document | None:
         published=data["published"],
         modified=data["modified"],
         paragraphs=tuple(data["paragraphs"]),
-        links=tuple(Link(url=link["url"], text=link["text"]) for link in data["links"]),
+        links=links,
         images=tuple(Image(**image) for image in data.get("images") or ()),
         profile=data["profile"],
         checksum=data["checksum"],
@@ -86,8 +91,9 @@ def document_from_json(data: Mapping[str, Any] | None) -> Document | None:
 
 
 def document_from_row(row: Mapping[str, Any], links: Sequence[Link]) -> Document:
-    """A ``Document`` from an ``extractions`` row (JSON columns still text) and its links."""
-    document = document_from_json(
+    """A ``Document`` from an ``extractions`` row (JSON columns still text) and its links
+    (records already: the same document :func:`document_from_json` gives from their JSON)."""
+    return _document(
         {
             **row,
             "authors": json.loads(row["authors"] or "[]"),
@@ -95,11 +101,9 @@ def document_from_row(row: Mapping[str, Any], links: Sequence[Link]) -> Document
             "paragraph_hashes": json.loads(row["paragraph_hashes"] or "[]"),
             "images": json.loads(row["images"] or "[]"),
             "warnings": json.loads(row["warnings"] or "[]"),
-            "links": [link.to_json() for link in links],
-        }
+        },
+        tuple(links),
     )
-    assert document is not None  # a row is never empty
-    return document
 
 
 def changes_from_json(text: str | None) -> tuple[Change, ...]:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from itertools import chain, compress
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -26,6 +27,8 @@ _INFINITY = float("inf")
 #: Values a flat object may hold: what the C encoder writes as ``json.dumps(indent=2)`` does.
 _FLAT = frozenset({str, int, float, bool, type(None)})
 _CONTAINERS = frozenset({dict, list, tuple})
+_DICT = frozenset({dict})
+_KEYS = frozenset({str})
 
 
 @functools.lru_cache(maxsize=64)
@@ -70,6 +73,22 @@ def _flat(value: dict[Any, Any]) -> bool:
     return set(map(type, value)) == {str}
 
 
+def _flat_records(items: list[Any] | tuple[Any, ...]) -> bool:
+    """Every item a non-empty flat object (:func:`_flat`): a list of records, such as a
+    verification's links, which :func:`_encode` writes in one C call. Checked over all the
+    records' keys and values at once, by C loops."""
+    if not _DICT.issuperset(map(type, items)) or not all(items):
+        return False
+    values = list(chain.from_iterable(map(dict.values, items)))
+    kinds = set(map(type, values))
+    if not kinds <= _FLAT:
+        if not kinds - _FLAT <= _CONTAINERS:
+            return False
+        if any(compress(values, map(_CONTAINERS.__contains__, map(type, values)))):
+            return False  # a list or object that is not empty
+    return _KEYS.issuperset(map(type, chain.from_iterable(items)))
+
+
 def _float(value: float) -> str:
     if value != value:
         return "NaN"
@@ -111,6 +130,15 @@ def _encode(value: Any, out: list[str], newline: str) -> None:
             out.append("[]")
             return
         inner = newline + _INDENT
+        if type(value[0]) is dict and _flat_records(value):
+            # One C call for the whole list: its item separator also separates the records'
+            # members (one level deeper); between records it stands after "}" and before
+            # "{", which no member's text can hold (no string holds a raw newline).
+            deeper = inner + _INDENT
+            text = _flat_encoder(deeper)(value)
+            text = text.replace("}," + deeper + "{", inner + "}," + inner + "{" + deeper)
+            out.append("[" + inner + "{" + deeper + text[2:-2] + inner + "}" + newline + "]")
+            return
         separator = "[" + inner
         for item in value:
             out.append(separator)
@@ -132,3 +160,45 @@ def _encode(value: Any, out: list[str], newline: str) -> None:
         out.append(_float(value))
     else:
         raise _Unusual
+
+
+def item_text(value: Any, depth: int) -> str:
+    """``value`` as :func:`dumps` writes it as an item of a list ``depth`` levels deep in a
+    document: its lines indented for that depth. A command that encodes its results as they
+    come (while its workers compute the next ones) keeps these texts, not the results, and
+    :func:`dumps_with_items` puts them in place."""
+    newline = "\n" + _INDENT * depth
+    out: list[str] = []
+    try:
+        _encode(value, out, newline)
+    except (_Unusual, RecursionError):
+        # json's own text, each line indented as deep (no string holds a raw newline).
+        return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", newline)
+    return "".join(out)
+
+
+def dumps_with_items(
+    data: dict[str, Any],
+    key: str,
+    items: Sequence[bytes],
+    encoding: tuple[str, str] = ("utf-8", "strict"),
+) -> Iterator[bytes]:
+    """The bytes of ``dumps`` of ``data`` with ``data[key]`` the list of the values whose
+    texts, encoded with ``encoding`` (name, errors), ``items`` are (:func:`item_text` at depth
+    2), in pieces to write one after the other. ``key`` is ``data``'s first key and
+    ``data[key]`` is given empty."""
+    text = dumps(data)
+    head = "{\n" + _INDENT + encode_basestring(key) + ": []"
+    if next(iter(data), None) != key or data[key] != [] or not text.startswith(head):
+        raise ValueError(f"{key!r} is not the first key of the document, given empty")
+    if not items:
+        yield text.encode(*encoding)
+        return
+    inner = ("\n" + _INDENT * 2).encode(*encoding)
+    yield text[: len(head) - 2].encode(*encoding) + "[".encode(*encoding) + inner
+    separator = ",".encode(*encoding) + inner
+    for number, item in enumerate(items):
+        if number:
+            yield separator
+        yield item
+    yield ("\n" + _INDENT + "]" + text[len(head) :]).encode(*encoding)

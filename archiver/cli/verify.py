@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from archiver.cli.app import _archive, _archives, _colour, _fetcher, cli, emit_json, fetch_options
+from archiver.cli.app import _archive, _archives, _colour, _fetcher, cli, fetch_options
 from archiver.cli.capture import executor_of, parallel_options
 from archiver.errors import InputError, NetworkUnavailable
 from archiver.report.escape import terminal, terminal_line
 from archiver.verify.heap import few_full_collections
+
+if TYPE_CHECKING:
+    from archiver.verify.job import Verification
 
 
 @cli.command()
@@ -49,7 +54,6 @@ def verify(
     PATHS are copies (.md), or folders: every .md under them is a copy. A copy that cannot be
     read is reported on stderr and the others are still verified; the exit code is then 2.
     """
-    from archiver.report import links as report
     from archiver.verify import job as pipeline
     from archiver.verify.canonical import find_canonical_files
 
@@ -60,9 +64,17 @@ def verify(
         where = ", ".join(terminal_line(path) for path in paths)
         raise InputError(f"no canonical copies (*.md) found in {where}")
     errors: list[InputError] = []
+    found = _Found(as_json=as_json, keep=repair or dry_run)
+    live_offline = False  # live: nothing answered (exit 3)
     with executor_of(options) as executor, _archive(ctx) as archive:
-        if executor is None and offline:
-            results = pipeline.verify_paths(files, fetcher=None, archive=archive, errors=errors)
+        if offline:  # each batch reported as it is stored, while the workers go on
+            from archiver.parallel.executor import InlineExecutor
+            from archiver.verify.offline import verify_offline_batches
+
+            for batch in verify_offline_batches(
+                files, archive=archive, executor=executor or InlineExecutor(), errors=errors
+            ):
+                found.add(batch)
         elif executor is None:
             from archiver.links.job import LinkSettings
 
@@ -76,10 +88,8 @@ def verify(
                     errors=errors,
                     settings=LinkSettings(rescue=archives),
                 )
-        elif offline:  # verify_paths, each copy parsed and compared in the workers
-            from archiver.verify.offline import verify_offline
-
-            results = verify_offline(files, archive=archive, executor=executor, errors=errors)
+            found.add(results.verifications)
+            live_offline = results.offline
         else:  # verify_paths, with the copies parsed and the pages extracted in the workers
             from archiver.capture.pages import LivePages
             from archiver.verify.copies import read_copies
@@ -98,7 +108,9 @@ def verify(
                     settings=LinkSettings(rescue=archives),
                     pages=LivePages(fetcher, archive, executor=executor),
                 )
-    if errors and not results:  # nothing readable: the last error is the one-line message
+            found.add(results.verifications)
+            live_offline = results.offline
+    if errors and not found.count:  # nothing readable: the last error is the one-line message
         for error in errors[:-1]:
             click.echo(f"archiver: error: {terminal_line(error)}", err=True)
         raise errors[-1]
@@ -108,18 +120,29 @@ def verify(
     if repair or dry_run:
         from archiver.verify.repair import repair_file
 
-        repairs = [repair_file(r.canonical, r.links, dry_run=dry_run) for r in results]
-    documents = [r.to_json() for r in results]
-    summary = pipeline.summarize_drift(results)
+        repairs = [repair_file(r.canonical, r.links, dry_run=dry_run) for r in found.kept]
+    summary = dict(sorted(found.summary.items()))
     if as_json:
+        from archiver.cli.jsondoc import dumps_with_items
+
         bad = [{"error": str(error)} for error in errors]
-        out: dict[str, Any] = {"results": documents, "summary": summary, "errors": bad}
+        out: dict[str, Any] = {"results": [], "summary": summary, "errors": bad}
         if repair or dry_run:
             out["repairs"] = [r.to_json() for r in repairs]
-        emit_json(out)
+        # Bytes, encoded as stdout encodes: the JSON holds no escape code for click to strip.
+        pieces = dumps_with_items(out, "results", found.encoded, found.encoding)
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is None:  # a text-only stream (a notebook's): one string, as click.echo
+            click.echo(b"".join(pieces).decode(*found.encoding))
+        else:
+            sys.stdout.flush()
+            for piece in pieces:
+                binary.write(piece)
+            binary.write(b"\n")
+            binary.flush()
     else:
-        for document in documents:
-            click.echo(report.verification_text(document, colour=_colour()))
+        for text in found.texts:
+            click.echo(text)
         click.echo("summary: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
         for done in repairs:
             if dry_run and done.diff:
@@ -132,6 +155,47 @@ def verify(
                 click.echo(f"{where}: not repaired (not an inline link): {text}", err=True)
     if errors:
         ctx.exit(2)
-    if not offline and results.offline:
+    if live_offline:
         raise NetworkUnavailable("nothing answered: the network looks unavailable; no verdict")
-    ctx.exit(1 if pipeline.found_problems(results) else 0)
+    ctx.exit(1 if found.problems else 0)
+
+
+class _Found:
+    """The verifications as they come, kept as their report's text (a JSON item or the human
+    report), the summary's counts and whether any is a problem; the verifications themselves
+    only when ``keep`` (``--repair`` needs them). The text of a batch is written while the
+    workers compute the next ones, and a text is a tenth of the records it reports."""
+
+    def __init__(self, *, as_json: bool, keep: bool) -> None:
+        self.as_json = as_json
+        self.keep = keep
+        self.colour = False if as_json else _colour()
+        self.texts: list[str] = []  # the human reports
+        self.encoded: list[bytes] = []  # the JSON items, encoded as stdout encodes text
+        stdout = sys.stdout
+        self.encoding = (
+            getattr(stdout, "encoding", None) or "utf-8",
+            getattr(stdout, "errors", None) or "strict",
+        )
+        self.kept: list[Verification] = []
+        self.summary: dict[str, int] = {}
+        self.problems = False
+        self.count = 0
+
+    def add(self, batch: Sequence[Verification]) -> None:
+        from archiver.cli.jsondoc import item_text
+        from archiver.report import links as report
+        from archiver.verify.job import found_problems, summarize_drift
+
+        for verification in batch:
+            document = verification.to_json()
+            if self.as_json:
+                self.encoded.append(item_text(document, 2).encode(*self.encoding))
+            else:
+                self.texts.append(report.verification_text(document, colour=self.colour))
+        for status, count in summarize_drift(batch).items():
+            self.summary[status] = self.summary.get(status, 0) + count
+        self.problems = self.problems or found_problems(batch)
+        self.count += len(batch)
+        if self.keep:
+            self.kept.extend(batch)

@@ -46,7 +46,7 @@ def normalize_host(host: str) -> str:
     if host.startswith("[") and host.endswith("]"):
         ipaddress.IPv6Address(host[1:-1].split("%")[0])
         return host
-    if any(ch in _FORBIDDEN_HOST for ch in host):
+    if not _FORBIDDEN_HOST.isdisjoint(host):
         raise ValueError(f"host contains a character no host may hold: {host[:100]!r}")
     # One trailing dot (a fully qualified name) is allowed and kept; no other empty label is.
     labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
@@ -68,9 +68,10 @@ def check_url(url: str) -> str | None:
     """
     if len(url) > MAX_URL_LENGTH:
         return f"URL longer than {MAX_URL_LENGTH} characters"
-    if any(ch.isspace() for ch in url):
-        return "URL contains white space"
-    if not url.isprintable():
+    # Every white space character but " " is unprintable: one C pass each clears most URLs.
+    if " " in url or not url.isprintable():
+        if any(ch.isspace() for ch in url):
+            return "URL contains white space"
         return "URL contains control characters"
     try:
         parts = urlsplit(url)

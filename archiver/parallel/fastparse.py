@@ -20,8 +20,7 @@ from __future__ import annotations
 import functools
 import re
 import string
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from archiver.models import Link
 
@@ -29,16 +28,17 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
 
-@dataclass(frozen=True, kw_only=True)
-class FastBlock:
-    """The fields of ``verify.canonical._Block``, in the same order and meaning."""
+class FastBlock(NamedTuple):
+    """One block of a copy, a heading or paragraph, as plain text plus its links: what
+    ``verify.canonical`` reads a copy from, whichever parser found it (a named tuple: a copy
+    has dozens of blocks, and a frozen dataclass costs three times as much to make)."""
 
     kind: str  # "heading" | "paragraph"
     level: int
     text: str
     links: tuple[Link, ...]
-    last_strong: str | None
-    urls: tuple[str, ...]
+    last_strong: str | None  # text of a trailing **bold** run (caption credits)
+    urls: tuple[str, ...]  # autolinked / linked targets in this block
 
 
 class _Unsure(Exception):

@@ -176,30 +176,33 @@ def parse_and_compare_batch(
 
 def copy_verdict_batch(
     items: Sequence[tuple[bytes | ParsedCopy, str, Document | None]],
-) -> list[tuple[ParsedCopy | None, Drift | None, str | None] | TaskError]:
+) -> list[tuple[CanonicalCopy | None, Drift | None, str | None] | TaskError]:
     """For each copy — its bytes (a new copy, parsed here) or the :class:`ParsedCopy` the
-    parse cache gave — and the live document given beside it (None: no page): the parse
-    (None when it was given), the drift against that document (None without one), and the
-    parse cache's JSON of a new parse (``canonical.copy_to_json``, None when it was given).
+    parse cache gave — and the live document given beside it (None: no page): the parsed
+    copy (None when it was given), the drift against that document (None without one), and
+    the parse cache's JSON of a new parse (``canonical.copy_to_json``, with the normalized
+    paragraphs; None when it was given).
 
     The pure half of ``verify --offline``: the parent reads the files, looks up the pages
-    and stores; everything a copy costs in between runs here, in one round trip.
+    and stores; everything a copy costs in between runs here, in one round trip. What comes
+    back is only what the parent uses: not the normalized paragraphs again (the cache's
+    JSON holds them) nor the bytes' hash (the parent hashed them).
     """
-    out: list[tuple[ParsedCopy | None, Drift | None, str | None] | TaskError] = []
+    out: list[tuple[CanonicalCopy | None, Drift | None, str | None] | TaskError] = []
     for source, path, document in items:
         if isinstance(source, ParsedCopy):
-            given, parsed = True, source
+            copy, normalized = source.copy, source.normalized
         else:
-            (outcome,) = parse_copy_batch([(source, path)])
-            if isinstance(outcome, TaskError):
-                out.append(outcome)
+            parsed = parse_copy_task(source, path)
+            if isinstance(parsed, TaskError):
+                out.append(parsed)
                 continue
-            given, parsed = False, outcome
+            copy, normalized = parsed, normalized_paragraphs(parsed.paragraphs)
         drift = None
         if document is not None:
-            drift = _compare_normalized(parsed.copy, document, parsed.normalized)
-        if given:
+            drift = _compare_normalized(copy, document, normalized)
+        if isinstance(source, ParsedCopy):
             out.append((None, drift, None))
         else:
-            out.append((parsed, drift, copy_to_json(parsed.copy, parsed.normalized)))
+            out.append((copy, drift, copy_to_json(copy, normalized)))
     return out

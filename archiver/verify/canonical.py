@@ -14,7 +14,7 @@ import functools
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from archiver.errors import CanonicalError, InputError
 from archiver.fetch.urls import is_web_url
 from archiver.models import CanonicalCopy, Link
+from archiver.parallel import fastparse
+from archiver.parallel.fastparse import FastBlock
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -53,16 +55,8 @@ _AUTHOR_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 MAX_CANONICAL_BYTES = 5 * 1024 * 1024
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Block:
-    """One block of the copy: a heading or paragraph, as plain text plus its links."""
-
-    kind: str  # "heading" | "paragraph"
-    level: int
-    text: str
-    links: tuple[Link, ...]
-    last_strong: str | None  # text of a trailing **bold** run (caption credits)
-    urls: tuple[str, ...]  # autolinked / linked targets in this block
+#: One block of the copy: a heading or paragraph, as plain text plus its links.
+_Block = FastBlock
 
 
 def parse_date(text: str) -> str | None:
@@ -150,19 +144,9 @@ def _blocks(markdown: str) -> Iterator[_Block]:
     """The copy's headings and paragraphs: the fast reader for the common Markdown subset
     (:mod:`archiver.parallel.fastparse`, which declines anything it is not certain of), else
     markdown-it. Both give the same blocks (tests/parallel/test_fastparse.py)."""
-    from archiver.parallel import fastparse
-
     fast = fastparse.blocks(markdown)
     if fast is not None:
-        for b in fast:
-            yield _Block(
-                kind=b.kind,
-                level=b.level,
-                text=b.text,
-                links=b.links,
-                last_strong=b.last_strong,
-                urls=b.urls,
-            )
+        yield from fast
         return
     tokens = _parser().parse(markdown)
     for i, token in enumerate(tokens):
@@ -220,11 +204,13 @@ def _is_byline(text: str) -> bool:
     return bool(_BY.match(text)) and len(text) < 200
 
 
-def _header_follows(blocks: list[_Block], index: int) -> bool:
+def _header_follows(
+    blocks: list[_Block], index: int, date_of: Callable[[str], str | None] = parse_date
+) -> bool:
     """True when a byline or a date stands at ``index``."""
     if index >= len(blocks) or blocks[index].kind != "paragraph":
         return False
-    return _is_byline(blocks[index].text) or parse_date(blocks[index].text) is not None
+    return _is_byline(blocks[index].text) or date_of(blocks[index].text) is not None
 
 
 def parse_canonical(text: str, *, path: str = "<canonical>") -> CanonicalCopy:
@@ -283,6 +269,13 @@ def parse_canonical(text: str, *, path: str = "<canonical>") -> CanonicalCopy:
     # A paragraph is a subtitle only when a byline or date follows it; when the shape is
     # ambiguous ("# Title", then text) a paragraph belongs to the body. Every block's links
     # count, the header's included.
+    dates: dict[str, str | None] = {}  # a header block is asked for its date up to thrice
+
+    def date_of(text: str) -> str | None:
+        if text not in dates:
+            dates[text] = parse_date(text)
+        return dates[text]
+
     position = 0
     has_h1 = bool(kept) and kept[0].kind == "heading" and kept[0].level == 1
     if has_h1:
@@ -294,7 +287,7 @@ def parse_canonical(text: str, *, path: str = "<canonical>") -> CanonicalCopy:
     while position < header_end:
         block = kept[position]
         if block.kind == "heading" and block.level == 2 and has_h1 and position == 1:
-            if subtitle is None and _header_follows(kept, position + 1):
+            if subtitle is None and _header_follows(kept, position + 1, date_of):
                 subtitle = block.text  # "## Subtitle" under the title, then byline or date
                 links.extend(block.links)
                 position += 1
@@ -305,15 +298,15 @@ def parse_canonical(text: str, *, path: str = "<canonical>") -> CanonicalCopy:
         if not saw_byline and _is_byline(block.text):
             authors = authors or _authors(_BY.sub("", block.text))
             saw_byline = True
-        elif not saw_date and parse_date(block.text) is not None:
-            published = published or parse_date(block.text)
+        elif not saw_date and date_of(block.text) is not None:
+            published = published or date_of(block.text)
             saw_date = True
         elif (
             not saw_byline
             and not saw_date
             and subtitle is None
             and has_h1
-            and _header_follows(kept, position + 1)
+            and _header_follows(kept, position + 1, date_of)
         ):
             subtitle = block.text
         elif (saw_byline or saw_date) and caption is None and block.last_strong:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
-from difflib import SequenceMatcher
+from difflib import Match, SequenceMatcher
+from itertools import compress
 
 from archiver.extract.normalize import NORMALIZER_VERSION, checksum, normalize_text
 from archiver.models import CanonicalCopy, Change, Document, Drift
@@ -54,14 +56,23 @@ def word_diff(a: str, b: str) -> list[tuple[str, str]]:
     return out
 
 
-def _flatten(normalized: Sequence[str]) -> tuple[list[str], list[int], list[int]]:
-    """Words of all (normalized) paragraphs, the paragraph of each word, paragraph starts."""
+def _flatten(
+    normalized: Sequence[str], split: dict[str, list[str]] | None = None
+) -> tuple[list[str], list[int], list[int]]:
+    """Words of all (normalized) paragraphs, the paragraph of each word, paragraph starts.
+
+    ``split``: the words of paragraphs split before, by text, added to as this splits more
+    (the two sides of a comparison share most of their paragraphs)."""
     words: list[str] = []
     owner: list[int] = []
     starts: list[int] = []
     for index, paragraph in enumerate(normalized):
         starts.append(len(words))
-        found = paragraph.split()
+        found = split.get(paragraph) if split is not None else None
+        if found is None:
+            found = paragraph.split()
+            if split is not None:
+                split[paragraph] = found
         words.extend(found)
         owner.extend([index] * len(found))
     return words, owner, starts
@@ -112,6 +123,68 @@ def _common_tail(a: list[str], b: list[str], limit: int) -> int:
     return tail
 
 
+class _Matcher(SequenceMatcher[str]):
+    """``SequenceMatcher(None, a, b, autojunk=False)``, whose search for the longest match
+    visits only the positions of ``a`` that hold a word of ``b``: the same matches, blocks
+    and opcodes (tests/verify/test_compare.py holds it to difflib), at a fraction of the
+    cost when the texts share few words (a rewritten article: difflib's own search walks
+    every word of ``a`` at each step of its recursion, in Python).
+
+    Without junk (no ``isjunk``, no ``autojunk``), at a position ``i`` whose word ``b``
+    lacks, difflib's search records no run and forgets the runs before; so skipping such
+    positions, and forgetting the runs whenever one was skipped, changes nothing."""
+
+    # Set by SequenceMatcher (typeshed does not declare them).
+    a: Sequence[str]
+    b: Sequence[str]
+    b2j: dict[str, list[int]]
+
+    def __init__(self, a: Sequence[str], b: Sequence[str]) -> None:
+        super().__init__(None, a, b, autojunk=False)
+        # The positions of a's words found in b, ascending: one pass in C.
+        self._hits = list(compress(range(len(a)), map(self.b2j.__contains__, a)))
+
+    def find_longest_match(
+        self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None
+    ) -> Match:
+        a, b, b2j = self.a, self.b, self.b2j
+        if ahi is None:
+            ahi = len(a)
+        if bhi is None:
+            bhi = len(b)
+        besti, bestj, bestsize = alo, blo, 0
+        runs: dict[int, int] = {}  # j -> length of the run of matches ending at (i - 1, j)
+        previous = -2
+        hits = self._hits
+        for at in range(bisect_left(hits, alo), bisect_left(hits, ahi)):
+            i = hits[at]
+            if i != previous + 1:
+                runs = {}  # a position between was skipped: no run goes through it
+            previous = i
+            known = runs.get
+            new: dict[int, int] = {}
+            for j in b2j[a[i]]:
+                if j < blo:
+                    continue
+                if j >= bhi:
+                    break
+                k = new[j] = known(j - 1, 0) + 1
+                if k > bestsize:
+                    besti, bestj, bestsize = i - k + 1, j - k + 1, k
+            runs = new
+        # difflib then widens the match over equal neighbours; with no junk it never can
+        # (a longer run would have been found), but the same steps keep the same answer.
+        while besti > alo and bestj > blo and a[besti - 1] == b[bestj - 1]:
+            besti, bestj, bestsize = besti - 1, bestj - 1, bestsize + 1
+        while (
+            besti + bestsize < ahi
+            and bestj + bestsize < bhi
+            and (a[besti + bestsize] == b[bestj + bestsize])
+        ):
+            bestsize += 1
+        return Match(besti, bestj, bestsize)
+
+
 def align(a: Sequence[str], b: Sequence[str]) -> tuple[list[Opcode], float]:
     """difflib opcodes and similarity ratio of two word lists, common ends trimmed first.
 
@@ -124,7 +197,7 @@ def align(a: Sequence[str], b: Sequence[str]) -> tuple[list[Opcode], float]:
         return ([("equal", 0, len(a), 0, len(b))] if a else []), 1.0
     head = _common_head(a, b)
     tail = _common_tail(a, b, min(len(a), len(b)) - head)
-    middle = SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False)
+    middle = _Matcher(a[head : len(a) - tail], b[head : len(b) - tail])
     opcodes: list[Opcode] = []
     if head:
         opcodes.append(("equal", 0, head, 0, head))
@@ -157,11 +230,13 @@ def body_diff(
     paragraph ``removed`` / ``added``; other differences as ``modified`` paragraphs (the
     paragraphs touched, on each side), merged when they touch the same paragraph.
     """
+    split: dict[str, list[str]] = {}
     cw, cown, cstarts = _flatten(
-        normalized if normalized is not None else [normalize_text(p) for p in canonical]
+        normalized if normalized is not None else [normalize_text(p) for p in canonical], split
     )
     lw, lown, lstarts = _flatten(
-        live_normalized if live_normalized is not None else [normalize_text(p) for p in live]
+        live_normalized if live_normalized is not None else [normalize_text(p) for p in live],
+        split,
     )
     # (kind, canonical paragraphs, live paragraphs)
     found: list[tuple[str, set[int], set[int]]] = []

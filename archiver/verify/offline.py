@@ -13,7 +13,7 @@ and a comparison here, never a different verdict.
 from __future__ import annotations
 
 import re
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -88,6 +88,10 @@ class _LookedUp:
         self.prefetch(urls)
         return {url: self.page(url) for url in dict.fromkeys(urls)}
 
+    def forget(self, url: str) -> None:
+        """No copy needs this page any more: let it go (looked up again if one does)."""
+        self.pages.pop(url, None)
+
     def prefetch(self, urls: Sequence[str]) -> None:
         """Look up together the URLs not looked up yet (one batch, not one query each)."""
         missing = [url for url in dict.fromkeys(urls) if url not in self.pages]
@@ -109,19 +113,38 @@ def verify_offline(
     raises before anything is stored unless ``errors`` is given (then it is appended there).
     """
     with few_full_collections():  # the job holds every copy and verdict: docs in heap.py
-        return _verify_offline(
+        done: list[Verification] = []
+        for batch in _batches(
             paths, archive=archive, executor=executor, errors=errors, run_id=run_id
-        )
+        ):
+            done.extend(batch)
+        return VerifyResult(verifications=tuple(done))
 
 
-def _verify_offline(
+def verify_offline_batches(
+    paths: Sequence[str],
+    *,
+    archive: Archive,
+    executor: Executor,
+    errors: list[InputError],
+    run_id: int | None = None,
+) -> Iterator[tuple[Verification, ...]]:
+    """:func:`verify_offline`'s verifications a batch at a time, each batch as soon as it is
+    stored, while the workers compute the next ones: a caller that reports each batch as it
+    comes (the CLI) does so alongside the workers and need not hold every verdict. The
+    unreadable copies are appended to ``errors`` (by the end); the same verifications, in the
+    same order, as :func:`verify_offline` gives."""
+    yield from _batches(paths, archive=archive, executor=executor, errors=errors, run_id=run_id)
+
+
+def _batches(
     paths: Sequence[str],
     *,
     archive: Archive,
     executor: Executor,
     errors: list[InputError] | None,
     run_id: int | None,
-) -> VerifyResult:
+) -> Iterator[tuple[Verification, ...]]:
     from archiver.parallel.ordered import map_ordered
     from archiver.parallel.tasks import ParsedCopy, TaskError, copy_verdict_batch
 
@@ -133,6 +156,9 @@ def _verify_offline(
     # Per readable copy, in order: the URL whose page was sent, the document sent, and the
     # copy when the parse cache gave it.
     sent: deque[tuple[str | None, Document | None, CanonicalCopy | None]] = deque()
+    # How many copies sent or being verified need each page; a page is let go when none does,
+    # so the job holds the pages of the copies in flight, not of every copy.
+    wanted: Counter[str] = Counter()
 
     def work() -> Iterator[tuple[bytes | ParsedCopy, str, Document | None]]:
         for at in range(0, len(raw), LOOKUP_BATCH):
@@ -158,6 +184,8 @@ def _verify_offline(
             for source, path, url, copy in block:
                 document = pages.page(url).document if url is not None else None
                 sent.append((url, document, copy))
+                if url is not None:
+                    wanted[url] += 1
                 yield source, path, document
 
     outcomes = map_ordered(executor, copy_verdict_batch, work(), chunk=reading.PARSE_CHUNK)
@@ -168,46 +196,61 @@ def _verify_offline(
     copies: list[CanonicalCopy] = []
     drifts: dict[str, tuple[Document, Drift]] = {}
     fresh: list[tuple[str, str]] = []
-    done: list[Verification] = []
+    used: list[str] = []  # the pages this batch's copies needed, once per copy
 
-    def verify_batch() -> None:
+    def release() -> None:
+        for url in used:
+            wanted[url] -= 1
+            if wanted[url] <= 0:
+                del wanted[url]
+                pages.forget(url)
+        used.clear()
+
+    def verify_batch() -> tuple[Verification, ...]:
         archive.save_parses(fresh, PARSER_VERSION)
         fresh.clear()
+        found: tuple[Verification, ...] = ()
         if copies:
             found = verify_many(
                 copies, fetcher=None, archive=archive, run_id=run_id, pages=pages, drifts=drifts
-            )
-            done.extend(found.verifications)
+            ).verifications
         copies.clear()
         drifts.clear()
+        release()
+        return found
 
     for outcome, (_, _, sha) in zip(outcomes, raw, strict=True):
         url, document, given = sent.popleft()
+        if url is not None:
+            used.append(url)
         if isinstance(outcome, TaskError):
             error = outcome.to_exception()
             bad.append(error if isinstance(error, InputError) else InputError(str(error)))
             continue
         parsed, drift, cache_json = outcome
-        normalized: Sequence[str] = ()
         if parsed is not None:
-            copy = parsed.copy
-            fresh.append((sha, cache_json or copy_to_json(copy, parsed.normalized)))
-            normalized = parsed.normalized
+            copy = parsed
+            fresh.append(
+                (sha, cache_json or copy_to_json(copy, normalized_paragraphs(copy.paragraphs)))
+            )
         else:
             assert given is not None
             copy = given
         if url != copy.url:  # the hint was wrong: the page of the URL the copy names
+            wanted[copy.url] += 1
+            used.append(copy.url)
             document = pages.page(copy.url).document
-            drift = compare(copy, document, normalized=normalized or None) if document else None
+            drift = compare(copy, document) if document else None
         if document is not None and drift is not None:
             drifts[copy.path] = (document, drift)
         copies.append(copy)
         if len(copies) >= batch:
-            verify_batch()
+            yield verify_batch()
     if bad and errors is None:
         archive.save_parses(fresh, PARSER_VERSION)
         raise bad[0]
-    verify_batch()
+    last = verify_batch()
     if errors is not None:
         errors.extend(bad)
-    return VerifyResult(verifications=tuple(done))
+    if last:
+        yield last

@@ -158,3 +158,24 @@ def test_copy_without_url_and_binary_html(tmp_path: Path) -> None:
     binary.write_bytes(bytes(range(256)) * 8)
     code, out = run("extract", str(binary))
     assert code == 2 and "not an HTML page" in out
+
+
+def test_verify_json_on_a_stream_without_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``verify --json`` writes its items as bytes; on a text-only stdout (a notebook's) it
+    writes the same document as text."""
+    import io
+    import sys
+
+    db = str(tmp_path / "a.db")
+    args = ["--db", db, "verify", str(SEED), "--offline", "--json"]
+    code, expected = run(*args)
+    assert code in (0, 1)
+    text = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", text)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(args=args, prog_name="archiver")
+    assert exited.value.code == code
+    assert text.getvalue() == expected
+    assert json.loads(text.getvalue())["results"][0]["url"] == SEED_URL

@@ -109,3 +109,57 @@ def test_what_json_refuses_is_refused() -> None:
         dumps({"a": {1, 2}})
     with pytest.raises(TypeError):
         dumps({"a": [object()]})
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_document_assembled_from_item_texts_is_dumps_of_it(seed: int) -> None:
+    """Items encoded one by one (as ``verify`` does while its workers run) and put in place
+    give the same text as the whole document encoded at once, json's own included."""
+    from archiver.cli.jsondoc import dumps_with_items, item_text
+
+    rng = random.Random(seed)
+    items = [generated(rng) for _ in range(rng.randint(0, 6))]
+    if seed % 5 == 0:
+        items.append({"word": Word("subclass: json encodes this one"), "n": [Level.HIGH]})
+    rest = {"summary": generated(rng), "errors": [generated(rng) for _ in range(seed % 3)]}
+    whole = {"results": items, **rest}
+    how = ("utf-8", "surrogatepass")  # SCALARS hold lone surrogates
+    encoded = [item_text(item, 2).encode(*how) for item in items]
+    pieces = dumps_with_items({"results": [], **rest}, "results", encoded, how)
+    assert b"".join(pieces).decode(*how) == reference(whole)
+
+
+def test_items_go_only_under_the_first_key_given_empty() -> None:
+    from archiver.cli.jsondoc import dumps_with_items
+
+    with pytest.raises(ValueError):
+        list(dumps_with_items({"summary": {}, "results": []}, "results", [b"1"]))
+    with pytest.raises(ValueError):
+        list(dumps_with_items({"results": [1]}, "results", [b"1"]))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_lists_of_records_are_written_as_json_writes_them(seed: int) -> None:
+    """A list of flat objects (a verification's links) is written in one C call, then laid
+    out: strings holding braces, commas and escaped newlines do not confuse the layout."""
+    rng = random.Random(seed)
+    tricky = ["}, {", "},\n      {", "{", "}", "[{", "}]", "a\nb", '"}', "", "x"]
+    records = [
+        {
+            rng.choice(["url", "text", "", "k}"]) + str(i): rng.choice(SCALARS + tricky)
+            for i in range(rng.randint(1, 4))
+        }
+        for _ in range(rng.randint(1, 5))
+    ]
+    if seed % 4 == 0:
+        records.append({"empty": [], "also": {}})  # not flat enough for one C call
+    if seed % 7 == 0:
+        records.append({})
+    if seed % 5 == 1:
+        records.append({"one": ["item"], "n": 1})  # one item: no separator, still laid out
+    if seed % 6 == 2:
+        records.append({"nested": {"k": None}})
+    if seed % 8 == 3:
+        records.append({1: "a key that is not a string"})
+    data = {"results": [{"links": records, "sources": tuple(records)}], "n": records}
+    assert dumps(data) == reference(data)

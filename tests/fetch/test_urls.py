@@ -192,3 +192,23 @@ def test_refuse_schemeless_names_the_url_and_the_hint() -> None:
     refuse_schemeless(["https://example.org/", "ftp://example.org/"])  # not ours to refuse
     with pytest.raises(InputError, match=r"did you mean https://www\.example\.org/x\?"):
         refuse_schemeless(["https://example.org/", "www.example.org/x"])
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://a.example/x y", "URL contains white space"),
+        ("https://a.example/x\ty", "URL contains white space"),
+        ("https://a.example/x\u00a0y", "URL contains white space"),
+        ("https://a.example/x\u3000y", "URL contains white space"),
+        ("https://a.example/x\u2028y", "URL contains white space"),
+        ("https://a.example/x\x1cy", "URL contains white space"),
+        ("https://a.example/x\x07y", "URL contains control characters"),
+        ("https://a.example/x\u200by", "URL contains control characters"),
+        ("https://a.example/ёлка", None),
+    ],
+)
+def test_white_space_and_control_characters_are_told_apart(url: str, why: str | None) -> None:
+    from archiver.fetch.urls import check_url
+
+    assert check_url(url) == why

@@ -216,3 +216,30 @@ def test_common_ends_found_a_slice_at_a_time_are_the_word_by_word_ones() -> None
             a = a * rng.randint(1, 3)
         head = _common_head(a, b)
         assert (head, _common_tail(a, b, min(len(a), len(b)) - head)) == walked(a, b)
+
+
+def test_the_matcher_gives_difflibs_blocks_and_opcodes() -> None:
+    """``align``'s matcher skips the words ``b`` lacks: the same matches as difflib on word
+    lists with few or many words in common, repeated words, empty lists and sub-ranges."""
+    import random
+    from difflib import SequenceMatcher
+
+    from archiver.verify.compare import _Matcher
+
+    rng = random.Random(7)
+    for case in range(3000):
+        vocabulary = [f"w{n}" for n in range(rng.choice([2, 3, 5, 20, 200]))]
+        a = [rng.choice(vocabulary) for _ in range(rng.randint(0, 60))]
+        if case % 3 == 0:  # an edit of a: most words in common
+            b = [w if rng.random() < 0.9 else rng.choice(vocabulary) for w in a]
+            b = b[rng.randint(0, 3) :] + ["new"] * rng.randint(0, 2)
+        else:
+            b = [rng.choice(vocabulary) for _ in range(rng.randint(0, 60))]
+        ours, theirs = _Matcher(a, b), SequenceMatcher(None, a, b, autojunk=False)
+        assert ours.get_opcodes() == theirs.get_opcodes()
+        assert ours.get_matching_blocks() == theirs.get_matching_blocks()
+        alo, blo = rng.randint(0, len(a)), rng.randint(0, len(b))
+        ahi, bhi = rng.randint(alo, len(a)), rng.randint(blo, len(b))
+        assert ours.find_longest_match(alo, ahi, blo, bhi) == theirs.find_longest_match(
+            alo, ahi, blo, bhi
+        )

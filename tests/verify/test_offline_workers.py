@@ -199,3 +199,31 @@ def test_the_hint_is_only_a_hint(tmp_path: Path) -> None:
     assert found["executor"] == found["inline"]
     (report,) = found["inline"][0]
     assert report["capture_id"] == 1 and report["status"] in ("unchanged", "cosmetic", "edited")
+
+
+def test_batches_come_as_they_are_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``verify_offline_batches`` gives ``verify_offline``'s verifications, a batch at a time,
+    each batch already stored when it comes (the CLI reports it while the workers go on)."""
+    from archiver.verify.offline import verify_offline_batches
+
+    monkeypatch.setattr(offline, "VERIFY_BATCH", 2)
+    paths = _folder(tmp_path / "copies")
+    whole, batched = tmp_path / "whole.db", tmp_path / "batched.db"
+    for db in (whole, batched):
+        _store_pages(db)
+    errors: list[InputError] = []
+    with Archive(whole) as archive:
+        expected = verify_offline(paths, archive=archive, executor=InlineExecutor(), errors=errors)
+    sizes, stored_then, got = [], [], []
+    batch_errors: list[InputError] = []
+    with Archive(batched) as archive:
+        for batch in verify_offline_batches(
+            paths, archive=archive, executor=InlineExecutor(), errors=batch_errors
+        ):
+            sizes.append(len(batch))
+            stored_then.append(len(_stored(batched)))
+            got.extend(v.to_json() for v in batch)
+    assert got == [v.to_json() for v in expected]
+    assert sizes == [2, 2, 2] and stored_then == [2, 4, 6]
+    assert [str(e) for e in batch_errors] == [str(e) for e in errors] and len(errors) == 2
+    assert _stored(batched) == _stored(whole)

@@ -170,3 +170,43 @@ def test_symlinked_copy_keeps_its_link(tmp_path: Path) -> None:
     result = repair_file(copy, recovered_checks(link))
     assert result.written and link.is_symlink()
     assert b"(https://www.themoscowtimes.com/author/andrei-babitsky)" in real.read_bytes()
+
+
+def test_recovery_takes_the_first_unused_live_link_of_the_same_text() -> None:
+    """Placeholders get live targets in page order, each live link used once, whatever the
+    mix of texts (spelled differently but alike once normalized), repeats and real links:
+    the same pairs as keying every live link first."""
+    import random
+
+    from archiver.extract.normalize import normalize_text
+    from archiver.models import Link
+    from archiver.verify.recover import recover_links
+
+    def keyed_first(canonical: list[Link], live: list[Link]) -> list[tuple[Link, bool]]:
+        pool: dict[str, list[Link]] = {}
+        for known in live:
+            pool.setdefault(normalize_text(known.text).casefold(), []).append(known)
+        out = []
+        for link in canonical:
+            if link.url.strip() not in ("", "#"):
+                out.append((link, False))
+                continue
+            found = pool.get(normalize_text(link.text).casefold())
+            if found:
+                out.append((Link(url=found.pop(0).url, text=link.text), True))
+            else:
+                out.append((link, False))
+        return out
+
+    rng = random.Random(3)
+    texts = ["France", "FRANCE", "france ", "Moscow’s meddling", "Moscow's meddling", "x", ""]
+    for _ in range(2000):
+        live = [
+            Link(url=f"https://a.example/{n}", text=rng.choice(texts))
+            for n in range(rng.randint(0, 8))
+        ]
+        canonical = [
+            Link(url=rng.choice(["#", "", " # ", "https://b.example/"]), text=rng.choice(texts))
+            for _ in range(rng.randint(0, 8))
+        ]
+        assert recover_links(canonical, live) == keyed_first(canonical, live)
