@@ -378,8 +378,9 @@ def canonical_from_bytes(data: bytes, *, path: str) -> CanonicalCopy:
     return parse_canonical(text, path=name)
 
 
-#: Bump when parse_canonical's output changes for any input: cached parses are then ignored.
-PARSER_VERSION = "2"
+#: Bump when parse_canonical's output (or the cache's JSON) changes for any input: cached
+#: parses are then ignored. 3: a normalized paragraph equal to its paragraph is saved as null.
+PARSER_VERSION = "3"
 
 
 def copy_to_json(copy: CanonicalCopy, normalized: Sequence[str] | None = None) -> str:
@@ -397,10 +398,23 @@ def copy_to_json(copy: CanonicalCopy, normalized: Sequence[str] | None = None) -
             "paragraphs": list(copy.paragraphs),
             "links": [[link.url, link.text] for link in copy.links],
             "disclaimer": copy.disclaimer,
-            "normalized": list(normalized) if normalized is not None else None,
+            "normalized": _saved_normalized(copy.paragraphs, normalized),
         },
         ensure_ascii=False,
     )
+
+
+def _saved_normalized(
+    paragraphs: Sequence[str], normalized: Sequence[str] | None
+) -> list[str | None] | None:
+    """The normalized paragraphs as the cache keeps them: ``null`` where one is its paragraph
+    as written (most are: normalizing folds typography, which most paragraphs lack), so the
+    cache holds the text once, not twice."""
+    if normalized is None:
+        return None
+    if len(normalized) != len(paragraphs):
+        return list(normalized)
+    return [None if n == p else n for p, n in zip(paragraphs, normalized, strict=True)]
 
 
 def copy_from_json(data: str, *, path: str) -> CanonicalCopy:
@@ -426,7 +440,12 @@ def copy_and_normalized_from_json(
         links=tuple(Link(url=url, text=text) for url, text in fields["links"]),
         disclaimer=fields["disclaimer"],
     )
-    return copy, fields.get("normalized")
+    saved = fields.get("normalized")
+    if saved is None:
+        return copy, None
+    if len(saved) == len(copy.paragraphs):
+        saved = [p if n is None else n for p, n in zip(copy.paragraphs, saved, strict=True)]
+    return copy, saved
 
 
 def find_canonical_files(paths: list[str]) -> list[str]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -131,6 +132,27 @@ def test_parse_cache_round_trip(seed_copy: CanonicalCopy) -> None:
 
     again = copy_from_json(copy_to_json(seed_copy), path="elsewhere.md")
     assert again == replace(seed_copy, path="elsewhere.md")
+
+
+def test_parse_cache_keeps_the_normalized_paragraphs_with_each_text_once(
+    seed_copy: CanonicalCopy,
+) -> None:
+    from archiver.extract.normalize import normalize_text
+    from archiver.verify.canonical import copy_and_normalized_from_json, copy_to_json
+
+    curly = replace(seed_copy, paragraphs=(*seed_copy.paragraphs, "It\u2019s \u201cfolded\u201d"))
+    normalized = [normalize_text(p) for p in curly.paragraphs]
+    data = copy_to_json(curly, normalized)
+    copy, saved = copy_and_normalized_from_json(data, path=curly.path)
+    assert copy == curly and saved == normalized
+    assert normalized[-1] == 'It\'s "folded"' != curly.paragraphs[-1]
+    same = [p for p, n in zip(curly.paragraphs, normalized, strict=True) if p == n]
+    assert len(same) > len(curly.paragraphs) // 2  # most paragraphs need no folding ...
+    assert all(data.count(json.dumps(p, ensure_ascii=False)) == 1 for p in same)  # ... kept once
+    assert data.count('"It\'s \\"folded\\""') == 1  # the folded one is kept too
+    # A list that does not pair with the paragraphs is kept as it is, and read back so.
+    odd = copy_to_json(curly, normalized[:-1])
+    assert copy_and_normalized_from_json(odd, path=curly.path)[1] == normalized[:-1]
 
 
 def test_byline_with_several_authors_and_same_line_url() -> None:
