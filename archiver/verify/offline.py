@@ -149,23 +149,25 @@ def _batches(
     from archiver.parallel.tasks import ParsedCopy, TaskError, copy_verdict_batch
 
     # A first, empty task starts the workers (a fork server importing the task module takes
-    # ~0.3 s) while the files are read and hashed here.
+    # ~0.3 s) while the first files are read and hashed here.
     executor.submit(int)
-    raw, bad, cached = reading._read_raw(paths, archive)
+    bad: list[InputError] = []
     pages = _LookedUp(archive)
-    # Per readable copy, in order: the URL whose page was sent, the document sent, and the
-    # copy when the parse cache gave it.
-    sent: deque[tuple[str | None, Document | None, CanonicalCopy | None]] = deque()
+    # Per readable copy, in order: its bytes' SHA-256, the URL whose page was sent, the document
+    # sent, and the copy when the parse cache gave it.
+    sent: deque[tuple[str, str | None, Document | None, CanonicalCopy | None]] = deque()
     # How many copies sent or being verified need each page; a page is let go when none does,
     # so the job holds the pages of the copies in flight, not of every copy.
     wanted: Counter[str] = Counter()
 
     def work() -> Iterator[tuple[bytes | ParsedCopy, str, Document | None]]:
-        for at in range(0, len(raw), LOOKUP_BATCH):
-            block: list[tuple[bytes | ParsedCopy, str, str | None, CanonicalCopy | None]] = []
-            for number in range(at, min(at + LOOKUP_BATCH, len(raw))):
-                path, content, sha = raw[number]
-                raw[number] = (path, b"", sha)  # the bytes go with the task, not kept here
+        # The files are read, hashed and looked up a block at a time, as the workers need
+        # them: the first tasks go out after one block, not after every file of the job.
+        for at in range(0, len(paths), LOOKUP_BATCH):
+            raw, unreadable, cached = reading._read_raw(paths[at : at + LOOKUP_BATCH], archive)
+            bad.extend(unreadable)
+            block: list[tuple[bytes | ParsedCopy, str, str, str | None, CanonicalCopy | None]] = []
+            for path, content, sha in raw:
                 source: bytes | ParsedCopy
                 copy: CanonicalCopy | None
                 url: str | None
@@ -178,12 +180,13 @@ def _batches(
                     url = copy.url
                 else:
                     source, url, copy = content, url_hint(content), None
-                block.append((source, path, url, copy))
+                block.append((source, path, sha, url, copy))
+            del raw  # the bytes go with the tasks, not kept here
             # The pages of these copies looked up together: one batch, not a query each.
-            pages.prefetch([url for _, _, url, _ in block if url is not None])
-            for source, path, url, copy in block:
+            pages.prefetch([url for _, _, _, url, _ in block if url is not None])
+            for source, path, sha, url, copy in block:
                 document = pages.page(url).document if url is not None else None
-                sent.append((url, document, copy))
+                sent.append((sha, url, document, copy))
                 if url is not None:
                     wanted[url] += 1
                 yield source, path, document
@@ -192,7 +195,7 @@ def _batches(
     # Verified and stored a batch at a time while the workers compute the next chunks, so the
     # parent's share overlaps theirs; the same rows in the same order as one batch. Unless
     # errors must raise before anything is stored: then all at the end, as verify_paths does.
-    batch = VERIFY_BATCH if errors is not None else len(raw) + 1
+    batch = VERIFY_BATCH if errors is not None else len(paths) + 1
     copies: list[CanonicalCopy] = []
     drifts: dict[str, tuple[Document, Drift]] = {}
     fresh: list[tuple[str, str]] = []
@@ -219,8 +222,8 @@ def _batches(
         release()
         return found
 
-    for outcome, (_, _, sha) in zip(outcomes, raw, strict=True):
-        url, document, given = sent.popleft()
+    for outcome in outcomes:
+        sha, url, document, given = sent.popleft()
         if url is not None:
             used.append(url)
         if isinstance(outcome, TaskError):
