@@ -54,6 +54,11 @@ def verify(
     PATHS are copies (.md), or folders: every .md under them is a copy. A copy that cannot be
     read is reported on stderr and the others are still verified; the exit code is then 2.
     """
+    # A pool's processes start now (~0.3-0.5 s: a fork server, the workers' imports) while the
+    # job's modules are imported, the copies found and the archive opened, not after.
+    executor = ctx.with_resource(executor_of(options))
+    if executor is not None:
+        executor.submit(int)
     from archiver.verify import job as pipeline
     from archiver.verify.canonical import find_canonical_files
 
@@ -66,7 +71,7 @@ def verify(
     errors: list[InputError] = []
     found = _Found(as_json=as_json, keep=repair or dry_run)
     live_offline = False  # live: nothing answered (exit 3)
-    with executor_of(options) as executor, _archive(ctx) as archive:
+    with _archive(ctx) as archive:
         if offline:  # each batch reported as it is stored, while the workers go on
             from archiver.parallel.executor import InlineExecutor
             from archiver.verify.offline import verify_offline_batches
