@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from archiver.archive.store import Archive
 
 #: Copies verified and stored together while the workers compute the next chunks.
-VERIFY_BATCH = 500
+VERIFY_BATCH = 250
 #: Copies whose pages are looked up in the archive together, ahead of sending them.
 LOOKUP_BATCH = 300
 
