@@ -364,7 +364,9 @@ def entry() -> None:
     flushed, the ``atexit`` handlers run (pools and their fork server stopped, temporary folders
     removed, logging flushed), and every archive was closed by its job's ``with``. Should a
     thread that is not a daemon still run (an executor not shut down), the ordinary exit waits
-    for it as it always did. Not for :func:`main` called in a process that goes on (tests).
+    for it as it always did; so does a process being profiled or traced (``python -m
+    cProfile``, a debugger), whose report comes after. Not for :func:`main` called in a
+    process that goes on (tests).
     """
     try:
         main()
@@ -376,6 +378,8 @@ def entry() -> None:
             raise  # a message to print: the interpreter's own way
     if any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:]) or not _flushed():
         sys.exit(code)
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # a profiler or tracer (cProfile, a debugger) reports after this
     import atexit
 
     atexit._run_exitfuncs()

@@ -94,3 +94,17 @@ def test_the_real_command_exits_with_its_output(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("archiver, version ")
+
+
+def test_a_profiled_run_still_gets_its_profile_written(tmp_path: Path) -> None:
+    profile = tmp_path / "archiver.prof"
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "archiver", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert profile.stat().st_size > 0  # written after the command: the ordinary exit was taken
