@@ -80,7 +80,7 @@ def verify(
                 files, archive=archive, executor=executor or InlineExecutor(), errors=errors
             ):
                 found.add(batch)
-        elif executor is None:
+        else:  # the copies parsed and the pages extracted in the workers, if any
             from archiver.links.job import LinkSettings
 
             archives = _archives(options, no_archive_lookup, None)
@@ -92,26 +92,7 @@ def verify(
                     check=not no_check_links,
                     errors=errors,
                     settings=LinkSettings(rescue=archives),
-                )
-            found.add(results.verifications)
-            live_offline = results.offline
-        else:  # verify_paths, with the copies parsed and the pages extracted in the workers
-            from archiver.capture.pages import LivePages
-            from archiver.verify.copies import read_copies
-
-            copies, unreadable = read_copies(files, archive=archive, executor=executor)
-            errors.extend(unreadable)
-            from archiver.links.job import LinkSettings
-
-            archives = _archives(options, no_archive_lookup, None)
-            with _fetcher(options) as fetcher:
-                results = pipeline.verify_many(
-                    copies,
-                    fetcher=fetcher,
-                    archive=archive,
-                    check=not no_check_links,
-                    settings=LinkSettings(rescue=archives),
-                    pages=LivePages(fetcher, archive, executor=executor),
+                    executor=executor,
                 )
             found.add(results.verifications)
             live_offline = results.offline

@@ -41,6 +41,8 @@ from archiver.verify.heap import few_full_collections
 from archiver.verify.recover import recover_links
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from archiver.archive.store import Archive
     from archiver.fetch.fetcher import Fetcher
     from archiver.links.job import Due, LinkSettings
@@ -413,21 +415,32 @@ def verify_paths(
     run_id: int | None = None,
     errors: list[InputError] | None = None,
     settings: LinkSettings | None = None,
+    executor: Executor | None = None,
 ) -> VerifyResult:
     """Read every copy first, then verify them all (:func:`verify_many`).
 
     A copy that cannot be read raises before any fetch, unless ``errors`` is given: then the
     unreadable copies are appended there and the others are still verified (the CLI reports
-    them and exits 2 at the end, as a linter does with a file it cannot parse).
+    them and exits 2 at the end, as a linter does with a file it cannot parse). ``executor``:
+    where the copies are parsed and the fetched pages extracted (None: here).
     """
     with few_full_collections():  # the job holds every copy and verdict: docs in heap.py
-        copies, bad = read_copies(paths, archive=archive)
+        copies, bad = read_copies(paths, archive=archive, executor=executor)
         if bad and errors is None:
             raise bad[0]
         if errors is not None:
             errors.extend(bad)
+        pages = None
+        if executor is not None and fetcher is not None:
+            pages = LivePages(fetcher, archive, run_id=run_id, executor=executor)
         return verify_many(
-            copies, fetcher=fetcher, archive=archive, check=check, run_id=run_id, settings=settings
+            copies,
+            fetcher=fetcher,
+            archive=archive,
+            check=check,
+            run_id=run_id,
+            settings=settings,
+            pages=pages,
         )
 
 
