@@ -301,10 +301,7 @@ class Queries:
     @guarded
     def link_history(self, url: str) -> list[StoredLinkCheck]:
         """Every check of that link target, oldest first: the evidence for ``broken``."""
-        rows = self.handle.db.query(
-            "SELECT * FROM link_checks WHERE url = ? ORDER BY checked_at, id", [url]
-        )
-        return [StoredLinkCheck.from_row(row) for row in rows]
+        return self.link_histories([url])[url]
 
     @guarded
     def link_histories(self, urls: Iterable[str]) -> dict[str, list[StoredLinkCheck]]:

@@ -66,18 +66,20 @@ def rot_report(archive: Archive, *, policy: RotPolicy | None = None) -> list[Art
     rows_by_source: dict[str, list[StoredLinkCheck]] = {}
     for row in archive.latest_link_checks():
         rows_by_source.setdefault(row.source_url, []).append(row)
-    histories: dict[str, list[Observation]] = {}
+    checks = {
+        source: [_check_from_row(row) for row in rows] for source, rows in rows_by_source.items()
+    }
+    judged = [c.url for cs in checks.values() for c in cs if kind_of(c.status) not in (None, "up")]
+    histories = {
+        url: [Observation.from_row(r) for r in found]
+        for url, found in archive.link_histories(judged).items()
+    }
     facts = _article_facts(archive, list(rows_by_source))
     articles = []
     for source, rows in rows_by_source.items():
         broken, suspects = [], []
-        for row in rows:
-            check = _check_from_row(row)
+        for row, check in zip(rows, checks[source], strict=True):
             if kind_of(check.status) not in (None, "up"):
-                if check.url not in histories:
-                    histories[check.url] = [
-                        Observation.from_row(r) for r in archive.link_history(check.url)
-                    ]
                 check = judge(check, histories[check.url], now=row.checked_at, policy=policy)
             if check.broken:
                 broken.append(check)
