@@ -24,16 +24,16 @@ out = Path(sys.argv[1])
 """
 
 
+def _python(*args: str) -> subprocess.CompletedProcess[str]:
+    """This interpreter run with ``args`` in a child process, from the project's root."""
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=60, cwd=ROOT, check=False
+    )
+
+
 def _run(body: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     code = PRELUDE + textwrap.dedent(body) + "\napp.main = main\napp.entry()\n"
-    return subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        check=False,
-    )
+    return _python("-c", code, str(tmp_path))
 
 
 @pytest.mark.parametrize("code", [0, 1, 3])
@@ -84,27 +84,13 @@ def test_an_exit_with_a_message_prints_it_and_gives_1(tmp_path: Path) -> None:
 
 
 def test_the_real_command_exits_with_its_output(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "archiver", "--version"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        check=False,
-    )
+    done = _python("-m", "archiver", "--version")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("archiver, version ")
 
 
 def test_a_profiled_run_still_gets_its_profile_written(tmp_path: Path) -> None:
     profile = tmp_path / "archiver.prof"
-    done = subprocess.run(
-        [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "archiver", "--version"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        check=False,
-    )
+    done = _python("-m", "cProfile", "-o", str(profile), "-m", "archiver", "--version")
     assert done.returncode == 0, done.stderr
     assert profile.stat().st_size > 0  # written after the command: the ordinary exit was taken
